@@ -1,0 +1,101 @@
+package io.crmhub.connectors.crm;
+
+import io.crmhub.mappings.model.Channel;
+import io.crmhub.mappings.model.Consent;
+import io.crmhub.mappings.model.CustomerProfile;
+import io.crmhub.mappings.model.Identity;
+import io.crmhub.mappings.model.Interaction;
+import io.crmhub.mappings.model.ProfileRecord;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The CRM core store: profiles, identities, attributes with provenance, consent history,
+ * interactions, lists, campaigns, the merge journal, the quarantine and the outbox of changes.
+ * <p>
+ * Every method is one transaction. Every change writes its outbox row in that same transaction.
+ * Records given to {@link #upsert} must be normalised already (see
+ * {@code io.crmhub.mappings.normalise.RecordNormaliser}).
+ */
+public interface CrmStore {
+
+    /** Resolves the record's identities to exactly one profile (create, update or merge) and applies it. */
+    UpsertResult upsert(ProfileRecord record);
+
+    /** The 360° view. A merged-away id answers with the survivor's view. */
+    Optional<CustomerProfile> find(UUID profileId, int latestInteractions);
+
+    /** The profile that owns this (normalised) identity. */
+    Optional<UUID> lookup(Identity identity);
+
+    /** Timeline, newest first, strictly before {@code before} when given. */
+    List<CustomerProfile.StoredInteraction> timeline(UUID profileId, Instant before, int limit);
+
+    /**
+     * Records an interaction on the timeline. Idempotent on (source, externalId) when the
+     * interaction has an external id: returns false when it was already recorded.
+     */
+    boolean addInteraction(UUID profileId, Interaction interaction);
+
+    /** Applies a consent statement through the consent rules; returns the effective consent afterwards. */
+    ConsentChange setConsent(UUID profileId, Consent consent);
+
+    /** Undoes a merge into {@code survivorId}: the given merged profile, or the latest one when null. */
+    UnmergeResult unmerge(UUID survivorId, UUID mergedProfileId);
+
+    /** GDPR erasure: PII removed from every table, a tombstone of hashed identities kept. */
+    ErasureReport erase(UUID profileId, String requestedBy);
+
+    // --- quarantine -------------------------------------------------------------------------
+
+    long quarantine(QuarantineEntry entry);
+
+    List<QuarantineEntry> quarantined(String status, int limit);
+
+    Optional<QuarantineEntry> quarantined(long id);
+
+    void markQuarantine(long id, String status);
+
+    // --- outbox -----------------------------------------------------------------------------
+
+    /** Unsent outbox events in commit order (id order), oldest first. */
+    List<OutboxEvent> pendingOutbox(int limit);
+
+    void markSent(List<Long> outboxIds);
+
+    // --- cluster leases ---------------------------------------------------------------------
+
+    /** Takes or renews the named lease for {@code owner}; false when another live owner holds it. */
+    boolean acquireLease(String name, String owner, java.time.Duration ttl);
+
+    void releaseLease(String name, String owner);
+
+    /** Result of {@link #upsert}. */
+    record UpsertResult(UUID profileId, Outcome outcome, List<UUID> mergedProfiles,
+                        List<Identity> identitiesNotLinked) {
+        public enum Outcome { CREATED, UPDATED, MERGED, UNCHANGED }
+    }
+
+    record ConsentChange(Channel channel, Consent effective, boolean changed) {
+    }
+
+    record UnmergeResult(UUID survivorId, UUID restoredProfileId, long mergeId) {
+    }
+
+    /** What erasure removed, by table, and the number of identity hashes kept as tombstone. */
+    record ErasureReport(UUID profileId, Map<String, Integer> removed, int tombstoneHashes, Instant erasedAt) {
+    }
+
+    /** A message that failed for good, kept with its reason for replay. */
+    record QuarantineEntry(long id, String routeId, String source, String endpointUri, String payload,
+                           Map<String, String> headers, String error, int attempts, Instant firstSeen,
+                           Instant lastSeen, String status) {
+    }
+
+    record OutboxEvent(long id, UUID profileId, String eventType, String payload, Instant createdAt) {
+    }
+}
