@@ -5,6 +5,7 @@ import io.crmhub.mappings.model.Consent;
 import io.crmhub.mappings.model.CustomerProfile;
 import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.Interaction;
+import io.crmhub.mappings.model.MemberType;
 import io.crmhub.mappings.model.ProfileRecord;
 
 import java.time.Instant;
@@ -74,6 +75,47 @@ public interface CrmStore {
 
     void releaseLease(String name, String owner);
 
+    // --- lists, campaigns, computed fields (for the channel flows) --------------------------
+    // Default methods so that test doubles written against the first contract keep compiling.
+
+    /**
+     * Gets or creates the marketing list of that name.
+     *
+     * @throws IllegalArgumentException when a list of that name exists with another member type
+     */
+    default MarketingList createList(String name, MemberType memberType) {
+        throw new UnsupportedOperationException("createList");
+    }
+
+    default Optional<MarketingList> findList(String name) {
+        throw new UnsupportedOperationException("findList");
+    }
+
+    /**
+     * Puts the profile (or the profile it was merged into) on the list. Suppression is sticky: an
+     * existing member is marked suppressed when {@code suppressed}, never un-suppressed here.
+     *
+     * @return true when the profile was not on the list before
+     */
+    default boolean addListMember(long listId, UUID profileId, boolean suppressed, String source) {
+        throw new UnsupportedOperationException("addListMember");
+    }
+
+    /** Gets the campaign by code, creating it with {@code name} and {@code channel} when new. */
+    default Campaign campaign(String code, String name, String channel) {
+        throw new UnsupportedOperationException("campaign");
+    }
+
+    /** Records a response (open, click, conversion ...); false when that exact response was recorded already. */
+    default boolean addCampaignResponse(long campaignId, UUID profileId, String type, Instant at, String source) {
+        throw new UnsupportedOperationException("addCampaignResponse");
+    }
+
+    /** Sets computed fields of the profile; a null value removes the field. True when anything changed. */
+    default boolean putComputed(UUID profileId, Map<String, String> values) {
+        throw new UnsupportedOperationException("putComputed");
+    }
+
     /** Result of {@link #upsert}. */
     record UpsertResult(UUID profileId, Outcome outcome, List<UUID> mergedProfiles,
                         List<Identity> identitiesNotLinked) {
@@ -97,5 +139,11 @@ public interface CrmStore {
     }
 
     record OutboxEvent(long id, UUID profileId, String eventType, String payload, Instant createdAt) {
+    }
+
+    record MarketingList(long id, String name, MemberType memberType, Instant createdAt) {
+    }
+
+    record Campaign(long id, String code, String name, String channel) {
     }
 }

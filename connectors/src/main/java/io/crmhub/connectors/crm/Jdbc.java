@@ -1,0 +1,154 @@
+package io.crmhub.connectors.crm;
+
+import org.springframework.jdbc.core.BatchPreparedStatementSetter;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.support.GeneratedKeyHolder;
+import org.springframework.jdbc.support.KeyHolder;
+
+import java.math.BigDecimal;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Thin JDBC helpers with explicit parameter binding (no parameter metadata round trips, typed
+ * NULLs that PostgreSQL accepts for uuid and timestamptz columns).
+ */
+final class Jdbc {
+
+    /** A NULL parameter of a given JDBC type. */
+    record TypedNull(int sqlType) {
+    }
+
+    static final TypedNull NULL_UUID = new TypedNull(Types.OTHER);
+    static final TypedNull NULL_NUMERIC = new TypedNull(Types.NUMERIC);
+    static final TypedNull NULL_TIMESTAMP = new TypedNull(Types.TIMESTAMP_WITH_TIMEZONE);
+
+    private final JdbcTemplate template;
+
+    Jdbc(JdbcTemplate template) {
+        this.template = template;
+    }
+
+    int update(String sql, Object... args) {
+        return template.update(sql, ps -> bind(ps, args));
+    }
+
+    <T> List<T> query(String sql, RowMapper<T> mapper, Object... args) {
+        return template.query(sql, ps -> bind(ps, args), mapper);
+    }
+
+    /** Runs a batch; returns the sum of the update counts the driver reports (negative counts ignored). */
+    int batch(String sql, List<Object[]> rows) {
+        if (rows.isEmpty()) {
+            return 0;
+        }
+        if (rows.size() == 1) {
+            return update(sql, rows.get(0));
+        }
+        int[] counts = template.batchUpdate(sql, new BatchPreparedStatementSetter() {
+            @Override
+            public void setValues(PreparedStatement ps, int i) throws SQLException {
+                bind(ps, rows.get(i));
+            }
+
+            @Override
+            public int getBatchSize() {
+                return rows.size();
+            }
+        });
+        int sum = 0;
+        for (int c : counts) {
+            sum += Math.max(c, 0);
+        }
+        return sum;
+    }
+
+    /** Inserts one row and returns its generated {@code id}, or -1 when nothing was inserted. */
+    long insertReturningId(String sql, Object... args) {
+        KeyHolder kh = new GeneratedKeyHolder();
+        int n = template.update(con -> {
+            PreparedStatement ps = con.prepareStatement(sql, new String[]{"id"});
+            bind(ps, args);
+            return ps;
+        }, kh);
+        if (n == 0 || kh.getKeyList().isEmpty()) {
+            return -1;
+        }
+        Object id = kh.getKeyList().get(0).values().iterator().next();
+        return ((Number) id).longValue();
+    }
+
+    static void bind(PreparedStatement ps, Object[] args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            int p = i + 1;
+            if (a == null) {
+                ps.setNull(p, Types.VARCHAR);
+            } else if (a instanceof TypedNull t) {
+                ps.setNull(p, t.sqlType());
+            } else if (a instanceof String s) {
+                ps.setString(p, s);
+            } else if (a instanceof UUID u) {
+                ps.setObject(p, u);
+            } else if (a instanceof Instant t) {
+                ps.setObject(p, OffsetDateTime.ofInstant(t, ZoneOffset.UTC));
+            } else if (a instanceof Long l) {
+                ps.setLong(p, l);
+            } else if (a instanceof Integer n) {
+                ps.setInt(p, n);
+            } else if (a instanceof Boolean b) {
+                ps.setBoolean(p, b);
+            } else if (a instanceof BigDecimal d) {
+                ps.setBigDecimal(p, d);
+            } else if (a instanceof Enum<?> e) {
+                ps.setString(p, e.name());
+            } else {
+                ps.setObject(p, a);
+            }
+        }
+    }
+
+    static String marks(int n) {
+        StringBuilder sb = new StringBuilder(n * 3);
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "?" : ", ?");
+        }
+        return sb.toString();
+    }
+
+    /** {@code (?, ?, ?), (?, ?, ?)} for n tuples of the given width. */
+    static String tuples(int n, int width) {
+        String one = "(" + marks(width) + ")";
+        StringBuilder sb = new StringBuilder(n * (one.length() + 2));
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(one);
+        }
+        return sb.toString();
+    }
+
+    static Instant instant(ResultSet rs, String col) throws SQLException {
+        OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
+    static UUID uuid(ResultSet rs, String col) throws SQLException {
+        return rs.getObject(col, UUID.class);
+    }
+
+    /** Timestamps are kept to the microsecond in both databases. */
+    static Instant micros(Instant t) {
+        return t == null ? null : t.truncatedTo(ChronoUnit.MICROS);
+    }
+}
