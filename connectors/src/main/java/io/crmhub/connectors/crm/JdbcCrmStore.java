@@ -331,13 +331,17 @@ public class JdbcCrmStore implements CrmStore {
             target = group.get(0).id();
             for (int i = 1; i < group.size(); i++) {
                 UUID loser = group.get(i).id();
-                List<String> linking = new ArrayList<>();
+                UUID survivor = target;
+                List<String> viaSurvivor = new ArrayList<>();
+                List<String> viaLoser = new ArrayList<>();
                 lk.owners().forEach((ident, o) -> {
                     if (o.profileId().equals(loser)) {
-                        linking.add(ident.key());
+                        viaLoser.add(ident.key());
+                    } else if (o.profileId().equals(survivor)) {
+                        viaSurvivor.add(ident.key());
                     }
                 });
-                mergeInto(target, loser, source, linking, now, events);
+                mergeInto(target, loser, source, viaSurvivor, viaLoser, now, events);
                 mergedAway.add(loser);
             }
             state = loadState(target, !attrs.isEmpty(), !consents.isEmpty());
@@ -872,8 +876,8 @@ public class JdbcCrmStore implements CrmStore {
         return m;
     }
 
-    private void mergeInto(UUID survivor, UUID loser, String source, List<String> linking, Instant now,
-                           List<Object[]> events) {
+    private void mergeInto(UUID survivor, UUID loser, String source, List<String> viaSurvivor, List<String> viaLoser,
+                           Instant now, List<Object[]> events) {
         FullState s = loadFull(survivor);
         FullState l = loadFull(loser);
 
@@ -968,12 +972,12 @@ public class JdbcCrmStore implements CrmStore {
                 survivor, now, loser);
         db.update("UPDATE profile SET version = version + 1, updated_at = ? WHERE id = ?", now, survivor);
 
-        Set<String> types = new java.util.TreeSet<>();
-        for (String k : linking) {
-            types.add(k.substring(0, k.indexOf(':')));
-        }
-        String reason = "identity resolution: a record from " + source + " carries identifiers ("
-                + String.join(", ", types) + ") of both profiles";
+        // the reason names identifier types only (no PII); the keys go to linking_identities
+        String reason = "identity resolution: a record from " + source + " carries " + types(viaSurvivor)
+                + " of the survivor and " + types(viaLoser) + " of the merged profile";
+        Map<String, List<String>> linking = new LinkedHashMap<>();
+        linking.put("survivor", viaSurvivor);
+        linking.put("merged", viaLoser);
         long mergeId = db.insertReturningId("INSERT INTO merge_journal (survivor_id, merged_id, reason, linking_identities,"
                         + " survivor_snapshot, merged_snapshot, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 survivor, loser, reason, toJson(linking), survivorSnap, loserSnap, now);
@@ -1683,6 +1687,14 @@ public class JdbcCrmStore implements CrmStore {
         List<String> k = new ArrayList<>(ids.size());
         ids.forEach(i -> k.add(i.key()));
         return k;
+    }
+
+    private static String types(List<String> keys) {
+        Set<String> types = new java.util.TreeSet<>();
+        for (String k : keys) {
+            types.add(k.substring(0, k.indexOf(':')));
+        }
+        return types.isEmpty() ? "(earlier merges)" : String.join("+", types);
     }
 
     private static Map<String, String> statuses(Map<Channel, Consent> consents) {
