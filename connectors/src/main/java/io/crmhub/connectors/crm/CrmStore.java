@@ -27,6 +27,24 @@ public interface CrmStore {
     /** Resolves the record's identities to exactly one profile (create, update or merge) and applies it. */
     UpsertResult upsert(ProfileRecord record);
 
+    /**
+     * Upserts many records, in order, with one outcome per record (same index). An implementation
+     * may apply them in one transaction (fewer commits); a record that fails (bad input, erased
+     * identity ...) yields its error without failing the others. Records later in the list see
+     * the effect of earlier ones.
+     */
+    default List<BatchItem> upsertAll(List<ProfileRecord> records) {
+        List<BatchItem> out = new java.util.ArrayList<>(records.size());
+        for (ProfileRecord r : records) {
+            try {
+                out.add(new BatchItem(upsert(r), null));
+            } catch (RuntimeException e) {
+                out.add(new BatchItem(null, e));
+            }
+        }
+        return out;
+    }
+
     /** The 360° view. A merged-away id answers with the survivor's view. */
     Optional<CustomerProfile> find(UUID profileId, int latestInteractions);
 
@@ -120,6 +138,13 @@ public interface CrmStore {
     record UpsertResult(UUID profileId, Outcome outcome, List<UUID> mergedProfiles,
                         List<Identity> identitiesNotLinked) {
         public enum Outcome { CREATED, UPDATED, MERGED, UNCHANGED }
+    }
+
+    /** Outcome of one record of {@link #upsertAll}: a result, or the error that record met. */
+    record BatchItem(UpsertResult result, RuntimeException error) {
+        public boolean ok() {
+            return error == null;
+        }
     }
 
     record ConsentChange(Channel channel, Consent effective, boolean changed) {

@@ -23,7 +23,6 @@ import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -119,7 +118,8 @@ public class JdbcCrmStore implements CrmStore {
         Objects.requireNonNull(dataSource, "dataSource");
         this.db = new Jdbc(new JdbcTemplate(dataSource));
         this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-        this.tx.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
+        // The store is written for READ COMMITTED, the default of both PostgreSQL and H2. It is not set
+        // explicitly: that would cost two extra round trips per transaction on PostgreSQL.
         this.survivorship = survivorship == null ? SurvivorshipRules.recencyOnly() : survivorship;
         this.consentRules = consentRules == null ? new ConsentRules() : consentRules;
         this.policy = policy == null ? IdentityPolicy.defaults() : policy;
@@ -244,8 +244,12 @@ public class JdbcCrmStore implements CrmStore {
     record Locked(UUID id, String status, long version, Instant createdAt) {
     }
 
-    @Override
-    public UpsertResult upsert(ProfileRecord record) {
+    /** A validated record: identities de-duplicated and sorted, blank attributes dropped, times in microseconds. */
+    record Prepared(String source, Instant observed, List<Identity> ids, Map<String, String> attrs,
+                    List<Consent> consents) {
+    }
+
+    static Prepared prepare(ProfileRecord record) {
         Objects.requireNonNull(record, "record");
         TreeMap<String, Identity> byKey = new TreeMap<>();
         for (Identity i : record.identities()) {
@@ -257,7 +261,6 @@ public class JdbcCrmStore implements CrmStore {
         if (byKey.isEmpty()) {
             throw new IllegalArgumentException("record from " + record.source() + " carries no identity");
         }
-        List<Identity> ids = List.copyOf(byKey.values());
         Map<String, String> attrs = new TreeMap<>();
         record.attributes().forEach((k, v) -> {
             if (k != null && !k.isBlank() && v != null && !v.isBlank()) {
@@ -269,12 +272,174 @@ public class JdbcCrmStore implements CrmStore {
             consents.add(new Consent(c.channel(), c.status(), c.source(), Jdbc.micros(c.at()), c.evidence(),
                     c.explicit()));
         }
-        Instant observed = Jdbc.micros(record.observedAt());
-        return inTx("upsert", () -> doUpsert(record.source(), observed, ids, attrs, consents));
+        return new Prepared(record.source(), Jdbc.micros(record.observedAt()), List.copyOf(byKey.values()), attrs,
+                consents);
     }
 
-    private UpsertResult doUpsert(String source, Instant observed, List<Identity> ids, Map<String, String> attrs,
-                                  List<Consent> consents) {
+    @Override
+    public UpsertResult upsert(ProfileRecord record) {
+        Prepared p = prepare(record);
+        return inTx("upsert", () -> doUpsert(p));
+    }
+
+    /**
+     * Applies the records in ONE transaction (one commit), in order. A record whose identifiers hit
+     * the erasure tombstone, or that is invalid, yields its error and the others go on. If the
+     * transaction fails for any other reason (a conflict with a concurrent writer, a deadlock ...)
+     * it is rolled back and every record is applied again in a transaction of its own, with the
+     * usual retries. Inside a caller's transaction the records simply join it.
+     */
+    @Override
+    public List<BatchItem> upsertAll(List<ProfileRecord> records) {
+        int n = records.size();
+        BatchItem[] out = new BatchItem[n];
+        Prepared[] prepared = new Prepared[n];
+        for (int i = 0; i < n; i++) {
+            try {
+                prepared[i] = prepare(records.get(i));
+            } catch (RuntimeException e) {
+                out[i] = new BatchItem(null, e);
+            }
+        }
+        BatchItem[] attempt = out.clone();
+        try {
+            tx.executeWithoutResult(s -> {
+                boolean[] done = createFresh(prepared, attempt);
+                for (int i = 0; i < n; i++) {
+                    if (prepared[i] == null || done[i]) {
+                        continue;
+                    }
+                    try {
+                        attempt[i] = new BatchItem(doUpsert(prepared[i]), null);
+                    } catch (ErasedIdentityException e) {
+                        // thrown before the record wrote anything: the transaction is still clean
+                        attempt[i] = new BatchItem(null, e);
+                    }
+                }
+            });
+            return List.of(attempt);
+        } catch (RuntimeException e) {
+            if (TransactionSynchronizationManager.isActualTransactionActive()) {
+                throw e;
+            }
+            retries.incrementAndGet();
+            log.debug("upsertAll: batch of {} failed ({}), applying records one by one", n, e.toString());
+        }
+        for (int i = 0; i < n; i++) {
+            if (prepared[i] == null) {
+                continue;
+            }
+            Prepared p = prepared[i];
+            try {
+                out[i] = new BatchItem(inTx("upsert", () -> doUpsert(p)), null);
+            } catch (RuntimeException e) {
+                out[i] = new BatchItem(null, e);
+            }
+        }
+        return List.of(out);
+    }
+
+    /**
+     * Set-based path of {@link #upsertAll}: records none of whose identifiers is known, nor shared
+     * with another record of the batch, are created with a few multi-row statements for all of
+     * them. Returns which records it handled (created, or failed on the erasure tombstone).
+     */
+    private boolean[] createFresh(Prepared[] prepared, BatchItem[] out) {
+        int n = prepared.length;
+        boolean[] done = new boolean[n];
+        Map<Identity, Integer> seen = new HashMap<>();
+        for (Prepared p : prepared) {
+            if (p != null) {
+                p.ids().forEach(i -> seen.merge(i, 1, Integer::sum));
+            }
+        }
+        List<Integer> candidates = new ArrayList<>();
+        List<Identity> all = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Prepared p = prepared[i];
+            if (p != null && p.ids().stream().allMatch(x -> seen.get(x) == 1)) {
+                candidates.add(i);
+                all.addAll(p.ids());
+            }
+        }
+        if (candidates.size() < 2) {
+            return done;
+        }
+        Lookup lk = lookup(all);
+        Instant now = now();
+        List<Object[]> profiles = new ArrayList<>();
+        List<Object[]> identities = new ArrayList<>();
+        List<Object[]> attributes = new ArrayList<>();
+        List<Object[]> events = new ArrayList<>();
+        ConsentWrites consents = new ConsentWrites();
+        for (int i : candidates) {
+            Prepared p = prepared[i];
+            if (p.ids().stream().anyMatch(x -> lk.owners().containsKey(x))) {
+                continue; // known: the regular path
+            }
+            List<String> hit = new ArrayList<>();
+            for (Identity x : p.ids()) {
+                String h = hash(x);
+                if (lk.tombstoned().contains(h)) {
+                    hit.add(h);
+                }
+            }
+            done[i] = true;
+            if (!hit.isEmpty()) {
+                out[i] = new BatchItem(null, erased(hit));
+                continue;
+            }
+            Plan plan = resolve(p.ids(), new Lookup(Map.of(), Set.of()), Context.EMPTY);
+            UUID id = UUID.randomUUID();
+            profiles.add(new Object[]{id, now, now});
+            for (Identity c : plan.claims()) {
+                identities.add(new Object[]{c.type().name(), c.namespace(), c.value(), id, p.source(), now});
+            }
+            p.attrs().forEach((k, v) -> attributes.add(new Object[]{id, k, v, p.source(), p.observed()}));
+            List<Object[]> consentEvents = new ArrayList<>();
+            Map<Channel, Consent> changed = collectConsents(id, p.consents(), new EnumMap<>(Channel.class), now,
+                    consentEvents, consents);
+            Map<String, Object> pl = new LinkedHashMap<>();
+            pl.put("profileId", id.toString());
+            pl.put("source", p.source());
+            pl.put("observedAt", p.observed().toString());
+            pl.put("identities", keys(plan.claims()));
+            pl.put("attributes", p.attrs());
+            pl.put("consents", statuses(changed));
+            events.add(event(id, EV_CREATED, pl, now));
+            events.addAll(consentEvents);
+            out[i] = new BatchItem(new UpsertResult(id, UpsertResult.Outcome.CREATED, List.of(),
+                    List.copyOf(plan.notLinked())), null);
+        }
+        if (profiles.isEmpty()) {
+            return done;
+        }
+        db.batch("INSERT INTO profile (id, status, created_at, updated_at, version) VALUES (?, 'ACTIVE', ?, ?, 0)",
+                profiles);
+        int claimed = 0;
+        for (int from = 0; from < identities.size(); from += 2000) {
+            List<Object[]> part = identities.subList(from, Math.min(identities.size(), from + 2000));
+            List<Object> args = new ArrayList<>(part.size() * 6);
+            part.forEach(r -> args.addAll(List.of(r)));
+            claimed += db.update("INSERT INTO identity (type, namespace, \"value\", profile_id, source, created_at) VALUES "
+                    + Jdbc.tuples(part.size(), 6) + " ON CONFLICT DO NOTHING", args.toArray());
+        }
+        if (claimed != identities.size()) {
+            throw new ConcurrentChangeException("an identifier was claimed concurrently");
+        }
+        db.batch("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at) VALUES (?, ?, ?, ?, ?)",
+                attributes);
+        flush(consents);
+        writeOutbox(events);
+        return done;
+    }
+
+    private UpsertResult doUpsert(Prepared prepared) {
+        String source = prepared.source();
+        Instant observed = prepared.observed();
+        List<Identity> ids = prepared.ids();
+        Map<String, String> attrs = prepared.attrs();
+        List<Consent> consents = prepared.consents();
         Lookup lk = lookup(ids);
         Plan plan;
         Map<UUID, Locked> locked = new HashMap<>();
@@ -443,8 +608,27 @@ public class JdbcCrmStore implements CrmStore {
         return new UpsertResult(target, outcome, List.copyOf(mergedAway), List.copyOf(plan.notLinked()));
     }
 
+    static final int LOOKUP_CHUNK = 500;
+
     private Lookup lookup(List<Identity> ids) {
-        List<Object> args = new ArrayList<>(ids.size() * 4);
+        if (ids.size() <= LOOKUP_CHUNK) {
+            return lookupChunk(ids);
+        }
+        Map<Identity, Owner> owners = new HashMap<>();
+        Set<String> tombstoned = new LinkedHashSet<>();
+        for (int from = 0; from < ids.size(); from += LOOKUP_CHUNK) {
+            Lookup part = lookupChunk(ids.subList(from, Math.min(ids.size(), from + LOOKUP_CHUNK)));
+            owners.putAll(part.owners());
+            tombstoned.addAll(part.tombstoned());
+        }
+        return new Lookup(owners, tombstoned);
+    }
+
+    private Lookup lookupChunk(List<Identity> ids) {
+        List<Object> args = new ArrayList<>(ids.size() * 5);
+        for (Identity i : ids) {
+            args.add(i.value());
+        }
         for (Identity i : ids) {
             args.add(i.type().name());
             args.add(i.namespace());
@@ -458,7 +642,8 @@ public class JdbcCrmStore implements CrmStore {
         }
         String sql = "SELECT 'I' AS k, i.type, i.namespace, i.\"value\", i.profile_id, p.version, NULL AS h"
                 + " FROM identity i JOIN profile p ON p.id = i.profile_id"
-                + " WHERE (i.type, i.namespace, i.\"value\") IN (" + Jdbc.tuples(ids.size(), 3) + ")"
+                + " WHERE i.\"value\" IN (" + Jdbc.marks(ids.size()) + ")"
+                + " AND (i.type, i.namespace, i.\"value\") IN (" + Jdbc.tuples(ids.size(), 3) + ")"
                 + " UNION ALL SELECT 'T', NULL, NULL, NULL, NULL, NULL, t.identity_hash FROM erasure_tombstone t"
                 + " WHERE t.identity_hash IN (" + Jdbc.marks(ids.size()) + ")";
         Map<Identity, Owner> owners = new HashMap<>();
@@ -476,13 +661,17 @@ public class JdbcCrmStore implements CrmStore {
 
     private void checkTombstones(Lookup lk) {
         if (!lk.tombstoned().isEmpty()) {
-            List<String> hashes = List.copyOf(lk.tombstoned());
-            StringBuilder msg = new StringBuilder("record carries identifiers of an erased person (hash ");
-            for (int i = 0; i < hashes.size(); i++) {
-                msg.append(i == 0 ? "" : ", ").append(hashes.get(i), 0, 12);
-            }
-            throw new ErasedIdentityException(msg.append("...)").toString(), hashes);
+            throw erased(lk.tombstoned());
         }
+    }
+
+    private static ErasedIdentityException erased(Collection<String> tombstoned) {
+        List<String> hashes = List.copyOf(tombstoned);
+        StringBuilder msg = new StringBuilder("record carries identifiers of an erased person (hash ");
+        for (int i = 0; i < hashes.size(); i++) {
+            msg.append(i == 0 ? "" : ", ").append(hashes.get(i), 0, 12);
+        }
+        return new ErasedIdentityException(msg.append("...)").toString(), hashes);
     }
 
     /** Sighting counts and owners' unique identities only matter when the record may link or merge. */
@@ -502,11 +691,15 @@ public class JdbcCrmStore implements CrmStore {
         StringBuilder sql = new StringBuilder(
                 "SELECT 'S' AS k, s.type, s.namespace, s.\"value\", CAST(NULL AS UUID) AS profile_id,"
                         + " COUNT(DISTINCT s.profile_id) AS n FROM identity_sighting s JOIN profile p ON p.id = s.profile_id"
-                        + " WHERE p.status = 'ACTIVE' AND (s.type, s.namespace, s.\"value\") IN (")
+                        + " WHERE p.status = 'ACTIVE' AND s.\"value\" IN (").append(Jdbc.marks(owned.size()))
+                .append(") AND (s.type, s.namespace, s.\"value\") IN (")
                 .append(Jdbc.tuples(owned.size(), 3))
                 .append(") AND NOT EXISTS (SELECT 1 FROM identity o WHERE o.type = s.type AND o.namespace = s.namespace"
                         + " AND o.\"value\" = s.\"value\" AND o.profile_id = s.profile_id)"
                         + " GROUP BY s.type, s.namespace, s.\"value\"");
+        for (Identity i : owned) {
+            args.add(i.value());
+        }
         for (Identity i : owned) {
             args.add(i.type().name());
             args.add(i.namespace());
@@ -706,8 +899,32 @@ public class JdbcCrmStore implements CrmStore {
         return new State(attrs, cons);
     }
 
+    /** Consent rows to write, collected across one or many profiles. */
+    record ConsentWrites(List<Object[]> history, List<Object[]> inserts, List<Object[]> updates) {
+        ConsentWrites() {
+            this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        }
+    }
+
+    private void flush(ConsentWrites w) {
+        db.batch("INSERT INTO consent_history (profile_id, channel, status, source, at, evidence, explicit, effective,"
+                + " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", w.history());
+        db.batch("INSERT INTO consent (status, source, at, evidence, explicit, updated_at, profile_id, channel)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", w.inserts());
+        db.batch("UPDATE consent SET status = ?, source = ?, at = ?, evidence = ?, explicit = ?, updated_at = ?"
+                + " WHERE profile_id = ? AND channel = ?", w.updates());
+    }
+
     private Map<Channel, Consent> applyConsents(UUID profile, List<Consent> statements, Map<Channel, Consent> current,
                                                 Instant now, List<Object[]> events) {
+        ConsentWrites w = new ConsentWrites();
+        Map<Channel, Consent> changed = collectConsents(profile, statements, current, now, events, w);
+        flush(w);
+        return changed;
+    }
+
+    private Map<Channel, Consent> collectConsents(UUID profile, List<Consent> statements, Map<Channel, Consent> current,
+                                                  Instant now, List<Object[]> events, ConsentWrites w) {
         if (statements.isEmpty()) {
             return Map.of();
         }
@@ -715,9 +932,9 @@ public class JdbcCrmStore implements CrmStore {
         for (Consent c : statements) {
             byChannel.computeIfAbsent(c.channel(), x -> new ArrayList<>()).add(c);
         }
-        List<Object[]> history = new ArrayList<>();
-        List<Object[]> inserts = new ArrayList<>();
-        List<Object[]> updates = new ArrayList<>();
+        List<Object[]> history = w.history();
+        List<Object[]> inserts = w.inserts();
+        List<Object[]> updates = w.updates();
         Map<Channel, Consent> changed = new EnumMap<>(Channel.class);
         byChannel.forEach((ch, list) -> {
             list.sort(Comparator.comparing(Consent::at));
@@ -750,12 +967,6 @@ public class JdbcCrmStore implements CrmStore {
                 events.add(event(profile, EV_CONSENT, p, now));
             }
         });
-        db.batch("INSERT INTO consent_history (profile_id, channel, status, source, at, evidence, explicit, effective,"
-                + " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", history);
-        db.batch("INSERT INTO consent (status, source, at, evidence, explicit, updated_at, profile_id, channel)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts);
-        db.batch("UPDATE consent SET status = ?, source = ?, at = ?, evidence = ?, explicit = ?, updated_at = ?"
-                + " WHERE profile_id = ? AND channel = ?", updates);
         return changed;
     }
 
@@ -1296,12 +1507,15 @@ public class JdbcCrmStore implements CrmStore {
         if (!identities.isEmpty()) {
             List<Object> args = new ArrayList<>();
             for (Identity i : identities) {
+                args.add(i.value());
+            }
+            for (Identity i : identities) {
                 args.add(i.type().name());
                 args.add(i.namespace());
                 args.add(i.value());
             }
-            sightings += db.update("DELETE FROM identity_sighting WHERE (type, namespace, \"value\") IN ("
-                    + Jdbc.tuples(identities.size(), 3) + ")", args.toArray());
+            sightings += db.update("DELETE FROM identity_sighting WHERE \"value\" IN (" + Jdbc.marks(identities.size())
+                    + ") AND (type, namespace, \"value\") IN (" + Jdbc.tuples(identities.size(), 3) + ")", args.toArray());
         }
         removed.put("identity_sighting", sightings);
         removed.put("profile_attribute", db.update("DELETE FROM profile_attribute WHERE profile_id" + in, ids));

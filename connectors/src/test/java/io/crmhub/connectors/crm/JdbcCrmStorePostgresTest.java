@@ -163,6 +163,49 @@ class JdbcCrmStorePostgresTest {
     }
 
     @Test
+    void upsertAllAppliesABatchInOneGoWithPerRecordOutcomes() throws Exception {
+        UUID known = upsert(rec(email("known@example.com"))).profileId();
+        UUID gone = upsert(rec(email("gone@example.com"))).profileId();
+        store.erase(gone, "test");
+        long outboxBefore = count("outbox");
+        List<ProfileRecord> batch = List.of(
+                rec("shop", T0, List.of(email("n1@example.com"), phone("+15550101")), Map.of("firstName", "N1"),
+                        new Consent(Channel.EMAIL, ConsentStatus.OPT_IN, "shop", T0, "form", true)),
+                rec(email("n2@example.com")),
+                rec(email("known@example.com"), phone("+15550102")),
+                rec(email("gone@example.com"), phone("+15550103")),
+                rec("shop", T0, List.of(), Map.of()),
+                rec(email("n3@example.com")),
+                rec(email("n3@example.com"), anon("n3-device")),
+                rec(member("web", "m1"), member("web", "m2")));
+        List<CrmStore.BatchItem> out = store.upsertAll(batch);
+        assertThat(out).hasSize(batch.size());
+        assertThat(out.get(0).result().outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(out.get(1).result().outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(out.get(2).result().profileId()).isEqualTo(known);
+        assertThat(out.get(2).result().outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(out.get(3).error()).isInstanceOf(ErasedIdentityException.class);
+        assertThat(out.get(4).error()).isInstanceOf(IllegalArgumentException.class);
+        assertThat(out.get(5).result().outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(out.get(6).result().profileId()).as("sees the earlier record of the batch")
+                .isEqualTo(out.get(5).result().profileId());
+        assertThat(out.get(6).result().outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(out.get(7).result().identitiesNotLinked()).containsExactly(member("web", "m2"));
+
+        UUID n1 = out.get(0).result().profileId();
+        CustomerProfile p1 = store.find(n1, 0).orElseThrow();
+        assertThat(p1.identities()).containsExactlyInAnyOrder(email("n1@example.com"), phone("+15550101"));
+        assertThat(p1.attributes().get("firstName").value()).isEqualTo("N1");
+        assertThat(p1.consents().get(Channel.EMAIL).status()).isEqualTo(ConsentStatus.OPT_IN);
+        assertThat(count("consent_history", "profile_id = ?", n1)).isEqualTo(1);
+        assertThat(store.lookup(phone("+15550103"))).as("nothing of the erased record written").isEmpty();
+        // created x4 (+ one consent.changed), updated x2
+        assertThat(count("outbox") - outboxBefore).isEqualTo(7);
+        assertThat(store.upsertAll(List.of(rec(email("n2@example.com")), rec(email("n1@example.com")))))
+                .extracting(b -> b.result().outcome()).containsOnly(Outcome.UNCHANGED);
+    }
+
+    @Test
     void badInputIsRejected() {
         assertThatThrownBy(() -> store.upsert(rec("shop", T0, List.of(), Map.of("firstName", "X"))))
                 .isInstanceOf(IllegalArgumentException.class);

@@ -34,7 +34,7 @@ final class PgTestSupport {
     /** A pool on the (already migrated) schema. */
     static HikariDataSource pool(int poolSize) {
         HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl(URL + "?currentSchema=" + SCHEMA + "&reWriteBatchedInserts=true");
+        cfg.setJdbcUrl(URL + "?currentSchema=" + SCHEMA + "&reWriteBatchedInserts=true" + System.getProperty("crmhub.test.pg.extra", ""));
         cfg.setUsername(USER);
         cfg.setPassword("");
         cfg.setMaximumPoolSize(poolSize);
