@@ -279,7 +279,7 @@ public class JdbcCrmStore implements CrmStore {
     @Override
     public UpsertResult upsert(ProfileRecord record) {
         Prepared p = prepare(record);
-        return inTx("upsert", () -> doUpsert(p));
+        return inTx("upsert", () -> doUpsert(p, false));
     }
 
     /**
@@ -310,7 +310,7 @@ public class JdbcCrmStore implements CrmStore {
                         continue;
                     }
                     try {
-                        attempt[i] = new BatchItem(doUpsert(prepared[i]), null);
+                        attempt[i] = new BatchItem(doUpsert(prepared[i], true), null);
                     } catch (ErasedIdentityException e) {
                         // thrown before the record wrote anything: the transaction is still clean
                         attempt[i] = new BatchItem(null, e);
@@ -331,7 +331,7 @@ public class JdbcCrmStore implements CrmStore {
             }
             Prepared p = prepared[i];
             try {
-                out[i] = new BatchItem(inTx("upsert", () -> doUpsert(p)), null);
+                out[i] = new BatchItem(inTx("upsert", () -> doUpsert(p, false)), null);
             } catch (RuntimeException e) {
                 out[i] = new BatchItem(null, e);
             }
@@ -434,7 +434,12 @@ public class JdbcCrmStore implements CrmStore {
         return done;
     }
 
-    private UpsertResult doUpsert(Prepared prepared) {
+    /**
+     * @param noWait lock profiles with NOWAIT (batch mode: a batch that would wait for a lock fails
+     *               at once and its records are applied one by one, instead of holding its locks
+     *               while it waits)
+     */
+    private UpsertResult doUpsert(Prepared prepared, boolean noWait) {
         String source = prepared.source();
         Instant observed = prepared.observed();
         List<Identity> ids = prepared.ids();
@@ -454,7 +459,7 @@ public class JdbcCrmStore implements CrmStore {
                 }
             }
             if (!toLock.isEmpty()) {
-                for (Locked l : lock(toLock)) {
+                for (Locked l : lock(toLock, noWait)) {
                     locked.put(l.id(), l);
                 }
             }
@@ -811,8 +816,12 @@ public class JdbcCrmStore implements CrmStore {
     }
 
     private List<Locked> lock(Collection<UUID> ids) {
+        return lock(ids, false);
+    }
+
+    private List<Locked> lock(Collection<UUID> ids, boolean noWait) {
         return db.query("SELECT id, status, version, created_at FROM profile WHERE id IN (" + Jdbc.marks(ids.size())
-                        + ") ORDER BY id FOR UPDATE",
+                        + ") ORDER BY id FOR UPDATE" + (noWait ? " NOWAIT" : ""),
                 (rs, n) -> new Locked(Jdbc.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
                         Jdbc.instant(rs, "created_at")), ids.toArray());
     }

@@ -93,6 +93,13 @@ class JdbcCrmStoreH2Test {
             assertThat(g.identitiesNotLinked()).hasSize(1);
             assertThat(info).isNotEqualTo(b);
 
+            List<CrmStore.BatchItem> batch = store.upsertAll(List.of(
+                    new ProfileRecord("x", t0, List.of(Identity.of(IdentityType.EMAIL, "n1@h2.org")), Map.of("city", "A"),
+                            List.of()),
+                    new ProfileRecord("x", t0, List.of(Identity.of(IdentityType.EMAIL, "n2@h2.org")), Map.of(), List.of()),
+                    new ProfileRecord("x", t0.plusSeconds(1), List.of(phone), Map.of("city", "Bergen"), List.of())));
+            assertThat(batch).extracting(i -> i.result().outcome())
+                    .containsExactly(Outcome.CREATED, Outcome.CREATED, Outcome.UPDATED);
             CrmStore.ErasureReport r = store.erase(b, "test");
             assertThat(r.tombstoneHashes()).isEqualTo(1);
             assertThat(r.removed()).containsEntry("identity", 1).containsEntry("interaction", 1);
