@@ -94,20 +94,15 @@ public interface CrmStore {
     void releaseLease(String name, String owner);
 
     // --- lists, campaigns, computed fields (for the channel flows) --------------------------
-    // Default methods so that test doubles written against the first contract keep compiling.
 
     /**
      * Gets or creates the marketing list of that name.
      *
      * @throws IllegalArgumentException when a list of that name exists with another member type
      */
-    default MarketingList createList(String name, MemberType memberType) {
-        throw new UnsupportedOperationException("createList");
-    }
+    MarketingList createList(String name, MemberType memberType);
 
-    default Optional<MarketingList> findList(String name) {
-        throw new UnsupportedOperationException("findList");
-    }
+    Optional<MarketingList> findList(String name);
 
     /**
      * Puts the profile (or the profile it was merged into) on the list. Suppression is sticky: an
@@ -115,24 +110,16 @@ public interface CrmStore {
      *
      * @return true when the profile was not on the list before
      */
-    default boolean addListMember(long listId, UUID profileId, boolean suppressed, String source) {
-        throw new UnsupportedOperationException("addListMember");
-    }
+    boolean addListMember(long listId, UUID profileId, boolean suppressed, String source);
 
     /** Gets the campaign by code, creating it with {@code name} and {@code channel} when new. */
-    default Campaign campaign(String code, String name, String channel) {
-        throw new UnsupportedOperationException("campaign");
-    }
+    Campaign campaign(String code, String name, String channel);
 
     /** Records a response (open, click, conversion ...); false when that exact response was recorded already. */
-    default boolean addCampaignResponse(long campaignId, UUID profileId, String type, Instant at, String source) {
-        throw new UnsupportedOperationException("addCampaignResponse");
-    }
+    boolean addCampaignResponse(long campaignId, UUID profileId, String type, Instant at, String source);
 
     /** Sets computed fields of the profile; a null value removes the field. True when anything changed. */
-    default boolean putComputed(UUID profileId, Map<String, String> values) {
-        throw new UnsupportedOperationException("putComputed");
-    }
+    boolean putComputed(UUID profileId, Map<String, String> values);
 
     /** Result of {@link #upsert}. */
     record UpsertResult(UUID profileId, Outcome outcome, List<UUID> mergedProfiles,

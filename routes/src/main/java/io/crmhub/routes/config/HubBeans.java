@@ -1,0 +1,96 @@
+package io.crmhub.routes.config;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.connectors.crm.JdbcCrmStore;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.normalise.NormaliserSettings;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import io.crmhub.mappings.rules.ConsentRules;
+import io.crmhub.mappings.rules.IdentityPolicy;
+import io.crmhub.mappings.rules.SurvivorshipRules;
+import io.crmhub.routes.api.ProfileApi;
+import io.crmhub.routes.kafka.KafkaTopics;
+import io.crmhub.routes.outbox.OutboxRelay;
+import io.crmhub.routes.profiles.ProfileIntake;
+import io.crmhub.routes.profiles.ProfileService;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+
+import javax.sql.DataSource;
+import java.time.ZoneId;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Wires the plain-Java mappings and connectors into the application from {@code hub.*}. */
+@Configuration
+public class HubBeans {
+
+    @Bean
+    SurvivorshipRules survivorshipRules(HubProperties props) {
+        return new SurvivorshipRules(props.getSurvivorship().getSourcePriority());
+    }
+
+    @Bean
+    ConsentRules consentRules() {
+        return new ConsentRules();
+    }
+
+    @Bean
+    IdentityPolicy identityPolicy(HubProperties props) {
+        HubProperties.Identity id = props.getIdentity();
+        Set<IdentityType> unique = id.getUniquePerProfileTypes().stream()
+                .map(t -> IdentityType.valueOf(t.trim().toUpperCase(Locale.ROOT)))
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+        return IdentityPolicy.defaults()
+                .withRoleMailboxes(id.getRoleMailboxes())
+                .withMaxProfilesPerIdentifier(id.getMaxProfilesPerIdentifier())
+                .withUniquePerProfileTypes(unique);
+    }
+
+    @Bean
+    @DependsOnDatabaseInitialization
+    CrmStore crmStore(DataSource dataSource, SurvivorshipRules survivorship, ConsentRules consent,
+                      IdentityPolicy policy, ObjectMapper mapper) {
+        return new JdbcCrmStore(dataSource, survivorship, consent, policy, mapper);
+    }
+
+    @Bean
+    ProfileService profileService(CrmStore store, HubProperties props) {
+        HubProperties.Normalise n = props.getNormalise();
+        ZoneId zone = ZoneId.of(n.getDefaultZone());
+        return new ProfileService(store,
+                new RecordNormaliser(new NormaliserSettings(n.getDefaultRegion(), zone, n.isDayFirst(), true)),
+                new RecordNormaliser(new NormaliserSettings(n.getDefaultRegion(), zone, n.isDayFirst(), false)));
+    }
+
+    @Bean
+    ProfileApi profileApi(ProfileService profiles, ObjectMapper mapper, ProducerTemplate producer) {
+        return new ProfileApi(profiles, mapper, producer);
+    }
+
+    @Bean
+    ProfileIntake profileIntake(ProfileService profiles, ObjectMapper mapper) {
+        return new ProfileIntake(profiles, mapper);
+    }
+
+    /** The topics of the backbone; created (when missing) before any route starts. */
+    @Bean
+    KafkaTopics kafkaTopics(HubProperties props) {
+        KafkaTopics topics = new KafkaTopics(props);
+        topics.ensure(List.of(props.getKafka().getTopics().getProfileChanges(),
+                props.getKafka().getTopics().getProfileRecords()));
+        return topics;
+    }
+
+    @Bean
+    OutboxRelay outboxRelay(CrmStore store, HubProperties props, CamelContext camel) {
+        return new OutboxRelay(store, props, camel);
+    }
+}

@@ -1,0 +1,42 @@
+package io.crmhub.routes.flows;
+
+import io.crmhub.routes.config.HubProperties;
+import io.crmhub.routes.outbox.OutboxRelay;
+import org.apache.camel.builder.RouteBuilder;
+import org.springframework.stereotype.Component;
+
+/**
+ * Profile changes out: every committed change in the outbox goes to the Kafka topic
+ * {@code crm.profile.changes}, key = profile id, in commit order per profile, at least once.
+ */
+@Component
+public class OutboxRelayRoute extends RouteBuilder {
+
+    private final OutboxRelay relay;
+    private final HubProperties props;
+
+    public OutboxRelayRoute(OutboxRelay relay, HubProperties props) {
+        this.relay = relay;
+        this.props = props;
+    }
+
+    @Override
+    public void configure() {
+        from("timer:outbox-relay?delay=1000&period=" + props.getOutbox().getPollInterval().toMillis())
+                .routeId("outbox-relay")
+                .autoStartup(props.getOutbox().isEnabled())
+                .onException(Exception.class)
+                    // the rows stay unsent and go out on a later round; nothing to quarantine
+                    .handled(true)
+                    .log(org.apache.camel.LoggingLevel.WARN, "Outbox relay round failed, will retry: ${exception.message}")
+                .end()
+                .filter(method(relay, "holdsLease"))
+                .loopDoWhile(simple("${body} == null || ${body.size} > 0"))
+                    .bean(relay, "nextBatch")
+                    .filter(simple("${body.size} > 0"))
+                        .to("kafka:" + props.getKafka().getTopics().getProfileChanges() + "?batchWithIndividualHeaders=true")
+                        .bean(relay, "markSent")
+                    .end()
+                .end();
+    }
+}

@@ -1,0 +1,83 @@
+package io.crmhub.routes.kafka;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The embedded default: when {@code hub.kafka.embedded.enabled} is true, starts a real Kafka broker
+ * (KRaft, no ZooKeeper) inside the hub, and points {@code hub.kafka.bootstrap-servers} at it, so
+ * that every route talks Kafka exactly as it does against a production cluster. The broker listens
+ * on a free port (logged, and shown in {@code /actuator/health}); it stops with the application.
+ * <p>
+ * The broker starts in the background while Spring builds the context; the first read of
+ * {@code hub.kafka.bootstrap-servers} waits until it is ready.
+ */
+public class EmbeddedKafkaInitializer implements ApplicationContextInitializer<ConfigurableApplicationContext> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaInitializer.class);
+    static final String BOOTSTRAP = "hub.kafka.bootstrap-servers";
+
+    @Override
+    public void initialize(ConfigurableApplicationContext context) {
+        ConfigurableEnvironment env = context.getEnvironment();
+        if (!env.getProperty("hub.kafka.embedded.enabled", Boolean.class, true) || context.getParent() != null) {
+            return;
+        }
+        int partitions = env.getProperty("hub.kafka.embedded.partitions", Integer.class, 3);
+        CompletableFuture<EmbeddedKafkaKraftBroker> broker = new CompletableFuture<>();
+        Thread starter = new Thread(() -> {
+            try {
+                broker.complete(start(partitions));
+            } catch (Throwable e) {
+                broker.completeExceptionally(e);
+            }
+        }, "embedded-kafka-start");
+        starter.setDaemon(true);
+        starter.start();
+
+        env.getPropertySources().addFirst(new EnumerablePropertySource<>("embeddedKafka", broker) {
+            @Override
+            public String[] getPropertyNames() {
+                return new String[] {BOOTSTRAP};
+            }
+
+            @Override
+            public Object getProperty(String name) {
+                return BOOTSTRAP.equals(name) ? getSource().join().getBrokersAsString() : null;
+            }
+        });
+        if (context.getBeanFactory() instanceof DefaultListableBeanFactory factory) {
+            // registered first, destroyed last: after Camel has stopped its consumers and producers
+            factory.registerDisposableBean("embeddedKafkaBroker", (DisposableBean) () -> {
+                if (!broker.isCompletedExceptionally()) {
+                    broker.join().destroy();
+                }
+            });
+        }
+    }
+
+    private static EmbeddedKafkaKraftBroker start(int partitions) {
+        long started = System.nanoTime();
+        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, partitions);
+        broker.brokerProperty("auto.create.topics.enable", "true");
+        broker.brokerProperty("num.partitions", String.valueOf(partitions));
+        broker.brokerProperty("offsets.topic.replication.factor", "1");
+        broker.brokerProperty("offsets.topic.num.partitions", "5");
+        broker.brokerProperty("transaction.state.log.replication.factor", "1");
+        broker.brokerProperty("transaction.state.log.min.isr", "1");
+        broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
+        broker.afterPropertiesSet();
+        LOG.info("Embedded Kafka broker (KRaft) ready at {} in {} ms", broker.getBrokersAsString(),
+                (System.nanoTime() - started) / 1_000_000);
+        return broker;
+    }
+}

@@ -1,0 +1,58 @@
+package io.crmhub.routes.flows;
+
+import io.crmhub.routes.ApiClient;
+import io.crmhub.routes.HubIntegrationTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What an operator sees: health, metrics, Hawtio behind the admin login, routes with statistics over Jolokia. */
+@HubIntegrationTest
+class OperationsIT {
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void healthShowsCamelDatabaseAndKafka() {
+        var health = new ApiClient(port, null).get("/actuator/health");
+        assertThat(health.status()).as(health.body()).isEqualTo(200);
+        assertThat(health.json().at("/components/db/status").asText()).isEqualTo("UP");
+        assertThat(health.json().at("/components/kafka/status").asText()).isEqualTo("UP");
+        assertThat(health.json().at("/components/camelHealth/status").asText()).isEqualTo("UP");
+        assertThat(health.json().at("/components/kafka/details/brokers").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void prometheusMetricsIncludeRouteStatistics() {
+        var metrics = new ApiClient(port, null).get("/actuator/prometheus");
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.body()).contains("camel_exchanges");
+    }
+
+    @Test
+    void hawtioNeedsTheAdminLogin() {
+        ApiClient anonymous = new ApiClient(port, null);
+        var closed = anonymous.send(anonymous.builder("/actuator/hawtio/").GET());
+        assertThat(closed.status()).isIn(302, 401);
+        assertThat(closed.body()).doesNotContain("Hawtio Management Console");
+
+        String basic = "Basic " + Base64.getEncoder().encodeToString("admin:admin".getBytes(StandardCharsets.UTF_8));
+        var open = anonymous.send(anonymous.builder("/actuator/hawtio/").header("Authorization", basic).GET());
+        assertThat(open.status()).as(open.body() + " " + open.contentType()).isEqualTo(200);
+        assertThat(open.body()).contains("Hawtio Management Console");
+
+        var routes = anonymous.send(anonymous.builder(
+                "/actuator/jolokia/search/org.apache.camel:type=routes,*").header("Authorization", basic).GET());
+        assertThat(routes.status()).isEqualTo(200);
+        assertThat(routes.body()).contains("outbox-relay").contains("profile-intake");
+
+        var wrong = anonymous.send(anonymous.builder("/actuator/hawtio/").header("Authorization",
+                "Basic " + Base64.getEncoder().encodeToString("admin:nope".getBytes(StandardCharsets.UTF_8))).GET());
+        assertThat(wrong.status()).isEqualTo(401);
+    }
+}
