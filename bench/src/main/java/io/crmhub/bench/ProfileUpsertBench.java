@@ -120,8 +120,8 @@ public final class ProfileUpsertBench {
                 rs.next();
                 profiles = rs.getLong(1);
             }
-            System.out.printf("hub       resolve + upsert        : %,10.0f records/s  (%.1f s; outcomes %s; %,d live profiles)%n",
-                    hub, seconds, outcomes, profiles);
+            System.out.printf("hub       resolve + upsert        : %,10.0f records/s  (%.1f s; outcomes %s; %,d live profiles;"
+                    + " %,d retries)%n", hub, seconds, outcomes, profiles, ((JdbcCrmStore) store).retryCount());
             System.out.printf("ratio     hub / baseline          : %10.3f  (baseline is %.1fx faster)%n", hub / baseline, baseline / hub);
         }
     }

@@ -72,6 +72,13 @@ final class Jdbc {
         return sum;
     }
 
+    /** Whether the connection's database is PostgreSQL (H2 in PostgreSQL mode answers "H2"). */
+    boolean isPostgres() {
+        Boolean pg = template.execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) con ->
+                con.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres"));
+        return Boolean.TRUE.equals(pg);
+    }
+
     /** Inserts one row and returns its generated {@code id}, or -1 when nothing was inserted. */
     long insertReturningId(String sql, Object... args) {
         KeyHolder kh = new GeneratedKeyHolder();
@@ -111,6 +118,9 @@ final class Jdbc {
                 ps.setBigDecimal(p, d);
             } else if (a instanceof Enum<?> e) {
                 ps.setString(p, e.name());
+            } else if (a instanceof String[] arr) {
+                // PostgreSQL text[]; the SQL casts it where another element type is meant (?::uuid[])
+                ps.setArray(p, ps.getConnection().createArrayOf("text", arr));
             } else {
                 ps.setObject(p, a);
             }

@@ -301,29 +301,52 @@ public class JdbcCrmStore implements CrmStore {
                 out[i] = new BatchItem(null, e);
             }
         }
-        BatchItem[] attempt = out.clone();
-        try {
-            tx.executeWithoutResult(s -> {
-                boolean[] done = createFresh(prepared, attempt);
-                for (int i = 0; i < n; i++) {
-                    if (prepared[i] == null || done[i]) {
-                        continue;
+        boolean pg = postgres();
+        for (int round = 1; ; round++) {
+            BatchItem[] attempt = out.clone();
+            try {
+                tx.executeWithoutResult(s -> {
+                    if (pg) {
+                        // set-based: a few statements per batch; a record that merges goes through doUpsert
+                        int i = 0;
+                        while (i < n) {
+                            int from = i;
+                            // the first segment needs no savepoint: when it fails the batch has done nothing yet
+                            i = from == 0 ? fastSegment(prepared, attempt, 0)
+                                    : withSavepoint(s, attempt, () -> fastSegment(prepared, attempt, from));
+                            if (i < n) {
+                                int one = i;
+                                withSavepoint(s, attempt, () -> {
+                                    applyOne(prepared, attempt, one);
+                                    return one;
+                                });
+                                i++;
+                            }
+                        }
+                        return;
                     }
-                    try {
-                        attempt[i] = new BatchItem(doUpsert(prepared[i], true), null);
-                    } catch (ErasedIdentityException e) {
-                        // thrown before the record wrote anything: the transaction is still clean
-                        attempt[i] = new BatchItem(null, e);
+                    boolean[] done = createFresh(prepared, attempt);
+                    for (int i = 0; i < n; i++) {
+                        if (!done[i]) {
+                            applyOne(prepared, attempt, i);
+                        }
                     }
+                });
+                return List.of(attempt);
+            } catch (RuntimeException e) {
+                if (TransactionSynchronizationManager.isActualTransactionActive()) {
+                    throw e;
                 }
-            });
-            return List.of(attempt);
-        } catch (RuntimeException e) {
-            if (TransactionSynchronizationManager.isActualTransactionActive()) {
-                throw e;
+                retries.incrementAndGet();
+                if (round < BATCH_ATTEMPTS && retryable(e)) {
+                    // a conflict with a concurrent writer: the batch again, now seeing its commit
+                    log.debug("upsertAll: batch of {} failed ({}), retrying the batch", n, e.toString());
+                    backoff(round);
+                    continue;
+                }
+                log.debug("upsertAll: batch of {} failed ({}), applying records one by one", n, e.toString());
+                break;
             }
-            retries.incrementAndGet();
-            log.debug("upsertAll: batch of {} failed ({}), applying records one by one", n, e.toString());
         }
         for (int i = 0; i < n; i++) {
             if (prepared[i] == null) {
@@ -337,6 +360,64 @@ public class JdbcCrmStore implements CrmStore {
             }
         }
         return List.of(out);
+    }
+
+    /** Transactions {@link #upsertAll} tries for a whole batch before it applies the records one by one. */
+    static final int BATCH_ATTEMPTS = 3;
+
+    private volatile Boolean postgres;
+
+    private boolean postgres() {
+        Boolean pg = postgres;
+        if (pg == null) {
+            pg = db.isPostgres();
+            postgres = pg;
+        }
+        return pg;
+    }
+
+    /** Attempts of one part of a batch (a set-based segment, or a merging record) inside the batch transaction. */
+    static final int PART_ATTEMPTS = 6;
+
+    /**
+     * Runs one part of a batch behind a savepoint: on a conflict with a concurrent writer (a claim
+     * lost to a transaction that just committed, a profile locked by another batch ...) only that
+     * part is rolled back and tried again, with a fresh look-up; the batch keeps what it did before.
+     */
+    private int withSavepoint(org.springframework.transaction.TransactionStatus status, BatchItem[] out,
+                              Supplier<Integer> part) {
+        for (int attempt = 1; ; attempt++) {
+            Object savepoint = status.createSavepoint();
+            BatchItem[] before = out.clone();
+            try {
+                int r = part.get();
+                status.releaseSavepoint(savepoint);
+                return r;
+            } catch (RuntimeException e) {
+                if (attempt >= PART_ATTEMPTS || !retryable(e)) {
+                    throw e;
+                }
+                status.rollbackToSavepoint(savepoint);
+                System.arraycopy(before, 0, out, 0, out.length);
+                retries.incrementAndGet();
+                if (log.isDebugEnabled()) {
+                    log.debug("upsertAll: part attempt {} failed ({}), retrying it", attempt, e.toString());
+                }
+                backoff(attempt);
+            }
+        }
+    }
+
+    private void applyOne(Prepared[] prepared, BatchItem[] out, int i) {
+        if (prepared[i] == null) {
+            return;
+        }
+        try {
+            out[i] = new BatchItem(doUpsert(prepared[i], true), null);
+        } catch (ErasedIdentityException e) {
+            // thrown before the record wrote anything: the transaction is still clean
+            out[i] = new BatchItem(null, e);
+        }
     }
 
     /**
@@ -432,6 +513,442 @@ public class JdbcCrmStore implements CrmStore {
         flush(consents);
         writeOutbox(events);
         return done;
+    }
+
+    // --- PostgreSQL set-based batch path ------------------------------------------------------
+
+    /** One record of a set-based segment, resolved in memory. */
+    private record Step(int index, UUID target, boolean created, Plan plan, List<Identity> sightings) {
+    }
+
+    /**
+     * Applies records {@code from ..} of the batch set-based (PostgreSQL): one look-up of all their
+     * identifiers and tombstones, one read of sightings and unique identifiers of the owners, one
+     * lock of the profiles they update (id order, NOWAIT, versions re-checked), one read of those
+     * profiles' attributes and consents, then each table written with one statement. Records are
+     * resolved in order against that read plus the effect of the earlier records of the batch,
+     * through the same {@link #resolve} as {@link #upsert}. Stops before the first record that
+     * would merge profiles and returns its index (n when none): the caller applies it through
+     * {@link #doUpsert} and starts a new segment after it.
+     */
+    private int fastSegment(Prepared[] prepared, BatchItem[] out, int from) {
+        int n = prepared.length;
+        LinkedHashSet<Identity> distinct = new LinkedHashSet<>();
+        for (int i = from; i < n; i++) {
+            if (prepared[i] != null) {
+                distinct.addAll(prepared[i].ids());
+            }
+        }
+        if (distinct.isEmpty()) {
+            return n;
+        }
+        Map<Identity, String> hashes = new HashMap<>();
+        Map<Identity, Set<UUID>> sighted = new HashMap<>();
+        Map<UUID, List<Identity>> unique = new HashMap<>();
+        Lookup lk = lookupSet(new ArrayList<>(distinct), hashes, sighted, unique);
+        Map<Identity, Owner> owners = new HashMap<>(lk.owners());
+
+        Map<UUID, Long> toLock = new LinkedHashMap<>();
+        Set<UUID> createdHere = new HashSet<>();
+        List<Step> steps = new ArrayList<>();
+        int stop = n;
+        for (int i = from; i < n; i++) {
+            Prepared p = prepared[i];
+            if (p == null) {
+                continue;
+            }
+            List<String> hit = new ArrayList<>();
+            for (Identity x : p.ids()) {
+                String h = hashes.get(x);
+                if (lk.tombstoned().contains(h)) {
+                    hit.add(h);
+                }
+            }
+            if (!hit.isEmpty()) {
+                out[i] = new BatchItem(null, erased(hit));
+                continue;
+            }
+            Map<Identity, Owner> mine = new HashMap<>();
+            for (Identity x : p.ids()) {
+                Owner o = owners.get(x);
+                if (o != null) {
+                    mine.put(x, o);
+                }
+            }
+            Lookup rl = new Lookup(mine, Set.of());
+            Context ctx = Context.EMPTY;
+            if (needsContext(p.ids(), rl)) {
+                Map<Identity, Integer> counts = new HashMap<>();
+                mine.forEach((x, o) -> {
+                    int c = 0;
+                    for (UUID s : sighted.getOrDefault(x, Set.of())) {
+                        if (!s.equals(o.profileId())) {
+                            c++;
+                        }
+                    }
+                    if (c > 0) {
+                        counts.put(x, c);
+                    }
+                });
+                Map<UUID, List<Identity>> u = new HashMap<>();
+                for (UUID prof : rl.profiles()) {
+                    List<Identity> l = unique.get(prof);
+                    if (l != null) {
+                        u.put(prof, List.copyOf(l));
+                    }
+                }
+                ctx = new Context(counts, u);
+            }
+            Plan plan = resolve(p.ids(), rl, ctx);
+            if (plan.group().size() > 1) {
+                stop = i;
+                break;
+            }
+            UUID target;
+            boolean created = plan.group().isEmpty();
+            long version;
+            if (created) {
+                target = UUID.randomUUID();
+                createdHere.add(target);
+                version = 0;
+            } else {
+                target = plan.group().get(0);
+                version = rl.version(target);
+                if (!createdHere.contains(target)) {
+                    toLock.putIfAbsent(target, version);
+                }
+            }
+            for (Identity c : plan.claims()) {
+                owners.put(c, new Owner(target, version));
+                if (policy.isUniquePerProfile(c)) {
+                    unique.computeIfAbsent(target, x -> new ArrayList<>()).add(c);
+                }
+            }
+            List<Identity> sightings = new ArrayList<>();
+            for (Identity x : plan.notLinked()) {
+                Owner o = mine.get(x);
+                if (o != null && !o.profileId().equals(target)) {
+                    sightings.add(x);
+                    sighted.computeIfAbsent(x, k -> new HashSet<>()).add(target);
+                }
+            }
+            steps.add(new Step(i, target, created, plan, sightings));
+        }
+        if (steps.isEmpty()) {
+            return stop;
+        }
+
+        // lock the existing profiles the segment updates, and read their state
+        Map<UUID, State> states = new HashMap<>();
+        if (!toLock.isEmpty()) {
+            List<UUID> ids = new ArrayList<>(toLock.keySet());
+            // The first segment holds no lock and no row yet when it gets here, and takes its locks in id
+            // order in one statement: it may wait for them without risk of a cycle through it. Later
+            // segments hold what earlier ones wrote: they do not wait (NOWAIT), their part is retried.
+            List<Locked> locked = db.query("SELECT id, status, version, created_at FROM profile"
+                            + " WHERE id = ANY (?::uuid[]) ORDER BY id FOR UPDATE" + (from == 0 ? "" : " NOWAIT"),
+                    (rs, k) -> new Locked(Jdbc.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
+                            Jdbc.instant(rs, "created_at")), (Object) texts(ids));
+            if (locked.size() != ids.size()) {
+                throw new ConcurrentChangeException("a profile vanished during resolution");
+            }
+            for (Locked l : locked) {
+                if (!ACTIVE.equals(l.status()) || l.version() != toLock.get(l.id())) {
+                    throw new ConcurrentChangeException("profile " + l.id() + " changed during resolution");
+                }
+            }
+            states.putAll(loadStates(ids));
+        }
+
+        Instant now = now();
+        List<Object[]> events = new ArrayList<>();
+        ConsentWrites consentWrites = new ConsentWrites();
+        Map<UUID, Integer> bumps = new HashMap<>();
+        Map<UUID, Set<String>> stored = new HashMap<>();
+        states.forEach((id, st) -> stored.put(id, new HashSet<>(st.attributes().keySet())));
+        Map<UUID, Map<String, AttributeValue>> attrWrites = new LinkedHashMap<>();
+        List<Identity> claimRows = new ArrayList<>();
+        List<UUID> claimOwners = new ArrayList<>();
+        List<String> claimSources = new ArrayList<>();
+        Set<List<Object>> sightingRows = new LinkedHashSet<>();
+        List<UUID> createdProfiles = new ArrayList<>();
+        for (Step step : steps) {
+            Prepared p = prepared[step.index()];
+            UUID target = step.target();
+            String source = p.source();
+            Instant observed = p.observed();
+            State state;
+            if (step.created()) {
+                state = new State(new HashMap<>(), new EnumMap<>(Channel.class));
+                states.put(target, state);
+                createdProfiles.add(target);
+            } else {
+                state = states.get(target);
+            }
+            List<Identity> claimed = step.plan().claims();
+            for (Identity c : claimed) {
+                claimRows.add(c);
+                claimOwners.add(target);
+                claimSources.add(source);
+            }
+            Map<String, String> changedAttrs = new TreeMap<>();
+            p.attrs().forEach((name, value) -> {
+                AttributeValue incoming = new AttributeValue(value, source, observed);
+                AttributeValue current = state.attributes().get(name);
+                if (current != null && Objects.equals(current.value(), value)) {
+                    if (survivorship.rank(source) > survivorship.rank(current.source())) {
+                        // same value from a stronger source: keep its provenance, not a visible change
+                        attrWrites.computeIfAbsent(target, x -> new TreeMap<>()).put(name, incoming);
+                        state.attributes().put(name, incoming);
+                    }
+                    return;
+                }
+                if (survivorship.incomingWins(current, incoming)) {
+                    attrWrites.computeIfAbsent(target, x -> new TreeMap<>()).put(name, incoming);
+                    changedAttrs.put(name, value);
+                    state.attributes().put(name, incoming);
+                }
+            });
+            List<Object[]> recordEvents = new ArrayList<>();
+            Map<Channel, Consent> changedConsents = collectConsents(target, p.consents(), state.consents(), now,
+                    recordEvents, consentWrites);
+            for (Identity x : step.sightings()) {
+                sightingRows.add(List.of(x.type().name(), x.namespace(), x.value(), target));
+            }
+            boolean changed = !claimed.isEmpty() || !changedAttrs.isEmpty() || !changedConsents.isEmpty();
+            if (changed && !step.created()) {
+                bumps.merge(target, 1, Integer::sum);
+            }
+            if (step.created()) {
+                Map<String, Object> pl = new LinkedHashMap<>();
+                pl.put("profileId", target.toString());
+                pl.put("source", source);
+                pl.put("observedAt", observed.toString());
+                pl.put("identities", keys(claimed));
+                pl.put("attributes", changedAttrs);
+                pl.put("consents", statuses(changedConsents));
+                recordEvents.add(0, event(target, EV_CREATED, pl, now));
+            } else if (!claimed.isEmpty() || !changedAttrs.isEmpty()) {
+                Map<String, Object> pl = new LinkedHashMap<>();
+                pl.put("profileId", target.toString());
+                pl.put("source", source);
+                pl.put("observedAt", observed.toString());
+                pl.put("identitiesAdded", keys(claimed));
+                pl.put("attributes", changedAttrs);
+                recordEvents.add(0, event(target, EV_UPDATED, pl, now));
+            }
+            events.addAll(recordEvents);
+            UpsertResult.Outcome outcome = step.created() ? UpsertResult.Outcome.CREATED
+                    : changed ? UpsertResult.Outcome.UPDATED : UpsertResult.Outcome.UNCHANGED;
+            out[step.index()] = new BatchItem(new UpsertResult(target, outcome, List.of(),
+                    List.copyOf(step.plan().notLinked())), null);
+        }
+
+        // writes: one statement per table, parents first
+        String ts = now.toString();
+        if (!createdProfiles.isEmpty()) {
+            String[] ids = new String[createdProfiles.size()];
+            String[] versions = new String[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                UUID id = createdProfiles.get(i);
+                ids[i] = id.toString();
+                versions[i] = String.valueOf(bumps.getOrDefault(id, 0));
+                bumps.remove(id);
+            }
+            db.update("INSERT INTO profile (id, status, created_at, updated_at, version)"
+                    + " SELECT u.id, 'ACTIVE', ?::timestamptz, ?::timestamptz, u.v FROM unnest(?::uuid[], ?::bigint[]) AS u(id, v)",
+                    ts, ts, ids, versions);
+        }
+        if (!claimRows.isEmpty()) {
+            Integer[] order = new Integer[claimRows.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            // one key order for every writer: concurrent batches wait on each other's claims, never in a cycle
+            java.util.Arrays.sort(order, Comparator.<Integer, String>comparing(i -> claimRows.get(i).value())
+                    .thenComparing(i -> claimRows.get(i).type().name()).thenComparing(i -> claimRows.get(i).namespace()));
+            String[] t = new String[order.length];
+            String[] ns = new String[order.length];
+            String[] v = new String[order.length];
+            String[] owner = new String[order.length];
+            String[] src = new String[order.length];
+            for (int k = 0; k < order.length; k++) {
+                int i = order[k];
+                Identity c = claimRows.get(i);
+                t[k] = c.type().name();
+                ns[k] = c.namespace();
+                v[k] = c.value();
+                owner[k] = claimOwners.get(i).toString();
+                src[k] = claimSources.get(i);
+            }
+            int claimed = db.update("INSERT INTO identity (type, namespace, \"value\", profile_id, source, created_at)"
+                    + " SELECT u.t, u.ns, u.v, u.p, u.s, ?::timestamptz"
+                    + " FROM unnest(?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[]) WITH ORDINALITY AS u(t, ns, v, p, s, o)"
+                    + " ORDER BY u.o ON CONFLICT DO NOTHING", ts, t, ns, v, owner, src);
+            if (claimed != order.length) {
+                throw new ConcurrentChangeException("an identifier was claimed concurrently");
+            }
+        }
+        if (!attrWrites.isEmpty()) {
+            List<String> p = new ArrayList<>();
+            List<String> nm = new ArrayList<>();
+            List<String> v = new ArrayList<>();
+            List<String> src = new ArrayList<>();
+            List<String> at = new ArrayList<>();
+            List<Object[]> updates = new ArrayList<>();
+            attrWrites.forEach((profile, byName) -> byName.forEach((name, av) -> {
+                Set<String> have = stored.get(profile);
+                if (have != null && have.contains(name)) {
+                    updates.add(new Object[]{av.value(), av.source(), av.at(), profile, name});
+                } else {
+                    p.add(profile.toString());
+                    nm.add(name);
+                    v.add(av.value());
+                    src.add(av.source());
+                    at.add(av.at().toString());
+                }
+            }));
+            if (!p.isEmpty()) {
+                db.update("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at)"
+                                + " SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::timestamptz[])",
+                        p.toArray(String[]::new), nm.toArray(String[]::new), v.toArray(String[]::new),
+                        src.toArray(String[]::new), at.toArray(String[]::new));
+            }
+            db.batch("UPDATE profile_attribute SET \"value\" = ?, source = ?, observed_at = ? WHERE profile_id = ? AND name = ?",
+                    updates);
+        }
+        flush(consentWrites);
+        if (!sightingRows.isEmpty()) {
+            List<Object[]> rows = new ArrayList<>();
+            for (List<Object> r : sightingRows) {
+                rows.add(new Object[]{r.get(0), r.get(1), r.get(2), r.get(3), now});
+            }
+            db.batch("INSERT INTO identity_sighting (type, namespace, \"value\", profile_id, first_seen) VALUES (?, ?, ?, ?, ?)"
+                    + " ON CONFLICT DO NOTHING", rows);
+        }
+        if (!bumps.isEmpty()) {
+            List<UUID> ids = new ArrayList<>(new java.util.TreeSet<>(bumps.keySet()));
+            List<Object[]> rows = new ArrayList<>();
+            for (UUID id : ids) {
+                rows.add(new Object[]{bumps.get(id), now, id});
+            }
+            db.batch("UPDATE profile SET version = version + ?, updated_at = ? WHERE id = ?", rows);
+        }
+        writeOutboxSet(events);
+        return stop;
+    }
+
+    private static String[] texts(Collection<UUID> ids) {
+        String[] a = new String[ids.size()];
+        int i = 0;
+        for (UUID u : ids) {
+            a[i++] = u.toString();
+        }
+        return a;
+    }
+
+    /**
+     * One statement for a whole segment: owners of the identifiers (with their profile's version),
+     * tombstone hits, the live profiles each identifier was sighted on (its owner is left out per
+     * record by {@link #fastSegment}) and the unique-per-profile identifiers of the owners.
+     * LATERAL ... OFFSET 0 makes every part one index probe per key, whatever the planner's
+     * statistics say (on young tables it picks a hash join over the whole identity table otherwise).
+     */
+    private Lookup lookupSet(List<Identity> ids, Map<Identity, String> hashes, Map<Identity, Set<UUID>> sighted,
+                             Map<UUID, List<Identity>> unique) {
+        String[] t = new String[ids.size()];
+        String[] ns = new String[ids.size()];
+        String[] v = new String[ids.size()];
+        String[] h = new String[ids.size()];
+        for (int i = 0; i < t.length; i++) {
+            Identity x = ids.get(i);
+            t[i] = x.type().name();
+            ns[i] = x.namespace();
+            v[i] = x.value();
+            h[i] = hash(x);
+            hashes.put(x, h[i]);
+        }
+        Set<IdentityType> uniqueTypes = policy.uniquePerProfileTypes();
+        StringBuilder sql = new StringBuilder("WITH q AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[]) AS q(v, t, ns)),"
+                + " o AS (SELECT i.* FROM q CROSS JOIN LATERAL (SELECT x.type, x.namespace, x.\"value\", x.profile_id,"
+                + " p.version FROM identity x JOIN profile p ON p.id = x.profile_id"
+                + " WHERE x.\"value\" = q.v AND x.type = q.t AND x.namespace = q.ns OFFSET 0) AS i)"
+                + " SELECT 'I' AS k, o.type, o.namespace, o.\"value\", o.profile_id, o.version, NULL AS h FROM o"
+                + " UNION ALL SELECT 'T', NULL, NULL, NULL, NULL, NULL, t.identity_hash FROM erasure_tombstone t"
+                + " WHERE t.identity_hash = ANY (?::text[])"
+                + " UNION ALL SELECT 'S', s.type, s.namespace, s.\"value\", s.profile_id, NULL, NULL"
+                + " FROM q CROSS JOIN LATERAL (SELECT y.type, y.namespace, y.\"value\", y.profile_id FROM identity_sighting y"
+                + " JOIN profile p ON p.id = y.profile_id WHERE p.status = 'ACTIVE'"
+                + " AND y.\"value\" = q.v AND y.type = q.t AND y.namespace = q.ns OFFSET 0) AS s");
+        List<Object> args = new ArrayList<>(List.of(v, t, ns, h));
+        if (!uniqueTypes.isEmpty()) {
+            sql.append(" UNION ALL SELECT 'U', u.type, u.namespace, u.\"value\", u.profile_id, NULL, NULL"
+                    + " FROM (SELECT DISTINCT profile_id FROM o) AS d CROSS JOIN LATERAL (SELECT x.type, x.namespace,"
+                    + " x.\"value\", x.profile_id FROM identity x WHERE x.profile_id = d.profile_id"
+                    + " AND x.type = ANY (?::text[]) OFFSET 0) AS u");
+            args.add(uniqueTypes.stream().map(Enum::name).toArray(String[]::new));
+        }
+        Map<Identity, Owner> owners = new HashMap<>();
+        Set<String> tombstoned = new LinkedHashSet<>();
+        db.query(sql.toString(), (rs, k) -> {
+            switch (rs.getString("k")) {
+                case "T" -> tombstoned.add(rs.getString("h"));
+                case "I" -> owners.put(identity(rs), new Owner(Jdbc.uuid(rs, "profile_id"), rs.getLong("version")));
+                case "S" -> sighted.computeIfAbsent(identity(rs), x -> new HashSet<>()).add(Jdbc.uuid(rs, "profile_id"));
+                default -> unique.computeIfAbsent(Jdbc.uuid(rs, "profile_id"), x -> new ArrayList<>()).add(identity(rs));
+            }
+            return null;
+        }, args.toArray());
+        return new Lookup(owners, tombstoned);
+    }
+
+    /** Attributes and consents of many profiles in one statement. */
+    private Map<UUID, State> loadStates(List<UUID> profiles) {
+        Map<UUID, State> states = new HashMap<>();
+        for (UUID p : profiles) {
+            states.put(p, new State(new HashMap<>(), new EnumMap<>(Channel.class)));
+        }
+        String[] ids = texts(profiles);
+        db.query("SELECT 'A' AS k, a.profile_id, a.name AS a, a.\"value\" AS b, a.source AS c, a.observed_at AS t,"
+                + " NULL AS e, FALSE AS x FROM unnest(?::uuid[]) AS q(id) CROSS JOIN LATERAL (SELECT * FROM profile_attribute"
+                + " WHERE profile_id = q.id OFFSET 0) AS a"
+                + " UNION ALL SELECT 'C', c.profile_id, c.channel, c.status, c.source, c.at, c.evidence, c.explicit"
+                + " FROM unnest(?::uuid[]) AS q(id) CROSS JOIN LATERAL (SELECT * FROM consent WHERE profile_id = q.id OFFSET 0) AS c",
+                (rs, n) -> {
+            State st = states.get(Jdbc.uuid(rs, "profile_id"));
+            if ("A".equals(rs.getString(1))) {
+                st.attributes().put(rs.getString(3), new AttributeValue(rs.getString(4), rs.getString(5),
+                        Jdbc.instant(rs, "t")));
+            } else {
+                Channel ch = Channel.valueOf(rs.getString(3));
+                st.consents().put(ch, new Consent(ch, ConsentStatus.valueOf(rs.getString(4)), rs.getString(5),
+                        Jdbc.instant(rs, "t"), rs.getString(7), rs.getBoolean(8)));
+            }
+            return null;
+        }, ids, ids);
+        return states;
+    }
+
+    /** Outbox rows in one statement, ids allocated in list order. */
+    private void writeOutboxSet(List<Object[]> events) {
+        if (events.size() < 2) {
+            writeOutbox(events);
+            return;
+        }
+        String[] p = new String[events.size()];
+        String[] type = new String[p.length];
+        String[] payload = new String[p.length];
+        String[] at = new String[p.length];
+        for (int i = 0; i < p.length; i++) {
+            Object[] e = events.get(i);
+            p[i] = e[0] instanceof UUID u ? u.toString() : null;
+            type[i] = (String) e[1];
+            payload[i] = (String) e[2];
+            at[i] = e[3].toString();
+        }
+        db.update("INSERT INTO outbox (profile_id, event_type, payload, created_at)"
+                + " SELECT u.p, u.e, u.d, u.t FROM unnest(?::uuid[], ?::text[], ?::text[], ?::timestamptz[])"
+                + " WITH ORDINALITY AS u(p, e, d, t, o) ORDER BY u.o", p, type, payload, at);
     }
 
     /**
