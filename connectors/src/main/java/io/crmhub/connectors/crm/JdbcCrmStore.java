@@ -305,6 +305,7 @@ public class JdbcCrmStore implements CrmStore {
         for (int round = 1; ; round++) {
             BatchItem[] attempt = out.clone();
             try {
+                lastSegmentEnd.remove();
                 tx.executeWithoutResult(s -> {
                     if (pg) {
                         // set-based: a few statements per batch; a record that merges goes through doUpsert
@@ -517,6 +518,9 @@ public class JdbcCrmStore implements CrmStore {
 
     // --- PostgreSQL set-based batch path ------------------------------------------------------
 
+    /** End of the created_at range the previous segment of this thread's batch used (monotonic within a batch). */
+    private final ThreadLocal<Instant> lastSegmentEnd = new ThreadLocal<>();
+
     /** One record of a set-based segment, resolved in memory. */
     private record Step(int index, UUID target, boolean created, Plan plan, List<Identity> sightings) {
     }
@@ -661,6 +665,10 @@ public class JdbcCrmStore implements CrmStore {
         }
 
         Instant now = now();
+        if (lastSegmentEnd.get() != null && !now.isAfter(lastSegmentEnd.get())) {
+            now = lastSegmentEnd.get().plus(1, java.time.temporal.ChronoUnit.MICROS);
+        }
+        lastSegmentEnd.set(now.plus(steps.size(), java.time.temporal.ChronoUnit.MICROS));
         List<Object[]> events = new ArrayList<>();
         ConsentWrites consentWrites = new ConsentWrites();
         Map<UUID, Integer> bumps = new HashMap<>();
@@ -749,15 +757,19 @@ public class JdbcCrmStore implements CrmStore {
         if (!createdProfiles.isEmpty()) {
             String[] ids = new String[createdProfiles.size()];
             String[] versions = new String[ids.length];
+            String[] created = new String[ids.length];
             for (int i = 0; i < ids.length; i++) {
                 UUID id = createdProfiles.get(i);
                 ids[i] = id.toString();
                 versions[i] = String.valueOf(bumps.getOrDefault(id, 0));
                 bumps.remove(id);
+                // one microsecond apart, in record order: "merge into the oldest" keeps meaning what it
+                // means for one upsert per record (ties would otherwise go by random id)
+                created[i] = now.plus(i, java.time.temporal.ChronoUnit.MICROS).toString();
             }
             db.update("INSERT INTO profile (id, status, created_at, updated_at, version)"
-                    + " SELECT u.id, 'ACTIVE', ?::timestamptz, ?::timestamptz, u.v FROM unnest(?::uuid[], ?::bigint[]) AS u(id, v)",
-                    ts, ts, ids, versions);
+                    + " SELECT u.id, 'ACTIVE', u.c, u.c, u.v FROM unnest(?::uuid[], ?::bigint[], ?::timestamptz[]) AS u(id, v, c)",
+                    ids, versions, created);
         }
         if (!claimRows.isEmpty()) {
             Integer[] order = new Integer[claimRows.size()];
