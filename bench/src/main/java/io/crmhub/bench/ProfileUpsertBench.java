@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * resolution into PostgreSQL, against a plain JDBC batch insert of the same rows into one table,
  * in the same run on the same database. Prints both rates and their ratio.
  * <p>
- * Arguments: jdbcUrl user password [records=200000] [overlap=0.20] [threads=4] [batch=500]
+ * Arguments: jdbcUrl user password [records=200000] [overlap=0.20] [threads=4] [batch=200]
  * (batch 1 = one transaction per record through {@code upsert}; more = {@code upsertAll} chunks).
  */
 public final class ProfileUpsertBench {
@@ -52,7 +52,7 @@ public final class ProfileUpsertBench {
         int n = args.length > 3 ? Integer.parseInt(args[3]) : 200_000;
         double overlap = args.length > 4 ? Double.parseDouble(args[4]) : 0.20;
         int threads = args.length > 5 ? Integer.parseInt(args[5]) : 4;
-        int batch = args.length > 6 ? Integer.parseInt(args[6]) : 500;
+        int batch = args.length > 6 ? Integer.parseInt(args[6]) : 200;
         String schema = "crmhub_bench";
 
         List<Row> rows = generate(n, overlap, 42);

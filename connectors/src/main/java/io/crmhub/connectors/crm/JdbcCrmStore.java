@@ -306,6 +306,7 @@ public class JdbcCrmStore implements CrmStore {
             BatchItem[] attempt = out.clone();
             try {
                 lastSegmentEnd.remove();
+                joinedTx.set(TransactionSynchronizationManager.isActualTransactionActive());
                 tx.executeWithoutResult(s -> {
                     if (pg) {
                         // set-based: a few statements per batch; a record that merges goes through doUpsert
@@ -520,6 +521,8 @@ public class JdbcCrmStore implements CrmStore {
 
     /** End of the created_at range the previous segment of this thread's batch used (monotonic within a batch). */
     private final ThreadLocal<Instant> lastSegmentEnd = new ThreadLocal<>();
+    /** Whether this thread's batch joined a caller's transaction. */
+    private final ThreadLocal<Boolean> joinedTx = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     /** One record of a set-based segment, resolved in memory. */
     private record Step(int index, UUID target, boolean created, Plan plan, List<Identity> sightings) {
@@ -645,12 +648,14 @@ public class JdbcCrmStore implements CrmStore {
         // lock the existing profiles the segment updates, and read their state
         Map<UUID, State> states = new HashMap<>();
         if (!toLock.isEmpty()) {
+            // inside a caller's transaction nothing is known about what it holds: never wait there
+            boolean joined = joinedTx.get();
             List<UUID> ids = new ArrayList<>(toLock.keySet());
             // The first segment holds no lock and no row yet when it gets here, and takes its locks in id
             // order in one statement: it may wait for them without risk of a cycle through it. Later
             // segments hold what earlier ones wrote: they do not wait (NOWAIT), their part is retried.
             List<Locked> locked = db.query("SELECT id, status, version, created_at FROM profile"
-                            + " WHERE id = ANY (?::uuid[]) ORDER BY id FOR UPDATE" + (from == 0 ? "" : " NOWAIT"),
+                            + " WHERE id = ANY (?::uuid[]) ORDER BY id FOR UPDATE" + (from == 0 && !joined ? "" : " NOWAIT"),
                     (rs, k) -> new Locked(Jdbc.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
                             Jdbc.instant(rs, "created_at")), (Object) texts(ids));
             if (locked.size() != ids.size()) {
@@ -665,8 +670,9 @@ public class JdbcCrmStore implements CrmStore {
         }
 
         Instant now = now();
-        if (lastSegmentEnd.get() != null && !now.isAfter(lastSegmentEnd.get())) {
-            now = lastSegmentEnd.get().plus(1, java.time.temporal.ChronoUnit.MICROS);
+        Instant previous = lastSegmentEnd.get();
+        if (previous != null && !now.isAfter(previous)) {
+            now = previous.plus(1, java.time.temporal.ChronoUnit.MICROS);
         }
         lastSegmentEnd.set(now.plus(steps.size(), java.time.temporal.ChronoUnit.MICROS));
         List<Object[]> events = new ArrayList<>();

@@ -25,9 +25,17 @@
  * exception propagates (a Spring {@code TransientDataAccessException}, e.g.
  * {@link io.crmhub.connectors.crm.ConcurrentChangeException}): safe to retry the call.
  * <p>
- * {@link io.crmhub.connectors.crm.CrmStore#upsertAll} applies a batch in one transaction (set-based
- * create for records whose identifiers are all unknown), reports one outcome or error per record,
- * and falls back to one transaction per record when the batch meets contention.
+ * {@link io.crmhub.connectors.crm.CrmStore#upsertAll} applies a batch in one transaction and reports
+ * one outcome or error per record. On PostgreSQL (detected once per store) it is set-based: one
+ * statement looks up all identifiers of the batch (owners, tombstones, sightings, unique
+ * identifiers; {@code unnest} arrays with index probes), the records are resolved in order in
+ * memory by the same rules as {@code upsert}, the profiles they update are locked in one statement
+ * in id order, and each table is written with one statement; a record that merges profiles goes
+ * through the single-record path inside the same transaction. A part that meets a concurrent
+ * writer is rolled back to a savepoint and tried again; the whole batch is tried up to three times;
+ * after that its records are applied one transaction each. Profiles created by one batch get
+ * {@code created_at} one microsecond apart in record order. On H2 the portable path runs (set-based
+ * create for records whose identifiers are all unknown, the rest one by one).
  *
  * <h2>Exceptions for bad input</h2>
  * <ul>
