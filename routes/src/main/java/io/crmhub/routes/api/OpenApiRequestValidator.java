@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.spi.RestClientRequestValidator;
 import org.apache.camel.support.MessageHelper;
-import org.springframework.core.io.ClassPathResource;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
@@ -29,20 +28,14 @@ import java.util.List;
 @Component
 public class OpenApiRequestValidator implements RestClientRequestValidator {
 
-    public static final String CONTRACT = "openapi/crm-hub-api.json";
+    public static final String CONTRACT = ApiContract.MAIN;
 
     private final OpenApiInteractionValidator validator;
     private final ObjectMapper mapper;
 
-    public OpenApiRequestValidator(ObjectMapper mapper) {
+    public OpenApiRequestValidator(ObjectMapper mapper, ApiContract contract) {
         this.mapper = mapper;
-        String spec;
-        try (var in = new ClassPathResource(CONTRACT).getInputStream()) {
-            spec = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the API contract " + CONTRACT, e);
-        }
-        this.validator = OpenApiInteractionValidator.createForInlineApiSpecification(spec)
+        this.validator = OpenApiInteractionValidator.createForInlineApiSpecification(contract.json())
                 .withLevelResolver(LevelResolver.create()
                         // authentication is Spring Security's job (X-API-Key filter), not the contract's
                         .withLevel("validation.request.security", ValidationReport.Level.IGNORE)

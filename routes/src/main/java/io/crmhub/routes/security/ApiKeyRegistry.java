@@ -23,7 +23,7 @@ import java.util.Set;
 public class ApiKeyRegistry {
 
     public static final List<String> SCOPES = List.of("profiles:read", "profiles:write", "events:write",
-            "imports:write", "admin");
+            "imports:write", "orders:write", "promotions:read", "audiences:read", "mail:read", "admin");
 
     /** The holder of a valid key. */
     public record ApiClient(String name, Set<String> scopes) {

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
@@ -72,8 +73,8 @@ public class SecurityConfig {
 
     @Bean
     @Order(1)
-    SecurityFilterChain apiChain(HttpSecurity http, ApiKeyRegistry keys, HubProperties props, ObjectMapper mapper)
-            throws Exception {
+    SecurityFilterChain apiChain(HttpSecurity http, ApiKeyRegistry keys, HubProperties props, ObjectMapper mapper,
+                                 ObjectProvider<ApiAccessRules> flowRules) throws Exception {
         ProblemWriter problems = new ProblemWriter(mapper);
         http.securityMatcher("/api/**")
                 .csrf(c -> c.disable())
@@ -87,7 +88,7 @@ public class SecurityConfig {
                                 "Unauthorized", "An API key is required in header " + ApiKeyAuthenticationFilter.HEADER + ".")))
                         .accessDeniedHandler((req, res, ex) -> problems.write(req, res, Problem.of(403,
                                 "Forbidden", "The API key lacks the scope this request needs."))))
-                .authorizeHttpRequests(a -> ApiScopes.apply(a));
+                .authorizeHttpRequests(a -> ApiScopes.apply(a, flowRules.orderedStream().toList()));
         return http.build();
     }
 
@@ -171,19 +172,19 @@ public class SecurityConfig {
         }
     }
 
-    /** Which scope each API path needs. Channel flows add their paths here. */
+    /** Which scope each API path needs: the profile API here, each channel flow through its {@link ApiAccessRules}. */
     static final class ApiScopes {
-        static void apply(org.springframework.security.config.annotation.web.configurers.AuthorizeHttpRequestsConfigurer<HttpSecurity>.AuthorizationManagerRequestMatcherRegistry a) {
+        static void apply(org.springframework.security.config.annotation.web.configurers.AuthorizeHttpRequestsConfigurer<HttpSecurity>.AuthorizationManagerRequestMatcherRegistry a,
+                          java.util.List<ApiAccessRules> flows) {
             // Camel's platform-http answers on an async dispatch of the already-authorised request
             a.dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
                     .requestMatchers(HttpMethod.DELETE, "/api/v1/profiles/*").hasAuthority("SCOPE_admin")
                     .requestMatchers(HttpMethod.POST, "/api/v1/profiles/*/unmerge").hasAuthority("SCOPE_admin")
                     .requestMatchers("/api/v1/quarantine", "/api/v1/quarantine/**").hasAuthority("SCOPE_admin")
                     .requestMatchers(HttpMethod.GET, "/api/v1/profiles", "/api/v1/profiles/**").hasAuthority("SCOPE_profiles:read")
-                    .requestMatchers("/api/v1/profiles", "/api/v1/profiles/**").hasAuthority("SCOPE_profiles:write")
-                    .requestMatchers("/api/v1/events", "/api/v1/events/**").hasAuthority("SCOPE_events:write")
-                    .requestMatchers("/api/v1/lists/**").hasAuthority("SCOPE_imports:write")
-                    .anyRequest().authenticated();
+                    .requestMatchers("/api/v1/profiles", "/api/v1/profiles/**").hasAuthority("SCOPE_profiles:write");
+            flows.forEach(rules -> rules.apply(a));
+            a.anyRequest().authenticated();
         }
     }
 }
