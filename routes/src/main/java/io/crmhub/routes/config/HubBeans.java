@@ -16,6 +16,7 @@ import io.crmhub.routes.profiles.ProfileIntake;
 import io.crmhub.routes.profiles.ProfileService;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.spring.boot.CamelContextConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
@@ -80,13 +81,28 @@ public class HubBeans {
         return new ProfileIntake(profiles, mapper);
     }
 
-    /** The topics of the backbone; created (when missing) before any route starts. */
     @Bean
     KafkaTopics kafkaTopics(HubProperties props) {
-        KafkaTopics topics = new KafkaTopics(props);
-        topics.ensure(List.of(props.getKafka().getTopics().getProfileChanges(),
-                props.getKafka().getTopics().getProfileRecords()));
-        return topics;
+        return new KafkaTopics(props);
+    }
+
+    /**
+     * The topics of the backbone, created (when missing) just before Camel starts its routes: late, so
+     * that the rest of the context is built while an embedded broker is still starting.
+     */
+    @Bean
+    CamelContextConfiguration backboneTopics(KafkaTopics topics, HubProperties props) {
+        return new CamelContextConfiguration() {
+            @Override
+            public void beforeApplicationStart(CamelContext camelContext) {
+                topics.ensure(List.of(props.getKafka().getTopics().getProfileChanges(),
+                        props.getKafka().getTopics().getProfileRecords()));
+            }
+
+            @Override
+            public void afterApplicationStart(CamelContext camelContext) {
+            }
+        };
     }
 
     @Bean

@@ -62,7 +62,15 @@ public class HubProperties {
         private final Embedded embedded = new Embedded();
         private final Topics topics = new Topics();
 
-        public String getBootstrapServers() { return bootstrapServers; }
+        /** Set by the embedded broker: resolved on first use, so binding never waits for the broker. */
+        private transient java.util.function.Supplier<String> embeddedBootstrap;
+
+        public String getBootstrapServers() {
+            return embeddedBootstrap != null ? embeddedBootstrap.get() : bootstrapServers;
+        }
+
+        /** The embedded broker's address replaces {@code bootstrap-servers} (waits for the broker when called). */
+        public void useEmbeddedBroker(java.util.function.Supplier<String> bootstrap) { this.embeddedBootstrap = bootstrap; }
         public void setBootstrapServers(String bootstrapServers) { this.bootstrapServers = bootstrapServers; }
         public Embedded getEmbedded() { return embedded; }
         public boolean isCreateTopics() { return createTopics; }

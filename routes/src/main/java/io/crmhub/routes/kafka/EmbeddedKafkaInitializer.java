@@ -2,7 +2,9 @@ package io.crmhub.routes.kafka;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.crmhub.routes.config.HubProperties;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -18,13 +20,16 @@ import java.util.concurrent.CompletableFuture;
  * that every route talks Kafka exactly as it does against a production cluster. The broker listens
  * on a free port (logged, and shown in {@code /actuator/health}); it stops with the application.
  * <p>
- * The broker starts in the background while Spring builds the context; the first read of
- * {@code hub.kafka.bootstrap-servers} waits until it is ready.
+ * The broker starts in the background while Spring builds the context. Nothing waits for it until
+ * it is used: {@link HubProperties.Kafka#getBootstrapServers()} and Camel's
+ * {@code camel.component.kafka.brokers} (read when Camel starts, after the rest of the context) block
+ * until it is ready; binding the settings does not.
  */
 public class EmbeddedKafkaInitializer implements ApplicationContextInitializer<ConfigurableApplicationContext> {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaInitializer.class);
-    static final String BOOTSTRAP = "hub.kafka.bootstrap-servers";
+    static final String CAMEL_BROKERS = "camel.component.kafka.brokers";
+    static final String EMBEDDED_BOOTSTRAP = "hub.kafka.embedded.bootstrap-servers";
 
     @Override
     public void initialize(ConfigurableApplicationContext context) {
@@ -47,12 +52,22 @@ public class EmbeddedKafkaInitializer implements ApplicationContextInitializer<C
         env.getPropertySources().addFirst(new EnumerablePropertySource<>("embeddedKafka", broker) {
             @Override
             public String[] getPropertyNames() {
-                return new String[] {BOOTSTRAP};
+                return new String[] {CAMEL_BROKERS, EMBEDDED_BOOTSTRAP};
             }
 
             @Override
             public Object getProperty(String name) {
-                return BOOTSTRAP.equals(name) ? getSource().join().getBrokersAsString() : null;
+                return CAMEL_BROKERS.equals(name) || EMBEDDED_BOOTSTRAP.equals(name)
+                        ? getSource().join().getBrokersAsString() : null;
+            }
+        });
+        context.getBeanFactory().addBeanPostProcessor(new BeanPostProcessor() {
+            @Override
+            public Object postProcessAfterInitialization(Object bean, String beanName) {
+                if (bean instanceof HubProperties props) {
+                    props.getKafka().useEmbeddedBroker(() -> broker.join().getBrokersAsString());
+                }
+                return bean;
             }
         });
         if (context.getBeanFactory() instanceof DefaultListableBeanFactory factory) {
