@@ -61,6 +61,7 @@ import java.util.UUID;
 public class ListImporter {
 
     private static final Logger log = LoggerFactory.getLogger(ListImporter.class);
+    public static final long[] PROF = new long[4];
 
     public static final String ORIGIN_DROP = "DROP";
     public static final String ORIGIN_UPLOAD = "UPLOAD";
@@ -608,7 +609,10 @@ public class ListImporter {
                     lines.add(errorLine(r, r.column(), r.reason()));
                 }
             }
+            long tA = System.nanoTime();
             List<CrmStore.BatchItem> results = records.isEmpty() ? List.of() : crm.upsertAll(records);
+            PROF[0] += System.nanoTime() - tA;
+            tA = System.nanoTime();
             LinkedHashMap<UUID, CrmStore.UpsertResult.Outcome> firstSeen = new LinkedHashMap<>();
             List<UUID> pids = new ArrayList<>(valid.size());
             for (int i = 0; i < valid.size(); i++) {
@@ -625,6 +629,7 @@ public class ListImporter {
             distinct.remove(null);
             Map<UUID, ListImportStore.Member> existing = store.members(listId, distinct);
             Set<UUID> optedOut = store.optedOut(distinct, settings.channel());
+            PROF[1] += System.nanoTime() - tA;
             Instant now = store.now();
             List<Object[]> members = new ArrayList<>();
             List<UUID> toSuppress = new ArrayList<>();
@@ -673,10 +678,14 @@ public class ListImporter {
                         settings.channel().name(), s, externalId, details(valid.get(i).rowNumber(), suppressed)});
                 events.add(new Object[]{pid, ListImportStore.EV_INTERACTION, interactionPayload(pid, now, externalId)});
             }
+            tA = System.nanoTime();
             store.insertMembers(listId, run.id(), members);
+            PROF[2] += System.nanoTime() - tA;
+            tA = System.nanoTime();
             store.suppress(listId, toSuppress);
             store.insertInteractions(interactions);
             store.insertOutbox(events);
+            PROF[3] += System.nanoTime() - tA;
             writeErrors(lines);
             if (store.progress(run.id(), owner, d, reader.bytesRead(), positionOf()) != 1) {
                 throw new LostOwnership(run.id());
