@@ -33,7 +33,7 @@ CREATE TABLE list_import (
     suppressed         BIGINT                   NOT NULL DEFAULT 0,
     rejected           BIGINT                   NOT NULL DEFAULT 0,
     values_dropped     BIGINT                   NOT NULL DEFAULT 0,
-    errors_bytes       BIGINT                   NOT NULL DEFAULT 0,
+    chunk_size         INTEGER                  NOT NULL DEFAULT 1000,
     error              VARCHAR,
     report             VARCHAR,
     owner              VARCHAR,
@@ -47,6 +47,28 @@ CREATE TABLE list_import (
 );
 CREATE INDEX list_import_status_ix ON list_import (status, heartbeat_at);
 CREATE INDEX list_import_base_name_ix ON list_import (base_name, id);
+
+-- Chunks of a run that are committed (chunk n = data rows n*chunk_size+1 ..): chunks commit in
+-- parallel and in any order; a resumed run skips exactly these.
+CREATE TABLE list_import_chunk (
+    import_id BIGINT  NOT NULL,
+    chunk_no  BIGINT  NOT NULL,
+    row_count INTEGER NOT NULL,
+    CONSTRAINT list_import_chunk_pk PRIMARY KEY (import_id, chunk_no),
+    CONSTRAINT list_import_chunk_import_fk FOREIGN KEY (import_id) REFERENCES list_import (id)
+);
+
+-- Rejected rows, committed with their chunk; written out ordered by row to <basename>.errors.csv
+-- when the run ends, then deleted. original is a JSON array of the row's values.
+CREATE TABLE list_import_error (
+    import_id   BIGINT  NOT NULL,
+    row_no      BIGINT  NOT NULL,
+    column_name VARCHAR,
+    reason      VARCHAR NOT NULL,
+    original    VARCHAR NOT NULL,
+    CONSTRAINT list_import_error_pk PRIMARY KEY (import_id, row_no),
+    CONSTRAINT list_import_error_import_fk FOREIGN KEY (import_id) REFERENCES list_import (id)
+);
 
 -- SHA-256 of every file content imported (not dry runs): the same content is imported once.
 CREATE TABLE list_import_checksum (

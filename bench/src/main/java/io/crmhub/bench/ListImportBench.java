@@ -43,7 +43,7 @@ import java.util.Random;
  * into PostgreSQL — against {@code psql \copy} of the same file into an UNLOGGED table, in the same
  * run on the same database. Prints both rates, their ratio and the peak heap.
  * <p>
- * Arguments: jdbcUrl user password [rows=1000000] [chunk=1000] [workDir=bench/target/lists]
+ * Arguments: jdbcUrl user password [rows=1000000] [chunk=1000] [workDir=bench/target/lists] [workers=3]
  */
 public final class ListImportBench {
 
@@ -53,6 +53,7 @@ public final class ListImportBench {
         String password = args.length > 2 ? args[2] : "";
         int n = args.length > 3 ? Integer.parseInt(args[3]) : 1_000_000;
         int chunk = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
+        int workers = args.length > 6 ? Integer.parseInt(args[6]) : 3;
         Path work = Path.of(args.length > 5 ? args[5] : "bench/target/lists");
         String schema = "crmhub_bench_lists";
 
@@ -63,10 +64,10 @@ public final class ListImportBench {
         long t0 = System.nanoTime();
         int[] kinds = generate(csv, n, rnd, optedOut);
         System.out.printf("scenario lists: %,d rows x 10 columns (%,d bytes), %,d duplicates, %,d invalid, %,d opted-out"
-                        + " people already in the CRM; chunk %d; generated in %.1f s%n", n, Files.size(csv), kinds[0],
-                kinds[1], optedOut.size(), chunk, (System.nanoTime() - t0) / 1e9);
+                        + " people already in the CRM; chunk %d, %d workers; generated in %.1f s%n", n, Files.size(csv), kinds[0],
+                kinds[1], optedOut.size(), chunk, workers, (System.nanoTime() - t0) / 1e9);
 
-        try (HikariDataSource ds = ProfileUpsertBench.dataSource(url, user, password, schema, 4)) {
+        try (HikariDataSource ds = ProfileUpsertBench.dataSource(url, user, password, schema, workers + 2)) {
             try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
                 s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
                 s.execute("CREATE SCHEMA " + schema);
@@ -103,7 +104,7 @@ public final class ListImportBench {
             Files.createDirectories(inbox);
             ListImporter importer = new ListImporter(crm, new ListImportStore(ds),
                     new RecordNormaliser(NormaliserSettings.defaults()), ColumnAliases.load(Path.of("config/mappings/list-columns.yml")),
-                    new ListImporter.Options(inbox, outbox, chunk, Duration.ofMinutes(5), Duration.ofSeconds(10)), "bench");
+                    new ListImporter.Options(inbox, outbox, chunk, workers, Duration.ofMinutes(5), Duration.ofSeconds(10)), "bench");
             Path staged = inbox.resolve("upload.part");
             Files.copy(csv, staged, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             long id = importer.acceptUpload(staged, "bench-" + n + ".csv", Map.of("list", "bench " + n));
@@ -114,8 +115,6 @@ public final class ListImportBench {
             double hubRate = n / hubSecs;
             System.out.printf("hub list import: %,d rows in %.2f s = %,.0f rows/s (status %s)%n", n, hubSecs, hubRate, run.status());
             var c = run.counters();
-            System.out.printf("  prof upsertAll %.1fs, members+optout select %.1fs, member insert %.1fs, interactions+outbox %.1fs%n",
-                    ListImporter.PROF[0] / 1e9, ListImporter.PROF[1] / 1e9, ListImporter.PROF[2] / 1e9, ListImporter.PROF[3] / 1e9);
             System.out.printf("  counts: inserted %,d, updated %,d, merged %,d, duplicatesInFile %,d, suppressed %,d, rejected %,d%n",
                     c.inserted, c.updated, c.merged, c.duplicatesInFile, c.suppressed, c.rejected);
             System.out.printf("  heap: max %,d MB, peak used %,d MB%n", Runtime.getRuntime().maxMemory() >> 20,

@@ -56,8 +56,34 @@ public class ListImportStore {
         this.clock = clock;
     }
 
+    private final ThreadLocal<org.springframework.transaction.TransactionStatus> current = new ThreadLocal<>();
+
     public <T> T inTransaction(Supplier<T> work) {
-        return tx.execute(s -> work.get());
+        return tx.execute(s -> {
+            current.set(s);
+            try {
+                return work.get();
+            } finally {
+                current.remove();
+            }
+        });
+    }
+
+    /** Runs {@code work} behind a savepoint of the current transaction; on failure rolls back to it and maps the error. */
+    public <T> T withSavepoint(Supplier<T> work, java.util.function.Function<RuntimeException, T> onError) {
+        org.springframework.transaction.TransactionStatus status = current.get();
+        if (status == null) {
+            throw new IllegalStateException("withSavepoint outside inTransaction");
+        }
+        Object sp = status.createSavepoint();
+        try {
+            T t = work.get();
+            status.releaseSavepoint(sp);
+            return t;
+        } catch (RuntimeException e) {
+            status.rollbackToSavepoint(sp);
+            return onError.apply(e);
+        }
     }
 
     Instant now() {
@@ -70,7 +96,7 @@ public class ListImportStore {
     public record Run(long id, String status, String origin, String fileName, String baseName, String stagedPath,
                       String checksum, String listName, Long listId, String memberType, String source, boolean dryRun,
                       String settings, long rowsDone, Long rowsTotal, long bytesDone, Long bytesTotal,
-                      ImportCounters counters, long errorsBytes, String error, String report, String owner,
+                      ImportCounters counters, int chunkSize, String error, String report, String owner,
                       Instant heartbeatAt, Instant createdAt, Instant startedAt, Instant finishedAt) {
         public boolean finished() {
             return status.equals("DONE") || status.equals("FAILED") || status.equals("DUPLICATE");
@@ -79,7 +105,7 @@ public class ListImportStore {
 
     private static final String COLUMNS = "id, status, origin, file_name, base_name, staged_path, checksum, list_name,"
             + " list_id, member_type, source, dry_run, settings, rows_done, rows_total, bytes_done, bytes_total, inserted,"
-            + " updated, merged, already_members, duplicates_in_file, suppressed, rejected, values_dropped, errors_bytes,"
+            + " updated, merged, already_members, duplicates_in_file, suppressed, rejected, values_dropped, chunk_size,"
             + " error, report, owner, heartbeat_at, created_at, started_at, finished_at";
 
     private static final RowMapper<Run> RUN = (rs, n) -> {
@@ -98,22 +124,22 @@ public class ListImportStore {
                 rs.getString("list_name"), (Long) rs.getObject("list_id", Long.class), rs.getString("member_type"),
                 rs.getString("source"), rs.getBoolean("dry_run"), rs.getString("settings"), rs.getLong("rows_done"),
                 rs.getObject("rows_total", Long.class), rs.getLong("bytes_done"), rs.getObject("bytes_total", Long.class),
-                c, rs.getLong("errors_bytes"), rs.getString("error"), rs.getString("report"), rs.getString("owner"),
+                c, rs.getInt("chunk_size"), rs.getString("error"), rs.getString("report"), rs.getString("owner"),
                 instant(rs, "heartbeat_at"), instant(rs, "created_at"), instant(rs, "started_at"),
                 instant(rs, "finished_at"));
     };
 
     /** A new run, QUEUED, owned by {@code owner} (heartbeat now). */
     public long create(String origin, String fileName, String baseName, ListSettings settings, String settingsJson,
-                       long bytesTotal, String owner) {
+                       long bytesTotal, int chunkSize, String owner) {
         Instant now = now();
         KeyHolder kh = new GeneratedKeyHolder();
         jdbc.update(con -> {
             PreparedStatement ps = con.prepareStatement("INSERT INTO list_import (status, origin, file_name, base_name,"
-                    + " list_name, member_type, source, dry_run, settings, bytes_total, owner, heartbeat_at, created_at)"
-                    + " VALUES ('QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new String[]{"id"});
+                    + " list_name, member_type, source, dry_run, settings, bytes_total, chunk_size, owner, heartbeat_at, created_at)"
+                    + " VALUES ('QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new String[]{"id"});
             bind(ps, origin, fileName, baseName, settings.listName(), settings.memberType().name(), settings.source(),
-                    settings.dryRun(), settingsJson, bytesTotal, owner, now, now);
+                    settings.dryRun(), settingsJson, bytesTotal, chunkSize, owner, now, now);
             return ps;
         }, kh);
         return kh.getKey().longValue();
@@ -190,17 +216,64 @@ public class ListImportStore {
     }
 
     /**
-     * Adds a committed chunk to the run (same transaction as the chunk's writes). Zero when another
-     * owner took the run over: the caller must roll back.
+     * Adds a committed chunk to the run (same transaction as the chunk's writes): its number, its
+     * counters and progress. Zero when another owner took the run over or the chunk is committed
+     * already: the caller must roll back.
      */
-    public int progress(long id, String owner, ImportCounters d, long bytesDone, long errorsBytes) {
+    public int progress(long id, String owner, long chunkNo, ImportCounters d, long bytesDone) {
+        if (jdbc.update("INSERT INTO list_import_chunk (import_id, chunk_no, row_count) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                id, chunkNo, (int) d.rows) != 1) {
+            return 0;
+        }
         return jdbc.update("UPDATE list_import SET rows_done = rows_done + ?, inserted = inserted + ?, updated = updated + ?,"
                         + " merged = merged + ?, already_members = already_members + ?,"
                         + " duplicates_in_file = duplicates_in_file + ?, suppressed = suppressed + ?, rejected = rejected + ?,"
-                        + " values_dropped = values_dropped + ?, bytes_done = ?, errors_bytes = ?, heartbeat_at = ?"
+                        + " values_dropped = values_dropped + ?, bytes_done = GREATEST(bytes_done, ?), heartbeat_at = ?"
                         + " WHERE id = ? AND owner = ? AND status = 'RUNNING'",
                 d.rows, d.inserted, d.updated, d.merged, d.alreadyMembers, d.duplicatesInFile, d.suppressed, d.rejected,
-                d.valuesDropped, bytesDone, errorsBytes, ts(now()), id, owner);
+                d.valuesDropped, bytesDone, ts(now()), id, owner);
+    }
+
+    /** Numbers of the committed chunks of a run. */
+    public Set<Long> committedChunks(long id) {
+        return new HashSet<>(jdbc.queryForList("SELECT chunk_no FROM list_import_chunk WHERE import_id = ?", Long.class, id));
+    }
+
+    /** Rejected rows: (rowNo, column, reason, originalJson). */
+    public void insertErrors(long id, List<Object[]> rows) {
+        batch("INSERT INTO list_import_error (import_id, row_no, column_name, reason, original) VALUES (?, ?, ?, ?, ?)"
+                + " ON CONFLICT DO NOTHING", rows.stream().map(r -> new Object[]{id, r[0], r[1], r[2], r[3]}).toList());
+    }
+
+    /** A rejected row as stored. */
+    public record ErrorRow(long rowNo, String column, String reason, String original) {
+    }
+
+    /** Streams the rejected rows of a run in row order (a cursor: memory stays flat). */
+    public void errors(long id, java.util.function.Consumer<ErrorRow> each) {
+        JdbcTemplate cursor = new JdbcTemplate(jdbc.getDataSource());
+        cursor.setFetchSize(1000);
+        tx.executeWithoutResult(s -> cursor.query("SELECT row_no, column_name, reason, original FROM list_import_error"
+                        + " WHERE import_id = ? ORDER BY row_no",
+                rs -> {
+                    each.accept(new ErrorRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                }, id));
+    }
+
+    public void deleteErrors(long id) {
+        jdbc.update("DELETE FROM list_import_error WHERE import_id = ?", id);
+    }
+
+    private volatile Boolean postgres;
+
+    public boolean postgres() {
+        Boolean pg = postgres;
+        if (pg == null) {
+            pg = jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName()
+                    .toLowerCase(java.util.Locale.ROOT).contains("postgres"));
+            postgres = pg;
+        }
+        return pg;
     }
 
     // ---- chunk writes ----------------------------------------------------------------------
@@ -241,11 +314,41 @@ public class ListImportStore {
         return out;
     }
 
-    /** New list members: (profileId, suppressed, addedAt, source). */
-    public void insertMembers(long listId, long importId, List<Object[]> rows) {
-        batch("INSERT INTO list_member (list_id, profile_id, suppressed, added_at, source, import_id)"
-                + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows.stream()
-                .map(r -> new Object[]{listId, r[0], r[1], r[2], r[3], importId}).toList());
+    /**
+     * New list members: (profileId, suppressed, addedAt, source), sorted by profile id. Returns the
+     * profiles actually added: on PostgreSQL one multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING
+     * (a member added meanwhile by a concurrent chunk is not returned); elsewhere a batch (one writer).
+     */
+    public Set<UUID> insertMembers(long listId, long importId, List<Object[]> rows) {
+        Set<UUID> added = new HashSet<>();
+        if (rows.isEmpty()) {
+            return added;
+        }
+        if (!postgres()) {
+            batch("INSERT INTO list_member (list_id, profile_id, suppressed, added_at, source, import_id)"
+                    + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows.stream()
+                    .map(r -> new Object[]{listId, r[0], r[1], r[2], r[3], importId}).toList());
+            rows.forEach(r -> added.add((UUID) r[0]));
+            return added;
+        }
+        StringBuilder sql = new StringBuilder("INSERT INTO list_member (list_id, profile_id, suppressed, added_at, source,"
+                + " import_id) VALUES ");
+        List<Object> args = new ArrayList<>(rows.size() * 6);
+        for (int i = 0; i < rows.size(); i++) {
+            Object[] r = rows.get(i);
+            sql.append(i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)");
+            args.add(listId);
+            args.add(r[0]);
+            args.add(r[1]);
+            args.add(ts((Instant) r[2]));
+            args.add(r[3]);
+            args.add(importId);
+        }
+        sql.append(" ON CONFLICT DO NOTHING RETURNING profile_id");
+        jdbc.query(sql.toString(), rs -> {
+            added.add(rs.getObject(1, UUID.class));
+        }, args.toArray());
+        return added;
     }
 
     public void suppress(long listId, List<UUID> profiles) {

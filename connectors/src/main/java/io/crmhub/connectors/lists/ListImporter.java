@@ -61,15 +61,16 @@ import java.util.UUID;
 public class ListImporter {
 
     private static final Logger log = LoggerFactory.getLogger(ListImporter.class);
-    public static final long[] PROF = new long[4];
 
     public static final String ORIGIN_DROP = "DROP";
     public static final String ORIGIN_UPLOAD = "UPLOAD";
     public static final Set<String> DATA_EXTENSIONS = Set.of("csv", "txt", "tsv", "xlsx");
 
     /** Settings of the importer (from hub.lists.*). */
-    public record Options(Path inbox, Path outbox, int chunkSize, Duration maxPause, Duration progressLogInterval) {
+    public record Options(Path inbox, Path outbox, int chunkSize, int workers, Duration maxPause,
+                          Duration progressLogInterval) {
         public Options {
+            workers = Math.max(1, workers);
             chunkSize = Math.max(1, chunkSize);
             maxPause = maxPause == null ? Duration.ofMinutes(15) : maxPause;
             progressLogInterval = progressLogInterval == null ? Duration.ofSeconds(10) : progressLogInterval;
@@ -150,7 +151,7 @@ public class ListImporter {
             settingsError = e.getMessage();
         }
         long size = Files.size(file);
-        long id = store.create(ORIGIN_DROP, name, base, settings, settingsJson(settings), size, owner);
+        long id = store.create(ORIGIN_DROP, name, base, settings, settingsJson(settings), size, options.chunkSize(), owner);
         Files.createDirectories(options.processing());
         Path staged = options.processing().resolve(id + "-" + name);
         try {
@@ -182,7 +183,7 @@ public class ListImporter {
         String base = baseName(fileName);
         ListSettings settings = settingsFor(base, params == null || params.isEmpty() ? null
                 : ListSettings.fromMap(params, base), params);
-        long id = store.create(ORIGIN_UPLOAD, fileName, base, settings, settingsJson(settings), Files.size(uploaded), owner);
+        long id = store.create(ORIGIN_UPLOAD, fileName, base, settings, settingsJson(settings), Files.size(uploaded), options.chunkSize(), owner);
         Files.createDirectories(options.processing());
         Path staged = options.processing().resolve(id + "-" + fileName);
         Files.move(uploaded, staged, StandardCopyOption.REPLACE_EXISTING);
@@ -315,27 +316,16 @@ public class ListImporter {
             if (!mapper.unmapped().isEmpty()) {
                 log.info("list import {}: columns not imported: {}", id, mapper.unmapped());
             }
-            Files.createDirectories(options.outbox());
-            Path errorsPart = options.outbox().resolve("." + id + ".errors.csv.part");
-            try (FileChannel errors = FileChannel.open(errorsPart, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-                errors.truncate(run.errorsBytes());
-                errors.position(run.errorsBytes());
-                Chunker chunker = new Chunker(run, settings, listId, mapper, reader, errors);
-                chunker.skip(run.rowsDone());
+            try {
+                Chunker chunker = new Chunker(run, settings, listId, mapper, reader);
                 chunker.runAll();
             } catch (TabularReader.UnreadableFileException e) {
                 // a syntax error mid-file: what was committed stays; the file as a whole failed
                 ListImportStore.Run now = store.find(id).orElseThrow();
-                return failWholeFile(now, staged, e.getMessage(), null, errorsPart, mapper);
+                return failWholeFile(now, staged, e.getMessage(), null, mapper.originalHeader(), mapper.unmapped());
             }
             ListImportStore.Run done = store.find(id).orElseThrow();
-            Path errorsFile = null;
-            if (done.counters().rejected > 0) {
-                errorsFile = uniqueOutbox(run.baseName() + ".errors.csv");
-                Files.move(errorsPart, errorsFile, StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.deleteIfExists(errorsPart);
-            }
+            Path errorsFile = exportErrors(done, mapper.originalHeader());
             Instant finished = Instant.now();
             Map<String, Object> report = report(done, settings, "DONE", started, finished, reader.describe(), errorsFile,
                     mapper.unmapped());
@@ -347,40 +337,71 @@ public class ListImporter {
         }
     }
 
+    /**
+     * Writes the run's rejected rows, in row order, to {@code <basename>.errors.csv} (UTF-8 with BOM)
+     * and removes them from the database. Null when there are none.
+     */
+    private Path exportErrors(ListImportStore.Run run, List<String> header) throws IOException {
+        if (run.counters().rejected == 0) {
+            return null;
+        }
+        Files.createDirectories(options.outbox());
+        Path part = options.outbox().resolve("." + run.id() + ".errors.csv.part");
+        try (var w = Files.newBufferedWriter(part, StandardCharsets.UTF_8)) {
+            w.write('\uFEFF');
+            w.write(ErrorsCsv.headerLine(header));
+            store.errors(run.id(), e -> {
+                try {
+                    String[] values = compact.readValue(e.original(), String[].class);
+                    w.write(ErrorsCsv.line(e.rowNo(), e.column() == null ? "" : e.column(), e.reason(), values));
+                } catch (IOException io) {
+                    throw new UncheckedIOException(io);
+                }
+            });
+        }
+        Path target = options.outbox().resolve(run.baseName() + ".errors.csv");
+        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        store.deleteErrors(run.id());
+        return target;
+    }
+
     /** Ends a run that met an unexpected error: FAILED with the reason, the file to failed/. */
     public ListImportStore.Run fail(long id, String reason) throws IOException {
         ListImportStore.Run run = store.find(id).orElseThrow(() -> new IllegalArgumentException("no list import " + id));
         if (run.finished()) {
             return run;
         }
-        return failWholeFile(run, run.stagedPath() == null ? null : Path.of(run.stagedPath()), reason, run.checksum(),
-                options.outbox().resolve("." + id + ".errors.csv.part"), null);
+        Path staged = run.stagedPath() == null ? null : Path.of(run.stagedPath());
+        List<String> header = List.of();
+        if (staged != null && Files.exists(staged)) {
+            try (TabularReader r = TabularReaders.open(staged, ListSettings.fromMap(readMap(run.settings()), run.baseName()))) {
+                header = r.header();
+                if (header.size() > 3 && ColumnAliases.key(header.get(0)).equals("row")
+                        && ColumnAliases.key(header.get(2)).equals("reason")) {
+                    header = header.subList(3, header.size());
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // the errors file gets no header names then
+            }
+        }
+        return failWholeFile(run, staged, reason, run.checksum(), header, List.of());
     }
 
     private ListImportStore.Run failWholeFile(ListImportStore.Run run, Path staged, String reason, String checksum)
             throws IOException {
-        return failWholeFile(run, staged, reason, checksum, null, null);
+        return failWholeFile(run, staged, reason, checksum, List.of(), List.of());
     }
 
     private ListImportStore.Run failWholeFile(ListImportStore.Run run, Path staged, String reason, String checksum,
-                                              Path errorsPart, RowMapper mapper) throws IOException {
+                                              List<String> header, List<String> unmapped) throws IOException {
         log.warn("list import {} ({}) failed: {}", run.id(), run.fileName(), reason);
         if (checksum != null) {
             store.releaseChecksum(checksum, run.id()); // a fixed setup may import the same content later
         }
         ListSettings settings = ListSettings.fromMap(readMap(run.settings()), run.baseName());
-        Path errorsFile = null;
-        if (errorsPart != null && Files.exists(errorsPart)) {
-            if (run.counters().rejected > 0) {
-                errorsFile = uniqueOutbox(run.baseName() + ".errors.csv");
-                Files.move(errorsPart, errorsFile, StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.deleteIfExists(errorsPart);
-            }
-        }
+        Path errorsFile = exportErrors(run, header);
         Instant started = run.startedAt() == null ? Instant.now() : run.startedAt();
-        Map<String, Object> report = report(run, settings, "FAILED", started, Instant.now(), null, errorsFile,
-                mapper == null ? List.of() : mapper.unmapped());
+        Map<String, Object> report = report(run, settings, "FAILED", started, Instant.now(), null, errorsFile, unmapped);
         report.put("error", reason);
         Path moved = moveOriginal(staged, run, options.failed());
         if (moved != null) {
@@ -405,57 +426,119 @@ public class ListImporter {
         }
     }
 
+    /**
+     * Reads and maps the file on the calling thread while {@code workers} threads commit its chunks
+     * (one on H2 and for dry runs); at most workers + 1 chunks wait in memory. Chunk n holds
+     * data rows n*chunkSize+1 .. (n+1)*chunkSize of the file; committed chunks are skipped on resume.
+     */
     private final class Chunker {
         final ListImportStore.Run run;
         final ListSettings settings;
         final Long listId;
         final RowMapper mapper;
         final TabularReader reader;
-        final FileChannel errors;
+        final int chunkSize;
         final Instant observedAt = Instant.now();
         final Set<String> dryRunKeys = new HashSet<>();
-        long rowsDone;
+        final java.util.concurrent.atomic.AtomicLong rowsDone;
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         long lastLog = System.nanoTime();
         final long startNanos = System.nanoTime();
         final long rowsAtStart;
 
-        Chunker(ListImportStore.Run run, ListSettings settings, Long listId, RowMapper mapper, TabularReader reader,
-                FileChannel errors) {
+        Chunker(ListImportStore.Run run, ListSettings settings, Long listId, RowMapper mapper, TabularReader reader) {
             this.run = run;
             this.settings = settings;
             this.listId = listId;
             this.mapper = mapper;
             this.reader = reader;
-            this.errors = errors;
-            this.rowsDone = run.rowsDone();
+            this.chunkSize = Math.max(1, run.chunkSize());
+            this.rowsDone = new java.util.concurrent.atomic.AtomicLong(run.rowsDone());
             this.rowsAtStart = run.rowsDone();
         }
 
-        void skip(long rows) throws IOException {
-            for (long i = 0; i < rows; i++) {
-                if (reader.next() == null) {
-                    return;
+        void runAll() throws IOException {
+            Set<Long> committed = run.rowsDone() > 0 || run.counters().rejected > 0 ? store.committedChunks(run.id())
+                    : Set.of();
+            int workers = settings.dryRun() || !store.postgres() ? 1 : Math.max(1, options.workers());
+            // even with one worker the file is read and mapped on this thread while the worker writes
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers, r -> {
+                        Thread t = new Thread(r, "list-import-" + run.id());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(workers + 1);
+            try {
+                long chunkNo = 0;
+                List<Row> chunk = new ArrayList<>(chunkSize);
+                boolean skipping = committed.contains(0L);
+                while (failure.get() == null) {
+                    String[] values = reader.next();
+                    if (values != null) {
+                        chunk.add(skipping ? null : read(values, reader.rowNumber()));
+                    }
+                    if (chunk.size() >= chunkSize || (values == null && !chunk.isEmpty())) {
+                        if (!skipping) {
+                            submit(pool, slots, chunkNo, chunk, reader.bytesRead());
+                        }
+                        chunkNo++;
+                        skipping = committed.contains(chunkNo);
+                        chunk = new ArrayList<>(chunkSize);
+                        logProgress(false);
+                    }
+                    if (values == null) {
+                        break;
+                    }
+                }
+            } finally {
+                if (pool != null) {
+                    pool.shutdown();
+                    try {
+                        while (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                            logProgress(false);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        pool.shutdownNow();
+                    }
                 }
             }
+            Throwable f = failure.get();
+            if (f instanceof RuntimeException re) {
+                throw re;
+            }
+            if (f instanceof IOException io) {
+                throw io;
+            }
+            if (f != null) {
+                throw new IllegalStateException(f);
+            }
+            logProgress(true);
         }
 
-        void runAll() throws IOException {
-            List<Row> chunk = new ArrayList<>(options.chunkSize());
-            while (true) {
-                String[] values = reader.next();
-                if (values != null) {
-                    chunk.add(read(values, reader.rowNumber()));
-                }
-                if (chunk.size() >= options.chunkSize() || (values == null && !chunk.isEmpty())) {
-                    commit(chunk);
-                    chunk = new ArrayList<>(options.chunkSize());
-                    logProgress(false);
-                }
-                if (values == null) {
-                    logProgress(true);
-                    return;
-                }
+        private void submit(java.util.concurrent.ExecutorService pool, java.util.concurrent.Semaphore slots, long chunkNo,
+                            List<Row> chunk, long bytes) {
+            if (pool == null) {
+                commit(chunkNo, chunk, bytes);
+                return;
             }
+            try {
+                slots.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+            pool.execute(() -> {
+                try {
+                    if (failure.get() == null) {
+                        commit(chunkNo, chunk, bytes);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    slots.release();
+                }
+            });
         }
 
         private Row read(String[] values, long rowNumber) {
@@ -467,7 +550,7 @@ public class ListImporter {
             }
         }
 
-        private void logProgress(boolean last) {
+        private synchronized void logProgress(boolean last) {
             long now = System.nanoTime();
             if (!last && now - lastLog < options.progressLogInterval().toNanos()) {
                 return;
@@ -475,27 +558,34 @@ public class ListImporter {
             lastLog = now;
             double secs = Math.max(1e-3, (now - startNanos) / 1e9);
             long total = run.bytesTotal() == null ? 0 : run.bytesTotal();
-            log.info("list import {} ({}): {} rows{}, {} rows/s", run.id(), run.fileName(), rowsDone,
+            long done = rowsDone.get();
+            log.info("list import {} ({}): {} rows{}, {} rows/s", run.id(), run.fileName(), done,
                     total > 0 ? String.format(Locale.ROOT, ", %.0f%% of the file", Math.min(100.0, 100.0 * reader.bytesRead() / total)) : "",
-                    Math.round((rowsDone - rowsAtStart) / secs));
+                    Math.round((done - rowsAtStart) / secs));
         }
 
-        /** Commits the chunk (retrying through database outages); falls back to row by row on a hard error. */
-        void commit(List<Row> chunk) throws IOException {
+        /**
+         * Commits one chunk in one transaction, retrying through database outages (up to maxPause)
+         * and conflicts with concurrent writers; on any other error its rows are stored one by one
+         * (sub-chunks of the same chunk number are not possible, so they run in the same transaction
+         * with a savepoint per row).
+         */
+        void commit(long chunkNo, List<Row> chunk, long bytes) {
             long pauseStart = 0;
-            long delay = 500;
+            long delay = 200;
+            int conflicts = 0;
+            boolean rowByRow = false;
             while (true) {
-                long p0 = errors.position();
                 try {
-                    ImportCounters d = settings.dryRun() ? dryRun(chunk) : store.inTransaction(() -> write(chunk));
-                    rowsDone += d.rows;
+                    final boolean single = rowByRow;
+                    ImportCounters d = store.inTransaction(() -> settings.dryRun() ? dryRun(chunkNo, chunk, bytes)
+                            : write(chunkNo, chunk, bytes, single));
+                    rowsDone.addAndGet(d.rows);
                     return;
                 } catch (LostOwnership e) {
-                    truncate(p0);
                     throw e;
                 } catch (RuntimeException e) {
-                    truncate(p0);
-                    if (transientFault(e)) {
+                    if (unavailable(e)) {
                         long now = System.nanoTime();
                         if (pauseStart == 0) {
                             pauseStart = now;
@@ -508,94 +598,65 @@ public class ListImporter {
                         delay = Math.min(30_000, delay * 2);
                         continue;
                     }
-                    if (chunk.size() == 1) {
-                        Row r = chunk.get(0);
-                        log.debug("list import {}: row {} failed: {}", run.id(), r.rowNumber(), e.toString());
-                        List<Row> one = List.of(new Row(r.rowNumber(), r.values(), null, 0, "",
-                                "could not be stored: " + rootMessage(e)));
-                        commit(one);
-                        return;
+                    if (transientFault(e)) {
+                        // a concurrent writer holds a profile of this chunk: again, after it committed
+                        conflicts++;
+                        log.debug("list import {}: chunk {} met a concurrent writer ({}), retry {}", run.id(), chunkNo,
+                                e.toString(), conflicts);
+                        sleep(Math.min(2_000, 25L * conflicts * conflicts));
+                        continue;
                     }
-                    log.warn("list import {}: chunk of {} rows failed ({}); storing its rows one by one", run.id(),
-                            chunk.size(), e.toString());
-                    for (Row r : chunk) {
-                        commit(List.of(r));
+                    if (rowByRow) {
+                        throw e;
                     }
-                    return;
+                    log.warn("list import {}: chunk {} failed ({}); storing its rows one by one", run.id(), chunkNo,
+                            e.toString());
+                    rowByRow = true;
                 }
             }
         }
 
-        private void truncate(long p0) {
+        private Object[] errorRow(Row r, String column, String reason) {
             try {
-                errors.truncate(p0);
-                errors.position(p0);
-            } catch (IOException io) {
-                throw new UncheckedIOException(io);
+                return new Object[]{r.rowNumber(), column == null ? "" : column, reason,
+                        compact.writeValueAsString(mapper.originalValues(r.values()))};
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
             }
         }
 
-        private void writeErrors(List<String> lines) {
-            if (lines.isEmpty()) {
-                return;
-            }
-            try {
-                StringBuilder b = new StringBuilder();
-                if (errors.position() == 0) {
-                    b.append('\uFEFF').append(ErrorsCsv.headerLine(mapper.originalHeader()));
-                }
-                lines.forEach(b::append);
-                ByteBuffer buf = ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.UTF_8));
-                while (buf.hasRemaining()) {
-                    errors.write(buf);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        private String errorLine(Row r, String column, String reason) {
-            return ErrorsCsv.line(r.rowNumber(), column, reason, mapper.originalValues(r.values()));
-        }
-
-        private ImportCounters dryRun(List<Row> chunk) {
+        private ImportCounters dryRun(long chunkNo, List<Row> chunk, long bytes) {
             ImportCounters d = new ImportCounters();
-            List<String> lines = new ArrayList<>();
+            List<Object[]> errors = new ArrayList<>();
+            Set<String> keys = new HashSet<>();
             for (Row r : chunk) {
                 d.rows++;
                 if (!r.ok()) {
                     d.rejected++;
-                    lines.add(errorLine(r, r.column(), r.reason()));
+                    errors.add(errorRow(r, r.column(), r.reason()));
                     continue;
                 }
                 d.valuesDropped += r.dropped();
                 boolean dup = false;
                 for (var i : r.record().identities()) {
-                    dup |= !dryRunKeys.add(i.key());
+                    dup |= dryRunKeys.contains(i.key()) || !keys.add(i.key());
                 }
                 if (dup) {
                     d.duplicatesInFile++;
                 }
             }
-            writeErrors(lines);
-            if (store.progress(run.id(), owner, d, reader.bytesRead(), positionOf()) != 1) {
+            store.insertErrors(run.id(), errors);
+            if (store.progress(run.id(), owner, chunkNo, d, bytes) != 1) {
                 throw new LostOwnership(run.id());
             }
+            dryRunKeys.addAll(keys); // only once the chunk is committed
             return d;
         }
 
-        private long positionOf() {
-            try {
-                return errors.position();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
         /** Inside the chunk transaction. */
-        private ImportCounters write(List<Row> chunk) {
+        private ImportCounters write(long chunkNo, List<Row> chunk, long bytes, boolean rowByRow) {
             ImportCounters d = new ImportCounters();
-            List<String> lines = new ArrayList<>();
+            List<Object[]> errors = new ArrayList<>();
             List<Row> valid = new ArrayList<>(chunk.size());
             List<ProfileRecord> records = new ArrayList<>(chunk.size());
             for (Row r : chunk) {
@@ -606,53 +667,74 @@ public class ListImporter {
                     d.valuesDropped += r.dropped();
                 } else {
                     d.rejected++;
-                    lines.add(errorLine(r, r.column(), r.reason()));
+                    errors.add(errorRow(r, r.column(), r.reason()));
                 }
             }
-            long tA = System.nanoTime();
-            List<CrmStore.BatchItem> results = records.isEmpty() ? List.of() : crm.upsertAll(records);
-            PROF[0] += System.nanoTime() - tA;
-            tA = System.nanoTime();
-            LinkedHashMap<UUID, CrmStore.UpsertResult.Outcome> firstSeen = new LinkedHashMap<>();
+            List<CrmStore.BatchItem> results;
+            if (rowByRow) {
+                results = new ArrayList<>(records.size());
+                for (ProfileRecord rec : records) {
+                    results.add(oneBySavepoint(rec));
+                }
+            } else {
+                results = records.isEmpty() ? List.of() : crm.upsertAll(records);
+            }
             List<UUID> pids = new ArrayList<>(valid.size());
             for (int i = 0; i < valid.size(); i++) {
                 CrmStore.BatchItem item = results.get(i);
                 if (!item.ok()) {
                     d.rejected++;
-                    lines.add(errorLine(valid.get(i), "", rootMessage(item.error())));
+                    errors.add(errorRow(valid.get(i), "", rootMessage(item.error())));
                     pids.add(null);
                     continue;
                 }
                 pids.add(item.result().profileId());
             }
-            Set<UUID> distinct = new HashSet<>(pids);
-            distinct.remove(null);
-            Map<UUID, ListImportStore.Member> existing = store.members(listId, distinct);
-            Set<UUID> optedOut = store.optedOut(distinct, settings.channel());
-            PROF[1] += System.nanoTime() - tA;
-            Instant now = store.now();
-            List<Object[]> members = new ArrayList<>();
-            List<UUID> toSuppress = new ArrayList<>();
-            List<Object[]> interactions = new ArrayList<>();
-            List<Object[]> events = new ArrayList<>();
-            String summary = "added to list " + settings.listName();
-            for (int i = 0; i < valid.size(); i++) {
+            // first occurrence of each profile in this chunk; later ones are duplicates in the file
+            LinkedHashMap<UUID, Integer> first = new LinkedHashMap<>();
+            for (int i = 0; i < pids.size(); i++) {
                 UUID pid = pids.get(i);
                 if (pid == null) {
                     continue;
                 }
-                CrmStore.UpsertResult.Outcome outcome = results.get(i).result().outcome();
-                if (firstSeen.containsKey(pid)) {
+                if (first.putIfAbsent(pid, i) != null) {
                     d.duplicatesInFile++;
-                    continue;
                 }
-                firstSeen.put(pid, outcome);
+            }
+            Map<UUID, ListImportStore.Member> existing = store.members(listId, first.keySet());
+            Set<UUID> optedOut = store.optedOut(first.keySet(), settings.channel());
+            Instant now = store.now();
+            List<Object[]> candidates = new ArrayList<>();
+            for (UUID pid : first.keySet()) {
+                if (!existing.containsKey(pid)) {
+                    candidates.add(new Object[]{pid, optedOut.contains(pid), now, settings.source()});
+                }
+            }
+            candidates.sort(java.util.Comparator.comparing(r -> (UUID) r[0]));
+            Set<UUID> added = store.insertMembers(listId, run.id(), candidates);
+            if (added.size() < candidates.size()) {
+                // added meanwhile by a concurrent chunk of this file (or another writer): see by whom
+                List<UUID> late = new ArrayList<>();
+                candidates.forEach(r -> {
+                    if (!added.contains((UUID) r[0])) {
+                        late.add((UUID) r[0]);
+                    }
+                });
+                existing.putAll(store.members(listId, late));
+            }
+            List<UUID> toSuppress = new ArrayList<>();
+            List<Object[]> interactions = new ArrayList<>();
+            List<Object[]> events = new ArrayList<>();
+            String summary = "added to list " + settings.listName();
+            for (Map.Entry<UUID, Integer> e : first.entrySet()) {
+                UUID pid = e.getKey();
+                int i = e.getValue();
                 ListImportStore.Member m = existing.get(pid);
-                if (m != null && m.importId() != null && m.importId() == run.id()) {
-                    d.duplicatesInFile++; // an earlier chunk of this file added the person
+                if (!added.contains(pid) && m != null && m.importId() != null && m.importId() == run.id()) {
+                    d.duplicatesInFile++; // another chunk of this file added the person
                     continue;
                 }
-                switch (outcome) {
+                switch (results.get(i).result().outcome()) {
                     case CREATED -> d.inserted++;
                     case MERGED -> d.merged++;
                     default -> d.updated++;
@@ -661,16 +743,14 @@ public class ListImporter {
                 if (suppressed) {
                     d.suppressed++;
                 }
-                if (m != null) {
+                if (!added.contains(pid)) {
                     d.alreadyMembers++;
-                    if (suppressed && !m.suppressed()) {
+                    if (suppressed && m != null && !m.suppressed()) {
                         toSuppress.add(pid);
-                        events.add(new Object[]{pid, ListImportStore.EV_LIST_SUPPRESSED,
-                                memberPayload(pid, true)});
+                        events.add(new Object[]{pid, ListImportStore.EV_LIST_SUPPRESSED, memberPayload(pid, true)});
                     }
                     continue;
                 }
-                members.add(new Object[]{pid, suppressed, now, settings.source()});
                 events.add(new Object[]{pid, ListImportStore.EV_LIST_MEMBER, memberPayload(pid, suppressed)});
                 String externalId = "list-import:" + run.id() + ":" + pid;
                 String s = suppressed ? summary + " (suppressed: opted out of " + settings.channel() + ")" : summary;
@@ -678,19 +758,26 @@ public class ListImporter {
                         settings.channel().name(), s, externalId, details(valid.get(i).rowNumber(), suppressed)});
                 events.add(new Object[]{pid, ListImportStore.EV_INTERACTION, interactionPayload(pid, now, externalId)});
             }
-            tA = System.nanoTime();
-            store.insertMembers(listId, run.id(), members);
-            PROF[2] += System.nanoTime() - tA;
-            tA = System.nanoTime();
+            toSuppress.sort(null);
             store.suppress(listId, toSuppress);
+            interactions.sort(java.util.Comparator.comparing(r -> (UUID) r[0]));
             store.insertInteractions(interactions);
             store.insertOutbox(events);
-            PROF[3] += System.nanoTime() - tA;
-            writeErrors(lines);
-            if (store.progress(run.id(), owner, d, reader.bytesRead(), positionOf()) != 1) {
+            store.insertErrors(run.id(), errors);
+            if (store.progress(run.id(), owner, chunkNo, d, bytes) != 1) {
                 throw new LostOwnership(run.id());
             }
             return d;
+        }
+
+        /** One record behind a savepoint of the chunk transaction: its failure rejects only it. */
+        private CrmStore.BatchItem oneBySavepoint(ProfileRecord rec) {
+            return store.withSavepoint(() -> crm.upsertAll(List.of(rec)).get(0), e -> {
+                if (transientFault(e)) {
+                    throw e; // contention or outage: the whole chunk is retried, the row is not rejected
+                }
+                return new CrmStore.BatchItem(null, e);
+            });
         }
 
         private String memberPayload(UUID pid, boolean suppressed) {
@@ -834,6 +921,25 @@ public class ListImporter {
         }
         String m = t.getMessage();
         return m == null ? t.getClass().getSimpleName() : m;
+    }
+
+    /** The database is away (connection refused or lost, shutting down, out of resources). */
+    static boolean unavailable(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
+                    || t instanceof SQLRecoverableException || t instanceof java.sql.SQLTransientConnectionException
+                    || t instanceof java.net.ConnectException || t instanceof java.net.SocketException
+                    || t instanceof java.io.EOFException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String st = sql.getSQLState();
+                if (st.startsWith("08") || st.startsWith("57P") || st.startsWith("53")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Database away, connection lost, lock or serialization conflicts: retry the chunk, never reject rows for it. */

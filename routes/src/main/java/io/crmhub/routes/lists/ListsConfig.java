@@ -55,7 +55,7 @@ public class ListsConfig {
         RecordNormaliser normaliser = new RecordNormaliser(new NormaliserSettings(n.getDefaultRegion(),
                 ZoneId.of(n.getDefaultZone()), n.isDayFirst(), false));
         return new ListImporter(crm, store, normaliser, aliases, new ListImporter.Options(Path.of(props.getInbox()),
-                Path.of(props.getOutbox()), props.getChunkSize(), props.getMaxPause(), props.getProgressLogInterval()),
+                Path.of(props.getOutbox()), props.getChunkSize(), props.getWorkers(), props.getMaxPause(), props.getProgressLogInterval()),
                 hub.getInstanceId());
     }
 

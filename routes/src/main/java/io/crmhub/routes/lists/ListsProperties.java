@@ -22,6 +22,12 @@ public class ListsProperties {
     private Duration readLockMinAge = Duration.ofSeconds(1);
     /** Rows per transaction (identity resolution, members, timeline and progress commit together). */
     private int chunkSize = 1000;
+    /**
+     * Threads committing chunks of one run in parallel (PostgreSQL; the embedded H2 uses one). More
+     * than one pays off only for lists whose duplicates are rare: chunks in flight that share a person
+     * wait for each other and retry.
+     */
+    private int workers = 1;
     /** How long a run waits for the database to come back before it gives up for now (recovery resumes it). */
     private Duration maxPause = Duration.ofMinutes(15);
     /** A run whose owner shows no heartbeat for this long is taken over and resumed (crash recovery). */
@@ -49,6 +55,8 @@ public class ListsProperties {
     public void setReadLockMinAge(Duration readLockMinAge) { this.readLockMinAge = readLockMinAge; }
     public int getChunkSize() { return chunkSize; }
     public void setChunkSize(int chunkSize) { this.chunkSize = chunkSize; }
+    public int getWorkers() { return workers; }
+    public void setWorkers(int workers) { this.workers = workers; }
     public Duration getMaxPause() { return maxPause; }
     public void setMaxPause(Duration maxPause) { this.maxPause = maxPause; }
     public Duration getStaleAfter() { return staleAfter; }

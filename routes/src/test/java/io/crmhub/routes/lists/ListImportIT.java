@@ -3,6 +3,11 @@ package io.crmhub.routes.lists;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.connectors.lists.ColumnAliases;
+import io.crmhub.connectors.lists.ListImportStore;
+import io.crmhub.connectors.lists.ListImporter;
+import io.crmhub.mappings.normalise.NormaliserSettings;
+import io.crmhub.mappings.normalise.RecordNormaliser;
 import io.crmhub.mappings.model.Channel;
 import io.crmhub.mappings.model.Consent;
 import io.crmhub.mappings.model.ConsentStatus;
@@ -47,6 +52,10 @@ class ListImportIT {
     JdbcTemplate jdbc;
     @Autowired
     ObjectMapper mapper;
+    @Autowired
+    ListImporter importer;
+    @Autowired
+    ListImportRoute route;
 
     ApiClient api;
     Path inbox;
@@ -250,5 +259,52 @@ class ListImportIT {
                 .POST(HttpRequest.BodyPublishers.ofString("email\na@b.de\n"))).status()).isEqualTo(400);
         assertThat(api.withKey(ApiClient.READER_KEY).get("/api/v1/lists/imports").status()).isEqualTo(403);
         assertThat(api.withKey(null).get("/api/v1/lists/imports").status()).isEqualTo(401);
+    }
+
+    @Test
+    void runOfAnInstanceKilledMidFileIsResumedByRecoveryWithExactCounts() throws Exception {
+        StringBuilder csv = new StringBuilder("email,first name\n");
+        for (int i = 0; i < 450; i++) {
+            csv.append("k").append(i).append('.').append(u).append("@example.com,K").append(i).append('\n');
+            if (i % 50 == 0) {
+                csv.append("K").append(i).append('.').append(u).append("@EXAMPLE.com,dup\n");
+            }
+        }
+        // 459 rows, chunks of 100 (it config): the instance dies in its third chunk, as with kill -9
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        CrmStore dying = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
+                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("upsertAll") && calls.incrementAndGet() == 3) {
+                        throw new ThreadDeath();
+                    }
+                    try {
+                        return m.invoke(crm, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ListImporter doomed = new ListImporter(dying, importer.store(), new RecordNormaliser(NormaliserSettings.defaults()),
+                ColumnAliases.builtIn(), importer.options(), "killed-instance");
+        Path upload = inbox.getParent().resolve("resume-" + u + ".part");
+        Files.writeString(upload, csv.toString());
+        long id = doomed.acceptUpload(upload, "resume-" + u + ".csv", Map.of());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> doomed.run(id)).isNotNull();
+        ListImportStore.Run crashed = importer.store().find(id).orElseThrow();
+        assertThat(crashed.status()).isEqualTo("RUNNING");
+        assertThat(crashed.rowsDone()).isEqualTo(200);
+
+        // the hub's recovery takes the stale run over and finishes it
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            route.recoverNow(Duration.ZERO);
+            JsonNode run = api.get("/api/v1/lists/imports/" + id).json();
+            assertThat(run.get("status").asText()).isEqualTo("DONE");
+            assertThat(run.get("counts").get("rows").asLong()).isEqualTo(459);
+            assertThat(run.get("counts").get("inserted").asLong()).isEqualTo(450);
+            assertThat(run.get("counts").get("duplicatesInFile").asLong()).isEqualTo(9);
+        });
+        long listId = jdbc.queryForObject("SELECT id FROM marketing_list WHERE name = ?", Long.class, "resume-" + u);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM list_member WHERE list_id = ?", Long.class, listId)).isEqualTo(450);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM interaction WHERE external_id LIKE ?", Long.class,
+                "list-import:" + id + ":%")).isEqualTo(450);
     }
 }
