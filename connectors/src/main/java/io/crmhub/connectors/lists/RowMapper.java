@@ -38,6 +38,12 @@ public final class RowMapper {
     /** Leading columns of an errors file, ignored when the corrected file comes back. */
     public static final List<String> ERROR_COLUMNS = List.of("row", "column", "reason");
 
+    /** Exporters' placeholders for an empty date. */
+    static final java.util.regex.Pattern NO_DATE = java.util.regex.Pattern.compile(
+            "0{1,2}[./-]0{1,2}[./-]0{2,4}|0{4}-00-00([ T]00:00(:00)?)?|n/?a|-+");
+    /** Day and month without a year. */
+    static final java.util.regex.Pattern DAY_MONTH = java.util.regex.Pattern.compile("\\d{1,2}[./-]\\d{1,2}\\.?|--\\d{2}-\\d{2}");
+
     private final List<String> header;
     private final String[] targets;
     private final int offset;
@@ -152,10 +158,18 @@ public final class RowMapper {
         String optInDateColumn = null;
         String optOut = null;
         String optOutColumn = null;
+        int dropped = 0;
         for (int i = 0; i < targets.length; i++) {
             String t = targets[i];
             String v = values[i];
             if (t == null || v == null || v.isBlank()) {
+                continue;
+            }
+            if ((t.equals(Attributes.BIRTH_DATE) || t.equals(ListColumns.OPT_IN_DATE)) && NO_DATE.matcher(v.strip()).matches()) {
+                continue; // placeholders exporters write for "no date" (Outlook's 0/0/00 ...)
+            }
+            if (t.equals(Attributes.BIRTH_DATE) && DAY_MONTH.matcher(v.strip()).matches()) {
+                dropped++; // a birthday without a year (Mailchimp's MM/DD) is no birth date: dropped, counted
                 continue;
             }
             switch (t) {
@@ -222,7 +236,6 @@ public final class RowMapper {
         } catch (ValidationException e) {
             throw rejection(e.errors(), idColumns);
         }
-        int dropped = 0;
         for (FieldError fe : n.errors()) {
             if (fe.field().startsWith("identity.") || fe.field().equals(Attributes.BIRTH_DATE)) {
                 throw rejection(List.of(fe), idColumns);

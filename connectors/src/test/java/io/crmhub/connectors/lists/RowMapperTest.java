@@ -118,4 +118,29 @@ class RowMapperTest {
         assertThatThrownBy(() -> ListSettings.fromMap(Map.of("lsit", "typo"), "x")).hasMessageContaining("unknown setting 'lsit'");
         assertThat(ListSettings.fromMap(Map.of("delimiter", "tab", "charset", "latin1"), "x").delimiter()).isEqualTo('\t');
     }
+
+    @Test
+    void realWorldExportsMapThroughTheAliases() throws Exception {
+        // Mailchimp
+        RowMapper mc = mapper(List.of("Email Address", "First Name", "Last Name", "Address", "Phone Number", "Birthday",
+                "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "LEID", "TAGS"), ListSettings.defaults("mc"));
+        var r = mc.map(new String[]{"ann@example.com", "Ann", "Smith", "1 Main St", "+49 30 1234567", "04/03", "2",
+                "2019-03-04 10:22:11", "1.2.3.4", "2019-03-04 10:23:00", "123", ""}, 2, NOW);
+        assertThat(r.dropped()).isEqualTo(1);
+        assertThat(r.record().consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_IN));
+        // Salesforce contacts report
+        RowMapper sf = mapper(List.of("First Name", "Last Name", "Title", "Account Name", "Mailing Street", "Mailing City",
+                "Mailing State/Province", "Mailing Zip/Postal Code", "Mailing Country", "Phone", "Mobile", "Email",
+                "Email Opt Out", "Contact ID"), ListSettings.defaults("sf"));
+        var s = sf.map(new String[]{"Bob", "Stone", "CTO", "ACME", "Hauptstr. 1", "Berlin", "BE", "10115", "Germany",
+                "", "0171 1234567", "bob@acme-corp.com", "1", "0035g00000ABCDE"}, 2, NOW).record();
+        assertThat(s.attributes()).containsEntry("company", "ACME").containsEntry("city", "Berlin")
+                .containsEntry("postalCode", "10115").containsEntry("country", "DE");
+        assertThat(s.consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT));
+        assertThat(s.identities()).extracting(i -> i.type()).contains(IdentityType.EXTERNAL_ID, IdentityType.PHONE);
+        // Outlook: 0/0/00 means no birthday
+        RowMapper ol = mapper(List.of("First Name", "Last Name", "E-mail Address", "Mobile Phone", "Birthday"),
+                ListSettings.defaults("ol"));
+        assertThat(ol.map(new String[]{"Cy", "Lee", "cy@example.com", "", "0/0/00"}, 2, NOW).dropped()).isZero();
+    }
 }

@@ -8,6 +8,14 @@ import io.crmhub.mappings.normalise.NormaliserSettings;
 import io.crmhub.mappings.normalise.RecordNormaliser;
 import io.crmhub.routes.config.HubProperties;
 import io.crmhub.routes.security.ApiAccessRules;
+import io.crmhub.routes.security.BodySizeLimitFilter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.core.Ordered;
+import org.springframework.web.filter.OncePerRequestFilter;
 import org.apache.camel.processor.idempotent.jdbc.JdbcMessageIdRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +73,29 @@ public class ListsConfig {
         JdbcMessageIdRepository repo = new JdbcMessageIdRepository(dataSource, "lists-inbox");
         repo.setCreateTableIfNotExists(false); // CAMEL_MESSAGEPROCESSED comes with the V1 migration
         return repo;
+    }
+
+    /**
+     * Uploads of list files may be far larger than other API bodies: this filter, ahead of the
+     * security chain, gives {@code POST /api/v1/lists/imports} the cap {@code hub.lists.max-upload-bytes}
+     * instead of {@code hub.api.max-body-bytes}.
+     */
+    @Bean
+    FilterRegistrationBean<OncePerRequestFilter> listsUploadLimit(ListsProperties props) {
+        OncePerRequestFilter f = new OncePerRequestFilter() {
+            @Override
+            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                    throws ServletException, IOException {
+                if ("POST".equals(request.getMethod()) && ListImportController.PATH.equals(request.getRequestURI())) {
+                    request.setAttribute(BodySizeLimitFilter.LIMIT_ATTRIBUTE, props.getMaxUploadBytes());
+                }
+                chain.doFilter(request, response);
+            }
+        };
+        FilterRegistrationBean<OncePerRequestFilter> reg = new FilterRegistrationBean<>(f);
+        reg.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+        reg.addUrlPatterns(ListImportController.PATH);
+        return reg;
     }
 
     @Bean

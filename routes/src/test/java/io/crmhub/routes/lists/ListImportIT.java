@@ -307,4 +307,28 @@ class ListImportIT {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM interaction WHERE external_id LIKE ?", Long.class,
                 "list-import:" + id + ":%")).isEqualTo(450);
     }
+
+    @Test
+    void largeMultipartUploadPassesTheApiBodyCap() {
+        // larger than hub.api.max-body-bytes (1 MiB): list uploads have their own cap
+        StringBuilder csv = new StringBuilder("E-Mail;Vorname;Nachname;Notiz\n");
+        for (int i = 0; csv.length() < 1_300_000; i++) {
+            csv.append("big").append(i).append('.').append(u).append("@example.com;Vorname").append(i)
+                    .append(";Nachname;Eine etwas längere Notiz, damit die Datei groß wird\n");
+        }
+        String boundary = "----crmhub" + u;
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big-" + u
+                + ".csv\"\r\nContent-Type: text/csv\r\n\r\n" + csv + "\r\n--" + boundary + "--\r\n";
+        var response = api.send(api.builder("/api/v1/lists/imports?dryRun=true")
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)));
+        assertThat(response.status()).as(response.body()).isEqualTo(202);
+        long id = response.json().get("id").asLong();
+        JsonNode report = awaitReport("big-" + u, "DONE");
+        assertThat(report.get("importId").asLong()).isEqualTo(id);
+        assertThat(report.get("rejected").asLong()).isZero();
+        assertThat(report.get("rows").asLong()).isGreaterThan(10_000);
+        // other API bodies keep their cap
+        assertThat(api.post("/api/v1/profiles", "{\"x\":\"" + "a".repeat(1_100_000) + "\"}").status()).isEqualTo(413);
+    }
 }
