@@ -171,6 +171,10 @@ public class ListImportController {
         Map<String, Object> progress = new LinkedHashMap<>();
         progress.put("rowsDone", r.rowsDone());
         progress.put("rowsTotal", r.rowsTotal());
+        if (r.rowsTotal() == null && r.rowsDone() > 0 && r.bytesDone() > 0 && r.bytesTotal() != null) {
+            // while it runs: extrapolated from the rows per byte read so far
+            progress.put("rowsTotalEstimate", Math.max(r.rowsDone(), Math.round((double) r.rowsDone() * r.bytesTotal() / r.bytesDone())));
+        }
         progress.put("bytesDone", r.bytesDone());
         progress.put("bytesTotal", r.bytesTotal());
         progress.put("percent", r.finished() && "DONE".equals(r.status()) ? 100.0
