@@ -271,4 +271,28 @@ class ListImporterTest {
         assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "p1@dry.example.com"))).isEmpty();
         assertThat(dir.resolve("outbox/dry.errors.csv")).exists();
     }
+
+    @Test
+    void twoInstancesSeeingTheSameFileTakeItOnce() throws Exception {
+        Path file = drop("race.csv", csv());
+        ListImporter a = importer(crm, "instance-a", 10);
+        ListImporter b = importer(crm, "instance-b", 10);
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var fa = pool.submit(() -> {
+                start.await();
+                return a.acceptDropped(file);
+            });
+            var fb = pool.submit(() -> {
+                start.await();
+                return b.acceptDropped(file);
+            });
+            List<java.util.Optional<Long>> taken = List.of(fa.get(), fb.get());
+            assertThat(taken.stream().filter(java.util.Optional::isPresent)).hasSize(1);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM list_import", Long.class)).isEqualTo(1);
+        } finally {
+            pool.shutdown();
+        }
+    }
 }

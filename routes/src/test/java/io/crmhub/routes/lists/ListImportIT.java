@@ -331,4 +331,35 @@ class ListImportIT {
         // other API bodies keep their cap
         assertThat(api.post("/api/v1/profiles", "{\"x\":\"" + "a".repeat(1_100_000) + "\"}").status()).isEqualTo(413);
     }
+
+    @Test
+    void excelWorkbookFirstSheetIsImported() throws Exception {
+        String base = "expo-" + u;
+        Path tmp = inbox.getParent().resolve(base + ".xlsx.tmp");
+        try (var os = Files.newOutputStream(tmp)) {
+            org.dhatim.fastexcel.Workbook wb = new org.dhatim.fastexcel.Workbook(os, "test", "1.0");
+            org.dhatim.fastexcel.Worksheet ws = wb.newWorksheet("Contacts");
+            String[] header = {"Email Address", "First Name", "Mobile", "Date of Birth"};
+            for (int c = 0; c < header.length; c++) {
+                ws.value(0, c, header[c]);
+            }
+            ws.value(1, 0, "xl1." + u + "@example.com");
+            ws.value(1, 1, "Xena");
+            ws.value(1, 2, 1711234567L); // Excel drops the leading 0 of a number typed as 0171 1234567
+            ws.value(1, 3, java.time.LocalDate.of(1985, 6, 1));
+            ws.style(1, 3).format("dd.mm.yyyy").set();
+            ws.value(2, 0, "xl2." + u + "@example.com");
+            ws.value(2, 1, "Yuri");
+            wb.newWorksheet("Notes").value(0, 0, "not imported");
+            wb.finish();
+        }
+        Files.move(tmp, inbox.resolve(base + ".xlsx"), StandardCopyOption.ATOMIC_MOVE);
+        JsonNode report = awaitReport(base, "DONE");
+        assertThat(report.get("format").asText()).contains("XLSX");
+        assertThat(report.get("inserted").asLong()).isEqualTo(2);
+        UUID xena = crm.lookup(Identity.of(IdentityType.PHONE, "+491711234567")).orElseThrow();
+        assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "xl1." + u + "@example.com"))).contains(xena);
+        assertThat(crm.find(xena, 0).orElseThrow().attributes().get("birthDate").value()).isEqualTo("1985-06-01");
+        assertThat(inbox.resolve("done").resolve(base + ".xlsx")).exists();
+    }
 }
