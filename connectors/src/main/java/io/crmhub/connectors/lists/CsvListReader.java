@@ -75,7 +75,12 @@ public final class CsvListReader implements TabularReader {
         if (sample.indexOf('\u0000') >= 0) {
             throw new UnreadableFileException("binary content (NUL characters): not a CSV text file in " + charset.name());
         }
-        char delimiter = declaredDelimiter != null ? declaredDelimiter : detectSeparator(sample);
+        // Excel's "sep=;" hint line names the separator and is not part of the data
+        java.util.regex.Matcher hint = java.util.regex.Pattern.compile("^sep=(.)\\r?\\n").matcher(sample);
+        boolean sepLine = hint.find();
+        char delimiter = declaredDelimiter != null ? declaredDelimiter
+                : sepLine ? hint.group(1).charAt(0)
+                : detectSeparator(sample);
         this.description = "CSV, " + how + ", separator " + (delimiter == '\t' ? "TAB" : "'" + delimiter + "'");
 
         InputStream raw = Files.newInputStream(file);
@@ -85,6 +90,9 @@ public final class CsvListReader implements TabularReader {
             BufferedReader reader = new BufferedReader(new InputStreamReader(counting,
                     charset.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
                             .onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
+            if (sepLine) {
+                reader.readLine();
+            }
             CSVFormat format = CSVFormat.RFC4180.builder().setDelimiter(delimiter).setIgnoreEmptyLines(true)
                     .setTrim(false).get();
             this.parser = CSVParser.builder().setReader(reader).setFormat(format).get();

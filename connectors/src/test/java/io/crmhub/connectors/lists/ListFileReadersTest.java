@@ -146,4 +146,13 @@ class ListFileReadersTest {
             assertThat(r.next()).isNull();
         }
     }
+
+    @Test
+    void excelSeparatorHintLineIsHonouredAndSkipped() throws IOException {
+        Path f = write("sep.csv", "sep=;\r\nEmail;Name, first\r\na@x.de;Ann, B\r\n".getBytes(StandardCharsets.UTF_8));
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("sep"))) {
+            assertThat(r.header()).containsExactly("Email", "Name, first");
+            assertThat(all(r).get(0)).containsExactly("a@x.de", "Ann, B");
+        }
+    }
 }
