@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crmhub.connectors.crm.CrmStore;
 import io.crmhub.mappings.model.InteractionType;
-import io.crmhub.mappings.model.MemberType;
 import io.crmhub.mappings.model.ProfileRecord;
 import io.crmhub.mappings.normalise.RecordNormaliser;
 import org.slf4j.Logger;
@@ -22,8 +21,6 @@ import org.springframework.transaction.TransactionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -31,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
@@ -40,7 +36,6 @@ import java.sql.SQLTransientException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -868,11 +863,6 @@ public class ListImporter {
         }
     }
 
-    /** The errors file keeps its plain name: a later import of the same base name replaces it. */
-    private Path uniqueOutbox(String name) {
-        return options.outbox().resolve(name);
-    }
-
     /** Moves the staged original to done/ or failed/ under its own name (import id added when taken). */
     private Path moveOriginal(Path staged, ListImportStore.Run run, Path dir) throws IOException {
         if (staged == null || !Files.exists(staged)) {
@@ -975,10 +965,5 @@ public class ListImporter {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the database", e);
         }
-    }
-
-    /** For tests and operators: members of the type the list holds. */
-    public static MemberType memberTypeOf(String s) {
-        return MemberType.parse(s);
     }
 }
