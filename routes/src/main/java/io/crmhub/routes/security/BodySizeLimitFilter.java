@@ -19,6 +19,12 @@ import java.io.IOException;
  */
 public class BodySizeLimitFilter extends OncePerRequestFilter {
 
+    /**
+     * Request attribute (a {@code Long}) that a filter running before the security chain may set to
+     * give one request another cap, e.g. a flow's file upload endpoint with its own configured limit.
+     */
+    public static final String LIMIT_ATTRIBUTE = BodySizeLimitFilter.class.getName() + ".limit";
+
     private final long maxBytes;
     private final ProblemWriter problems;
 
@@ -37,6 +43,7 @@ public class BodySizeLimitFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        long maxBytes = request.getAttribute(LIMIT_ATTRIBUTE) instanceof Long own ? own : this.maxBytes;
         long declared = request.getContentLengthLong();
         if (declared > maxBytes) {
             problems.write(request, response, Problem.of(413, "Payload Too Large",

@@ -1,0 +1,105 @@
+package io.crmhub.connectors.lists;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.Normalizer;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The header alias table ({@code config/mappings/list-columns.yml}): target field → header names.
+ * Headers and aliases are compared by {@link #key(String)}: lower case, accents removed, everything
+ * but letters and digits dropped ("E-Mail Address" and "email address" are the same).
+ */
+public final class ColumnAliases {
+
+    private final Map<String, String> byKey;
+
+    private ColumnAliases(Map<String, String> byKey) {
+        this.byKey = Map.copyOf(byKey);
+    }
+
+    public static ColumnAliases of(Map<String, ? extends Collection<String>> targets) {
+        Map<String, String> m = new HashMap<>();
+        targets.forEach((target, aliases) -> {
+            String t = ListColumns.canonicalTarget(target);
+            m.putIfAbsent(key(target), t);
+            for (String a : aliases) {
+                m.putIfAbsent(key(a), t);
+            }
+        });
+        return new ColumnAliases(m);
+    }
+
+    public static ColumnAliases load(Path file) throws IOException {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return parse(r, file.toString());
+        }
+    }
+
+    /** The table shipped in the jar (a copy of config/mappings/list-columns.yml). */
+    public static ColumnAliases builtIn() {
+        try (InputStream in = ColumnAliases.class.getResourceAsStream("/lists/list-columns.yml")) {
+            if (in == null) {
+                throw new IllegalStateException("lists/list-columns.yml missing from the classpath");
+            }
+            return parse(new java.io.InputStreamReader(in, StandardCharsets.UTF_8), "classpath:lists/list-columns.yml");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static ColumnAliases parse(String yaml) {
+        return parse(new StringReader(yaml), "yaml");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ColumnAliases parse(Reader r, String where) {
+        Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        if (!(doc instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException(where + ": expected a map of target field to a list of header names");
+        }
+        Map<String, List<String>> targets = new HashMap<>();
+        map.forEach((k, v) -> {
+            if (!(v instanceof List<?> l)) {
+                throw new IllegalArgumentException(where + ": aliases of '" + k + "' must be a list");
+            }
+            targets.put(String.valueOf(k), l.stream().map(String::valueOf).toList());
+        });
+        return of(targets);
+    }
+
+    /** The target field for this header, or null. */
+    public String target(String header) {
+        return header == null ? null : byKey.get(key(header));
+    }
+
+    public static String key(String s) {
+        if (s == null) {
+            return "";
+        }
+        String d = Normalizer.normalize(s, Normalizer.Form.NFD);
+        StringBuilder b = new StringBuilder(d.length());
+        for (int i = 0; i < d.length(); i++) {
+            char c = d.charAt(i);
+            if (Character.isLetterOrDigit(c)) {
+                b.append(Character.toLowerCase(c));
+            } else if (c == 'ß') {
+                b.append("ss");
+            }
+        }
+        return b.toString().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,253 @@
+package io.crmhub.connectors.lists;
+
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+
+import java.io.BufferedReader;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * CSV per RFC 4180 through commons-csv: quoted fields with separators, quotes and line breaks.
+ * Charset: a BOM wins (UTF-8, UTF-16LE/BE); else the declared one; else UTF-8 when the first 64 KiB
+ * are valid UTF-8, otherwise windows-1252 (a superset of ISO-8859-1's printable range). Separator:
+ * declared, or whichever of {@code , ; TAB |} occurs most often outside quotes in the header line.
+ */
+public final class CsvListReader implements TabularReader {
+
+    static final int SAMPLE = 64 * 1024;
+    static final char[] SEPARATORS = {',', ';', '\t', '|'};
+
+    private final Counting counting;
+    private final CSVParser parser;
+    private final Iterator<CSVRecord> records;
+    private final List<String> header;
+    private final String description;
+    private long rowNumber = 1;
+
+    public CsvListReader(Path file, Charset declared, Character declaredDelimiter) throws IOException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(SAMPLE);
+        }
+        int bom = 0;
+        Charset charset;
+        String how;
+        if (head.length >= 3 && (head[0] & 0xff) == 0xEF && (head[1] & 0xff) == 0xBB && (head[2] & 0xff) == 0xBF) {
+            charset = StandardCharsets.UTF_8;
+            bom = 3;
+            how = "UTF-8 (BOM)";
+        } else if (head.length >= 2 && (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xFE) {
+            charset = StandardCharsets.UTF_16LE;
+            bom = 2;
+            how = "UTF-16LE (BOM)";
+        } else if (head.length >= 2 && (head[0] & 0xff) == 0xFE && (head[1] & 0xff) == 0xFF) {
+            charset = StandardCharsets.UTF_16BE;
+            bom = 2;
+            how = "UTF-16BE (BOM)";
+        } else if (declared != null) {
+            charset = declared;
+            how = declared.name() + " (declared)";
+        } else if (validUtf8(head, head.length < SAMPLE)) {
+            charset = StandardCharsets.UTF_8;
+            how = "UTF-8 (detected)";
+        } else {
+            charset = Charset.forName("windows-1252");
+            how = "windows-1252 (detected: not UTF-8)";
+        }
+        String sample = new String(head, bom, head.length - bom, charset);
+        if (sample.indexOf('\u0000') >= 0) {
+            throw new UnreadableFileException("binary content (NUL characters): not a CSV text file in " + charset.name());
+        }
+        // Excel's "sep=;" hint line names the separator and is not part of the data
+        java.util.regex.Matcher hint = java.util.regex.Pattern.compile("^sep=(.)\\r?\\n").matcher(sample);
+        boolean sepLine = hint.find();
+        char delimiter = declaredDelimiter != null ? declaredDelimiter
+                : sepLine ? hint.group(1).charAt(0)
+                : detectSeparator(sample);
+        this.description = "CSV, " + how + ", separator " + (delimiter == '\t' ? "TAB" : "'" + delimiter + "'");
+
+        InputStream raw = Files.newInputStream(file);
+        this.counting = new Counting(raw);
+        try {
+            counting.skipNBytes(bom);
+            BufferedReader reader = new BufferedReader(new InputStreamReader(counting,
+                    charset.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                            .onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
+            if (sepLine) {
+                reader.readLine();
+            }
+            CSVFormat format = CSVFormat.RFC4180.builder().setDelimiter(delimiter).setIgnoreEmptyLines(true)
+                    .setTrim(false).get();
+            this.parser = CSVParser.builder().setReader(reader).setFormat(format).get();
+            this.records = parser.iterator();
+            if (!records.hasNext()) {
+                throw new UnreadableFileException("the file is empty: a header line is required");
+            }
+            CSVRecord h = records.next();
+            List<String> names = new ArrayList<>(h.size());
+            for (String s : h) {
+                names.add(s == null ? "" : s.replace("\uFEFF", "").strip());
+            }
+            if (names.stream().allMatch(String::isEmpty)) {
+                throw new UnreadableFileException("the header line is empty");
+            }
+            this.header = List.copyOf(names);
+            this.rowNumber = h.getRecordNumber();
+        } catch (UncheckedIOException e) {
+            raw.close();
+            throw new UnreadableFileException("cannot parse the header line: " + e.getCause().getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    static boolean validUtf8(byte[] head, boolean complete) {
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(head);
+        CharBuffer out = CharBuffer.allocate(head.length + 16);
+        CoderResult r = d.decode(in, out, complete);
+        if (r.isError()) {
+            return false;
+        }
+        if (complete) {
+            try {
+                return !d.flush(out).isError();
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The candidate that occurs most often outside quotes on the first line; ',' when none does. */
+    static char detectSeparator(String sample) {
+        int[] counts = new int[SEPARATORS.length];
+        boolean quoted = false;
+        for (int i = 0; i < sample.length(); i++) {
+            char c = sample.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (!quoted && (c == '\n' || c == '\r')) {
+                break;
+            } else if (!quoted) {
+                for (int k = 0; k < SEPARATORS.length; k++) {
+                    if (c == SEPARATORS[k]) {
+                        counts[k]++;
+                    }
+                }
+            }
+        }
+        int best = 0;
+        for (int k = 1; k < counts.length; k++) {
+            if (counts[k] > counts[best]) {
+                best = k;
+            }
+        }
+        return counts[best] == 0 ? ',' : SEPARATORS[best];
+    }
+
+    @Override
+    public List<String> header() {
+        return header;
+    }
+
+    @Override
+    public String[] next() throws IOException {
+        try {
+            while (records.hasNext()) {
+                CSVRecord r = records.next();
+                rowNumber = r.getRecordNumber();
+                String[] values = r.values();
+                boolean blank = true;
+                for (String v : values) {
+                    if (v != null && !v.isBlank()) {
+                        blank = false;
+                        break;
+                    }
+                }
+                if (!blank) {
+                    return values;
+                }
+            }
+            return null;
+        } catch (UncheckedIOException e) {
+            throw new UnreadableFileException("CSV syntax error after row " + rowNumber + ": "
+                    + e.getCause().getMessage(), e);
+        } catch (IllegalStateException e) {
+            throw new UnreadableFileException("CSV syntax error after row " + rowNumber + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long rowNumber() {
+        return rowNumber;
+    }
+
+    @Override
+    public long bytesRead() {
+        return counting.count;
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void close() throws IOException {
+        parser.close();
+    }
+
+    static final class Counting extends FilterInputStream {
+        volatile long count;
+
+        Counting(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long s = super.skip(n);
+            count += s;
+            return s;
+        }
+    }
+
+}

@@ -1,0 +1,969 @@
+package io.crmhub.connectors.lists;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.mappings.model.InteractionType;
+import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.dao.PessimisticLockingFailureException;
+import org.springframework.dao.RecoverableDataAccessException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Runs marketing-list imports: stages a dropped or uploaded file as a run, then reads it row by
+ * row, maps, normalises and validates each row, and commits chunks of rows in ONE transaction each:
+ * {@link CrmStore#upsertAll} (identity resolution), list members, timeline interactions, outbox
+ * events and the run's progress and counters. A run killed mid-file resumes after its last
+ * committed chunk with exact counts; a database that goes away pauses the run, which retries.
+ */
+public class ListImporter {
+
+    private static final Logger log = LoggerFactory.getLogger(ListImporter.class);
+
+    public static final String ORIGIN_DROP = "DROP";
+    public static final String ORIGIN_UPLOAD = "UPLOAD";
+    public static final Set<String> DATA_EXTENSIONS = Set.of("csv", "txt", "tsv", "xlsx");
+
+    /** Settings of the importer (from hub.lists.*). */
+    public record Options(Path inbox, Path outbox, int chunkSize, int workers, Duration maxPause,
+                          Duration progressLogInterval) {
+        public Options {
+            workers = Math.max(1, workers);
+            chunkSize = Math.max(1, chunkSize);
+            maxPause = maxPause == null ? Duration.ofMinutes(15) : maxPause;
+            progressLogInterval = progressLogInterval == null ? Duration.ofSeconds(10) : progressLogInterval;
+        }
+
+        public Path processing() {
+            return inbox.resolve(".processing");
+        }
+
+        public Path done() {
+            return inbox.resolve("done");
+        }
+
+        public Path failed() {
+            return inbox.resolve("failed");
+        }
+    }
+
+    private final CrmStore crm;
+    private final ListImportStore store;
+    private final RecordNormaliser normaliser;
+    private final ColumnAliases aliases;
+    private final Options options;
+    private final String owner;
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final ObjectMapper compact = new ObjectMapper();
+
+    public ListImporter(CrmStore crm, ListImportStore store, RecordNormaliser normaliser, ColumnAliases aliases,
+                        Options options, String owner) {
+        this.crm = crm;
+        this.store = store;
+        this.normaliser = normaliser;
+        this.aliases = aliases;
+        this.options = options;
+        this.owner = owner;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public ListImportStore store() {
+        return store;
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    // =========================================================================================
+    // intake
+    // =========================================================================================
+
+    /** File name without its data extension ("leads.csv" → "leads", "x.errors.csv" → "x.errors"). */
+    public static String baseName(String fileName) {
+        int dot = fileName.lastIndexOf('.');
+        if (dot > 0 && DATA_EXTENSIONS.contains(fileName.substring(dot + 1).toLowerCase(Locale.ROOT))) {
+            return fileName.substring(0, dot);
+        }
+        return fileName;
+    }
+
+    /**
+     * Takes a file dropped in the inbox: reads its manifest, creates the run and moves the file
+     * (and manifest) out of the inbox into {@code .processing/}. Empty when another instance took
+     * the file first. A run that cannot even be created (bad manifest) is finished FAILED at once.
+     */
+    public Optional<Long> acceptDropped(Path file) throws IOException {
+        String name = file.getFileName().toString();
+        String base = baseName(name);
+        Path manifest = file.resolveSibling(base + ".list.yml");
+        ListSettings settings;
+        String settingsError = null;
+        try {
+            settings = settingsFor(base, Files.exists(manifest) ? ListSettings.readManifest(manifest, base) : null, null);
+        } catch (IllegalArgumentException e) {
+            settings = ListSettings.defaults(base);
+            settingsError = e.getMessage();
+        }
+        long size = Files.size(file);
+        long id = store.create(ORIGIN_DROP, name, base, settings, settingsJson(settings), size, options.chunkSize(), owner);
+        Files.createDirectories(options.processing());
+        Path staged = options.processing().resolve(id + "-" + name);
+        try {
+            Files.move(file, staged, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            store.delete(id); // another instance took it
+            return Optional.empty();
+        }
+        if (Files.exists(manifest)) {
+            try {
+                Files.move(manifest, options.processing().resolve(id + "-" + base + ".list.yml"),
+                        StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException ignored) {
+                // the manifest was read already; leaving it is harmless
+            }
+        }
+        store.setStagedPath(id, staged.toString());
+        if (settingsError != null) {
+            failWholeFile(store.find(id).orElseThrow(), staged, settingsError, null);
+        }
+        return Optional.of(id);
+    }
+
+    /**
+     * Stages an uploaded file (already written to {@code uploaded}) as a run. Parameters override
+     * the defaults (list name = base name ...). Bad parameters throw IllegalArgumentException.
+     */
+    public long acceptUpload(Path uploaded, String fileName, Map<String, ?> params) throws IOException {
+        String base = baseName(fileName);
+        ListSettings settings = settingsFor(base, params == null || params.isEmpty() ? null
+                : ListSettings.fromMap(params, base), params);
+        long id = store.create(ORIGIN_UPLOAD, fileName, base, settings, settingsJson(settings), Files.size(uploaded), options.chunkSize(), owner);
+        Files.createDirectories(options.processing());
+        Path staged = options.processing().resolve(id + "-" + fileName);
+        Files.move(uploaded, staged, StandardCopyOption.REPLACE_EXISTING);
+        store.setStagedPath(id, staged.toString());
+        return id;
+    }
+
+    /** A corrected errors file takes the list and mapping of the import it came from. */
+    private ListSettings settingsFor(String base, ListSettings given, Map<String, ?> params) {
+        if (base.endsWith(".errors")) {
+            String original = base.substring(0, base.length() - ".errors".length());
+            Optional<ListImportStore.Run> prior = store.lastImportOf(original);
+            if (prior.isEmpty()) {
+                prior = store.lastImportOf(base);
+            }
+            if (prior.isPresent()) {
+                ListSettings p = ListSettings.fromMap(readMap(prior.get().settings()), original);
+                boolean dry = given != null && given.dryRun();
+                return (given != null && given.listName() != null && !given.listName().equals(base)
+                        ? p.withListName(given.listName()) : p).withDryRun(dry);
+            }
+            if (given == null) {
+                throw new IllegalArgumentException("'" + base + "' looks like a corrected errors file, but no finished"
+                        + " import of '" + original + "' is known to take the list from; add a manifest naming the list");
+            }
+        }
+        return given == null ? ListSettings.defaults(base) : given;
+    }
+
+    private String settingsJson(ListSettings s) {
+        try {
+            return compact.writeValueAsString(s.toMap());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Map<String, Object> readMap(String s) {
+        try {
+            return compact.readValue(s, new TypeReference<Map<String, Object>>() {
+            });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored settings unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    // =========================================================================================
+    // running
+    // =========================================================================================
+
+    /** Signals that another instance took the run over (this one stopped heart-beating). */
+    public static final class LostOwnership extends RuntimeException {
+        LostOwnership(long id) {
+            super("list import " + id + " was taken over by another instance");
+        }
+    }
+
+    /** Thrown when the database stayed away longer than maxPause: the run stays RUNNING and is resumed later. */
+    public static final class Paused extends RuntimeException {
+        Paused(long id, Throwable cause) {
+            super("list import " + id + " paused: the database is unavailable (" + cause + "); it resumes when"
+                    + " recovery finds it", cause);
+        }
+    }
+
+    /** Runs (or resumes) the import; returns the run as finished. */
+    public ListImportStore.Run run(long id) throws IOException {
+        ListImportStore.Run run = store.find(id).orElseThrow(() -> new IllegalArgumentException("no list import " + id));
+        if (run.finished()) {
+            return run;
+        }
+        if (run.stagedPath() == null || !Files.exists(Path.of(run.stagedPath()))) {
+            store.finish(id, "FAILED", "the staged file " + run.stagedPath() + " is gone", null, null, null);
+            return store.find(id).orElseThrow();
+        }
+        Path staged = Path.of(run.stagedPath());
+        ListSettings settings = ListSettings.fromMap(readMap(run.settings()), run.baseName());
+        Instant started = run.startedAt() == null ? Instant.now() : run.startedAt();
+
+        // the same content once: checksum registered by the first run of it
+        String checksum = run.checksum();
+        if (!settings.dryRun() && checksum == null) {
+            checksum = sha256(staged);
+            long first = store.registerChecksum(checksum, id);
+            if (first != id) {
+                ListImportStore.Run earlier = store.find(first).orElse(null);
+                String reason = "same content as list import " + first
+                        + (earlier == null ? "" : " (" + earlier.fileName() + ", " + earlier.status() + ")")
+                        + ": not imported again";
+                log.info("list import {} ({}): {}", id, run.fileName(), reason);
+                Map<String, Object> report = report(run, settings, "DUPLICATE", started, Instant.now(), null, null,
+                        List.of());
+                report.put("duplicateOf", first);
+                report.put("error", reason);
+                moveOriginal(staged, run, options.done());
+                writeReport(run.baseName(), report);
+                store.finish(id, "DUPLICATE", reason, toJson(report), 0L, null);
+                return store.find(id).orElseThrow();
+            }
+        }
+
+        TabularReader reader;
+        RowMapper mapper;
+        try {
+            reader = TabularReaders.open(staged, settings);
+        } catch (TabularReader.UnreadableFileException e) {
+            return failWholeFile(run, staged, e.getMessage(), checksum);
+        }
+        try (reader) {
+            try {
+                mapper = new RowMapper(reader.header(), settings, aliases, normaliser, run.fileName());
+            } catch (TabularReader.UnreadableFileException e) {
+                return failWholeFile(run, staged, e.getMessage(), checksum);
+            }
+            Long listId = null;
+            if (!settings.dryRun()) {
+                try {
+                    listId = crm.createList(settings.listName(), settings.memberType()).id();
+                } catch (IllegalArgumentException e) {
+                    return failWholeFile(run, staged, "rejected: " + e.getMessage()
+                            + " — one member type per list; import into another list or change memberType", checksum);
+                }
+            }
+            if (!store.start(id, owner, checksum, listId, settings.listName(), settings.memberType().name())) {
+                throw new LostOwnership(id);
+            }
+            log.info("list import {} ({}): {} into list '{}' ({}){}{}", id, run.fileName(), reader.describe(),
+                    settings.listName(), settings.memberType(), settings.dryRun() ? ", DRY RUN" : "",
+                    run.rowsDone() > 0 ? ", resuming after row " + run.rowsDone() : "");
+            if (!mapper.unmapped().isEmpty()) {
+                log.info("list import {}: columns not imported: {}", id, mapper.unmapped());
+            }
+            try {
+                Chunker chunker = new Chunker(run, settings, listId, mapper, reader);
+                chunker.runAll();
+            } catch (TabularReader.UnreadableFileException e) {
+                // a syntax error mid-file: what was committed stays; the file as a whole failed
+                ListImportStore.Run now = store.find(id).orElseThrow();
+                return failWholeFile(now, staged, e.getMessage(), null, mapper.originalHeader(), mapper.unmapped());
+            }
+            ListImportStore.Run done = store.find(id).orElseThrow();
+            Path errorsFile = exportErrors(done, mapper.originalHeader());
+            Instant finished = Instant.now();
+            Map<String, Object> report = report(done, settings, "DONE", started, finished, reader.describe(), errorsFile,
+                    mapper.unmapped());
+            moveOriginal(staged, run, options.done());
+            writeReport(run.baseName(), report);
+            store.finish(id, "DONE", null, toJson(report), done.rowsDone(), done.bytesTotal());
+            log.info("list import {} ({}) done: {}", id, run.fileName(), summary(done.counters(), report));
+            return store.find(id).orElseThrow();
+        }
+    }
+
+    /**
+     * Writes the run's rejected rows, in row order, to {@code <basename>.errors.csv} (UTF-8 with BOM)
+     * and removes them from the database. Null when there are none.
+     */
+    private Path exportErrors(ListImportStore.Run run, List<String> header) throws IOException {
+        if (run.counters().rejected == 0) {
+            return null;
+        }
+        Files.createDirectories(options.outbox());
+        Path part = options.outbox().resolve("." + run.id() + ".errors.csv.part");
+        try (var w = Files.newBufferedWriter(part, StandardCharsets.UTF_8)) {
+            w.write('\uFEFF');
+            w.write(ErrorsCsv.headerLine(header));
+            store.errors(run.id(), e -> {
+                try {
+                    String[] values = compact.readValue(e.original(), String[].class);
+                    w.write(ErrorsCsv.line(e.rowNo(), e.column() == null ? "" : e.column(), e.reason(), values));
+                } catch (IOException io) {
+                    throw new UncheckedIOException(io);
+                }
+            });
+        }
+        Path target = options.outbox().resolve(run.baseName() + ".errors.csv");
+        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        store.deleteErrors(run.id());
+        return target;
+    }
+
+    /** Ends a run that met an unexpected error: FAILED with the reason, the file to failed/. */
+    public ListImportStore.Run fail(long id, String reason) throws IOException {
+        ListImportStore.Run run = store.find(id).orElseThrow(() -> new IllegalArgumentException("no list import " + id));
+        if (run.finished()) {
+            return run;
+        }
+        Path staged = run.stagedPath() == null ? null : Path.of(run.stagedPath());
+        List<String> header = List.of();
+        if (staged != null && Files.exists(staged)) {
+            try (TabularReader r = TabularReaders.open(staged, ListSettings.fromMap(readMap(run.settings()), run.baseName()))) {
+                header = r.header();
+                if (header.size() > 3 && ColumnAliases.key(header.get(0)).equals("row")
+                        && ColumnAliases.key(header.get(2)).equals("reason")) {
+                    header = header.subList(3, header.size());
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // the errors file gets no header names then
+            }
+        }
+        return failWholeFile(run, staged, reason, run.checksum(), header, List.of());
+    }
+
+    private ListImportStore.Run failWholeFile(ListImportStore.Run run, Path staged, String reason, String checksum)
+            throws IOException {
+        return failWholeFile(run, staged, reason, checksum, List.of(), List.of());
+    }
+
+    private ListImportStore.Run failWholeFile(ListImportStore.Run run, Path staged, String reason, String checksum,
+                                              List<String> header, List<String> unmapped) throws IOException {
+        log.warn("list import {} ({}) failed: {}", run.id(), run.fileName(), reason);
+        if (checksum != null) {
+            store.releaseChecksum(checksum, run.id()); // a fixed setup may import the same content later
+        }
+        ListSettings settings = ListSettings.fromMap(readMap(run.settings()), run.baseName());
+        Path errorsFile = exportErrors(run, header);
+        Instant started = run.startedAt() == null ? Instant.now() : run.startedAt();
+        Map<String, Object> report = report(run, settings, "FAILED", started, Instant.now(), null, errorsFile, unmapped);
+        report.put("error", reason);
+        Path moved = moveOriginal(staged, run, options.failed());
+        if (moved != null) {
+            Files.writeString(moved.resolveSibling(moved.getFileName() + ".reason.txt"),
+                    "list import " + run.id() + " of " + run.fileName() + " failed at " + Instant.now() + ":\n" + reason
+                            + "\n", StandardCharsets.UTF_8);
+        }
+        writeReport(run.baseName(), report);
+        store.finish(run.id(), "FAILED", reason, toJson(report), null, null);
+        return store.find(run.id()).orElseThrow();
+    }
+
+    // =========================================================================================
+    // chunks
+    // =========================================================================================
+
+    /** One row read: mapped, or rejected with its reason. */
+    private record Row(long rowNumber, String[] values, ProfileRecord record, int dropped, String column,
+                       String reason) {
+        boolean ok() {
+            return record != null;
+        }
+    }
+
+    /**
+     * Reads and maps the file on the calling thread while {@code workers} threads commit its chunks
+     * (one on H2 and for dry runs); at most workers + 1 chunks wait in memory. Chunk n holds
+     * data rows n*chunkSize+1 .. (n+1)*chunkSize of the file; committed chunks are skipped on resume.
+     */
+    private final class Chunker {
+        final ListImportStore.Run run;
+        final ListSettings settings;
+        final Long listId;
+        final RowMapper mapper;
+        final TabularReader reader;
+        final int chunkSize;
+        final Instant observedAt = Instant.now();
+        final Set<String> dryRunKeys = new HashSet<>();
+        final java.util.concurrent.atomic.AtomicLong rowsDone;
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        long lastLog = System.nanoTime();
+        final long startNanos = System.nanoTime();
+        final long rowsAtStart;
+
+        Chunker(ListImportStore.Run run, ListSettings settings, Long listId, RowMapper mapper, TabularReader reader) {
+            this.run = run;
+            this.settings = settings;
+            this.listId = listId;
+            this.mapper = mapper;
+            this.reader = reader;
+            this.chunkSize = Math.max(1, run.chunkSize());
+            this.rowsDone = new java.util.concurrent.atomic.AtomicLong(run.rowsDone());
+            this.rowsAtStart = run.rowsDone();
+        }
+
+        void runAll() throws IOException {
+            Set<Long> committed = run.rowsDone() > 0 || run.counters().rejected > 0 ? store.committedChunks(run.id())
+                    : Set.of();
+            int workers = settings.dryRun() || !store.postgres() ? 1 : Math.max(1, options.workers());
+            // even with one worker the file is read and mapped on this thread while the worker writes
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers, r -> {
+                        Thread t = new Thread(r, "list-import-" + run.id());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(workers + 1);
+            try {
+                long chunkNo = 0;
+                List<Row> chunk = new ArrayList<>(chunkSize);
+                boolean skipping = committed.contains(0L);
+                while (failure.get() == null) {
+                    String[] values = reader.next();
+                    if (values != null) {
+                        chunk.add(skipping ? null : read(values, reader.rowNumber()));
+                    }
+                    if (chunk.size() >= chunkSize || (values == null && !chunk.isEmpty())) {
+                        if (!skipping) {
+                            submit(pool, slots, chunkNo, chunk, reader.bytesRead());
+                        }
+                        chunkNo++;
+                        skipping = committed.contains(chunkNo);
+                        chunk = new ArrayList<>(chunkSize);
+                        logProgress(false);
+                    }
+                    if (values == null) {
+                        break;
+                    }
+                }
+            } finally {
+                if (pool != null) {
+                    pool.shutdown();
+                    try {
+                        while (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                            logProgress(false);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        pool.shutdownNow();
+                    }
+                }
+            }
+            Throwable f = failure.get();
+            if (f instanceof RuntimeException re) {
+                throw re;
+            }
+            if (f instanceof IOException io) {
+                throw io;
+            }
+            if (f != null) {
+                throw new IllegalStateException(f);
+            }
+            logProgress(true);
+        }
+
+        private void submit(java.util.concurrent.ExecutorService pool, java.util.concurrent.Semaphore slots, long chunkNo,
+                            List<Row> chunk, long bytes) {
+            if (pool == null) {
+                commit(chunkNo, chunk, bytes);
+                return;
+            }
+            try {
+                slots.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+            pool.execute(() -> {
+                try {
+                    if (failure.get() == null) {
+                        commit(chunkNo, chunk, bytes);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    slots.release();
+                }
+            });
+        }
+
+        private Row read(String[] values, long rowNumber) {
+            try {
+                RowMapper.Mapped m = mapper.map(values, rowNumber, observedAt);
+                return new Row(rowNumber, values, m.record(), m.dropped(), null, null);
+            } catch (RowMapper.RejectedRow e) {
+                return new Row(rowNumber, values, null, 0, e.column(), e.getMessage());
+            }
+        }
+
+        private synchronized void logProgress(boolean last) {
+            long now = System.nanoTime();
+            if (!last && now - lastLog < options.progressLogInterval().toNanos()) {
+                return;
+            }
+            lastLog = now;
+            double secs = Math.max(1e-3, (now - startNanos) / 1e9);
+            long total = run.bytesTotal() == null ? 0 : run.bytesTotal();
+            long done = rowsDone.get();
+            log.info("list import {} ({}): {} rows{}, {} rows/s", run.id(), run.fileName(), done,
+                    total > 0 ? String.format(Locale.ROOT, ", %.0f%% of the file", Math.min(100.0, 100.0 * reader.bytesRead() / total)) : "",
+                    Math.round((done - rowsAtStart) / secs));
+        }
+
+        /**
+         * Commits one chunk in one transaction, retrying through database outages (up to maxPause)
+         * and conflicts with concurrent writers; on any other error its rows are stored one by one
+         * (sub-chunks of the same chunk number are not possible, so they run in the same transaction
+         * with a savepoint per row).
+         */
+        void commit(long chunkNo, List<Row> chunk, long bytes) {
+            long pauseStart = 0;
+            long delay = 200;
+            int conflicts = 0;
+            boolean rowByRow = false;
+            while (true) {
+                try {
+                    final boolean single = rowByRow;
+                    ImportCounters d = store.inTransaction(() -> settings.dryRun() ? dryRun(chunkNo, chunk, bytes)
+                            : write(chunkNo, chunk, bytes, single));
+                    rowsDone.addAndGet(d.rows);
+                    return;
+                } catch (LostOwnership e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    if (unavailable(e)) {
+                        long now = System.nanoTime();
+                        if (pauseStart == 0) {
+                            pauseStart = now;
+                            log.warn("list import {}: database unavailable ({}); paused, retrying", run.id(), e.toString());
+                        }
+                        if (now - pauseStart > options.maxPause().toNanos()) {
+                            throw new Paused(run.id(), e);
+                        }
+                        sleep(delay);
+                        delay = Math.min(30_000, delay * 2);
+                        continue;
+                    }
+                    if (transientFault(e)) {
+                        // a concurrent writer holds a profile of this chunk: again, after it committed
+                        conflicts++;
+                        log.debug("list import {}: chunk {} met a concurrent writer ({}), retry {}", run.id(), chunkNo,
+                                e.toString(), conflicts);
+                        sleep(Math.min(2_000, 25L * conflicts * conflicts));
+                        continue;
+                    }
+                    if (rowByRow) {
+                        throw e;
+                    }
+                    log.warn("list import {}: chunk {} failed ({}); storing its rows one by one", run.id(), chunkNo,
+                            e.toString());
+                    rowByRow = true;
+                }
+            }
+        }
+
+        private Object[] errorRow(Row r, String column, String reason) {
+            try {
+                return new Object[]{r.rowNumber(), column == null ? "" : column, reason,
+                        compact.writeValueAsString(mapper.originalValues(r.values()))};
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        private ImportCounters dryRun(long chunkNo, List<Row> chunk, long bytes) {
+            ImportCounters d = new ImportCounters();
+            List<Object[]> errors = new ArrayList<>();
+            Set<String> keys = new HashSet<>();
+            for (Row r : chunk) {
+                d.rows++;
+                if (!r.ok()) {
+                    d.rejected++;
+                    errors.add(errorRow(r, r.column(), r.reason()));
+                    continue;
+                }
+                d.valuesDropped += r.dropped();
+                boolean dup = false;
+                for (var i : r.record().identities()) {
+                    dup |= dryRunKeys.contains(i.key()) || !keys.add(i.key());
+                }
+                if (dup) {
+                    d.duplicatesInFile++;
+                }
+            }
+            store.insertErrors(run.id(), errors);
+            if (store.progress(run.id(), owner, chunkNo, d, bytes) != 1) {
+                throw new LostOwnership(run.id());
+            }
+            dryRunKeys.addAll(keys); // only once the chunk is committed
+            return d;
+        }
+
+        /** Inside the chunk transaction. */
+        private ImportCounters write(long chunkNo, List<Row> chunk, long bytes, boolean rowByRow) {
+            ImportCounters d = new ImportCounters();
+            List<Object[]> errors = new ArrayList<>();
+            List<Row> valid = new ArrayList<>(chunk.size());
+            List<ProfileRecord> records = new ArrayList<>(chunk.size());
+            for (Row r : chunk) {
+                d.rows++;
+                if (r.ok()) {
+                    valid.add(r);
+                    records.add(r.record());
+                    d.valuesDropped += r.dropped();
+                } else {
+                    d.rejected++;
+                    errors.add(errorRow(r, r.column(), r.reason()));
+                }
+            }
+            List<CrmStore.BatchItem> results;
+            if (rowByRow) {
+                results = new ArrayList<>(records.size());
+                for (ProfileRecord rec : records) {
+                    results.add(oneBySavepoint(rec));
+                }
+            } else {
+                results = records.isEmpty() ? List.of() : crm.upsertAll(records);
+            }
+            List<UUID> pids = new ArrayList<>(valid.size());
+            for (int i = 0; i < valid.size(); i++) {
+                CrmStore.BatchItem item = results.get(i);
+                if (!item.ok()) {
+                    d.rejected++;
+                    errors.add(errorRow(valid.get(i), "", rootMessage(item.error())));
+                    pids.add(null);
+                    continue;
+                }
+                pids.add(item.result().profileId());
+            }
+            // first occurrence of each profile in this chunk; later ones are duplicates in the file
+            LinkedHashMap<UUID, Integer> first = new LinkedHashMap<>();
+            for (int i = 0; i < pids.size(); i++) {
+                UUID pid = pids.get(i);
+                if (pid == null) {
+                    continue;
+                }
+                if (first.putIfAbsent(pid, i) != null) {
+                    d.duplicatesInFile++;
+                }
+            }
+            Map<UUID, ListImportStore.Member> existing = store.members(listId, first.keySet());
+            Set<UUID> optedOut = store.optedOut(first.keySet(), settings.channel());
+            Instant now = store.now();
+            List<Object[]> candidates = new ArrayList<>();
+            for (UUID pid : first.keySet()) {
+                if (!existing.containsKey(pid)) {
+                    candidates.add(new Object[]{pid, optedOut.contains(pid), now, settings.source()});
+                }
+            }
+            candidates.sort(java.util.Comparator.comparing(r -> (UUID) r[0]));
+            Set<UUID> added = store.insertMembers(listId, run.id(), candidates);
+            if (added.size() < candidates.size()) {
+                // added meanwhile by a concurrent chunk of this file (or another writer): see by whom
+                List<UUID> late = new ArrayList<>();
+                candidates.forEach(r -> {
+                    if (!added.contains((UUID) r[0])) {
+                        late.add((UUID) r[0]);
+                    }
+                });
+                existing.putAll(store.members(listId, late));
+            }
+            List<UUID> toSuppress = new ArrayList<>();
+            List<Object[]> interactions = new ArrayList<>();
+            List<Object[]> events = new ArrayList<>();
+            String summary = "added to list " + settings.listName();
+            for (Map.Entry<UUID, Integer> e : first.entrySet()) {
+                UUID pid = e.getKey();
+                int i = e.getValue();
+                ListImportStore.Member m = existing.get(pid);
+                if (!added.contains(pid) && m != null && m.importId() != null && m.importId() == run.id()) {
+                    d.duplicatesInFile++; // another chunk of this file added the person
+                    continue;
+                }
+                switch (results.get(i).result().outcome()) {
+                    case CREATED -> d.inserted++;
+                    case MERGED -> d.merged++;
+                    default -> d.updated++;
+                }
+                boolean suppressed = optedOut.contains(pid);
+                if (suppressed) {
+                    d.suppressed++;
+                }
+                if (!added.contains(pid)) {
+                    d.alreadyMembers++;
+                    if (suppressed && m != null && !m.suppressed()) {
+                        toSuppress.add(pid);
+                        events.add(new Object[]{pid, ListImportStore.EV_LIST_SUPPRESSED, memberPayload(pid, true)});
+                    }
+                    continue;
+                }
+                events.add(new Object[]{pid, ListImportStore.EV_LIST_MEMBER, memberPayload(pid, suppressed)});
+                String externalId = "list-import:" + run.id() + ":" + pid;
+                String s = suppressed ? summary + " (suppressed: opted out of " + settings.channel() + ")" : summary;
+                interactions.add(new Object[]{pid, InteractionType.LIST_ADDED, now, RowMapper.RECORD_SOURCE,
+                        settings.channel().name(), s, externalId, details(valid.get(i).rowNumber(), suppressed)});
+                events.add(new Object[]{pid, ListImportStore.EV_INTERACTION, interactionPayload(pid, now, externalId)});
+            }
+            toSuppress.sort(null);
+            store.suppress(listId, toSuppress);
+            interactions.sort(java.util.Comparator.comparing(r -> (UUID) r[0]));
+            store.insertInteractions(interactions);
+            store.insertOutbox(events);
+            store.insertErrors(run.id(), errors);
+            if (store.progress(run.id(), owner, chunkNo, d, bytes) != 1) {
+                throw new LostOwnership(run.id());
+            }
+            return d;
+        }
+
+        /** One record behind a savepoint of the chunk transaction: its failure rejects only it. */
+        private CrmStore.BatchItem oneBySavepoint(ProfileRecord rec) {
+            return store.withSavepoint(() -> crm.upsertAll(List.of(rec)).get(0), e -> {
+                if (transientFault(e)) {
+                    throw e; // contention or outage: the whole chunk is retried, the row is not rejected
+                }
+                return new CrmStore.BatchItem(null, e);
+            });
+        }
+
+        private String memberPayload(UUID pid, boolean suppressed) {
+            return "{\"profileId\":\"" + pid + "\",\"listId\":" + listId + ",\"list\":" + quote(settings.listName())
+                    + ",\"suppressed\":" + suppressed + ",\"source\":" + quote(settings.source()) + ",\"importId\":"
+                    + run.id() + "}";
+        }
+
+        private String interactionPayload(UUID pid, Instant at, String externalId) {
+            return "{\"profileId\":\"" + pid + "\",\"type\":\"" + InteractionType.LIST_ADDED + "\",\"at\":\"" + at
+                    + "\",\"source\":\"" + RowMapper.RECORD_SOURCE + "\",\"channel\":\"" + settings.channel()
+                    + "\",\"externalId\":" + quote(externalId) + "}";
+        }
+
+        private String details(long row, boolean suppressed) {
+            return "{\"listId\":" + listId + ",\"list\":" + quote(settings.listName()) + ",\"importId\":" + run.id()
+                    + ",\"file\":" + quote(run.fileName()) + ",\"row\":" + row + ",\"suppressed\":" + suppressed + "}";
+        }
+
+        private String quote(String s) {
+            try {
+                return compact.writeValueAsString(s);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    // =========================================================================================
+    // results
+    // =========================================================================================
+
+    private Map<String, Object> report(ListImportStore.Run run, ListSettings settings, String status, Instant started,
+                                       Instant finished, String format, Path errorsFile, List<String> unmapped) {
+        ImportCounters c = run.counters();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("importId", run.id());
+        r.put("file", run.fileName());
+        r.put("origin", run.origin());
+        r.put("list", settings.listName());
+        r.put("memberType", settings.memberType().name().toLowerCase(Locale.ROOT));
+        r.put("source", settings.source());
+        r.put("dryRun", settings.dryRun());
+        r.put("status", status);
+        r.put("rows", c.rows);
+        r.put("inserted", c.inserted);
+        r.put("updated", c.updated);
+        r.put("merged", c.merged);
+        r.put("alreadyMembers", c.alreadyMembers);
+        r.put("duplicatesInFile", c.duplicatesInFile);
+        r.put("suppressed", c.suppressed);
+        r.put("rejected", c.rejected);
+        r.put("valuesDropped", c.valuesDropped);
+        r.put("startedAt", started.toString());
+        r.put("finishedAt", finished.toString());
+        r.put("durationMs", Duration.between(started, finished).toMillis());
+        if (format != null) {
+            r.put("format", format);
+        }
+        if (!unmapped.isEmpty()) {
+            r.put("unmappedColumns", unmapped);
+        }
+        if (errorsFile != null) {
+            r.put("errorsFile", errorsFile.getFileName().toString());
+        }
+        return r;
+    }
+
+    private static String summary(ImportCounters c, Map<String, Object> report) {
+        return c.rows + " rows, " + c.inserted + " inserted, " + c.updated + " updated, " + c.merged + " merged, "
+                + c.duplicatesInFile + " duplicates in file, " + c.suppressed + " suppressed, " + c.rejected
+                + " rejected in " + report.get("durationMs") + " ms";
+    }
+
+    private void writeReport(String base, Map<String, Object> report) throws IOException {
+        Files.createDirectories(options.outbox());
+        Path tmp = options.outbox().resolve("." + base + ".report.json.tmp");
+        Files.writeString(tmp, toJson(report) + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, options.outbox().resolve(base + ".report.json"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private String toJson(Object o) {
+        try {
+            return json.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Moves the staged original to done/ or failed/ under its own name (import id added when taken). */
+    private Path moveOriginal(Path staged, ListImportStore.Run run, Path dir) throws IOException {
+        if (staged == null || !Files.exists(staged)) {
+            return null;
+        }
+        Files.createDirectories(dir);
+        Path target = dir.resolve(run.fileName());
+        if (Files.exists(target)) {
+            target = dir.resolve(run.baseName() + "." + run.id() + extension(run.fileName()));
+        }
+        try {
+            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
+            Files.move(staged, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path manifest = options.processing().resolve(run.id() + "-" + run.baseName() + ".list.yml");
+        if (Files.exists(manifest)) {
+            Files.move(manifest, target.resolveSibling(target.getFileName() + ".list.yml"),
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
+        return target;
+    }
+
+    private static String extension(String name) {
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(dot) : "";
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t && !(t instanceof IllegalArgumentException)) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m;
+    }
+
+    /** The database is away (connection refused or lost, shutting down, out of resources). */
+    static boolean unavailable(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
+                    || t instanceof SQLRecoverableException || t instanceof java.sql.SQLTransientConnectionException
+                    || t instanceof java.net.ConnectException || t instanceof java.net.SocketException
+                    || t instanceof java.io.EOFException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String st = sql.getSQLState();
+                if (st.startsWith("08") || st.startsWith("57P") || st.startsWith("53")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Database away, connection lost, lock or serialization conflicts: retry the chunk, never reject rows for it. */
+    static boolean transientFault(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof TransientDataAccessException || t instanceof RecoverableDataAccessException
+                    || t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
+                    || t instanceof PessimisticLockingFailureException || t instanceof DuplicateKeyException
+                    || t instanceof SQLTransientException || t instanceof SQLRecoverableException
+                    || t instanceof java.net.ConnectException || t instanceof java.net.SocketException
+                    || t instanceof java.io.EOFException) {
+                return true;
+            }
+            if (t instanceof TransactionException && t.getMessage() != null
+                    && t.getMessage().toLowerCase(Locale.ROOT).contains("connection")) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String st = sql.getSQLState();
+                if (st.startsWith("08") || st.equals("40001") || st.equals("40P01") || st.startsWith("57P")
+                        || st.startsWith("53") || st.equals("55P03") || st.equals("23505") || st.equals("HYT00")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the database", e);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.crmhub.connectors.lists;
+
+import io.crmhub.mappings.model.Channel;
+import io.crmhub.mappings.model.MemberType;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How one file is imported: from its manifest {@code <basename>.list.yml}, from upload parameters,
+ * or the defaults (list name = file base name, member type contact, headers through the alias table).
+ *
+ * @param listName     the marketing list (created when new)
+ * @param memberType   one type per list
+ * @param source       name of the list's origin (partner, event ...): member source, EXTERNAL_ID namespace
+ * @param columns      header name → target field; headers not named here go through the alias table
+ * @param charset      declared charset, or null to detect (BOM, else UTF-8 when valid, else windows-1252)
+ * @param delimiter    declared separator, or null to detect from the header line
+ * @param channel      the channel whose opt-out makes a member suppressed (default EMAIL)
+ * @param dryRun       report and errors file only, nothing written to the CRM
+ * @param keepUnmapped unmapped columns are kept as profile attributes named like the header
+ */
+public record ListSettings(String listName, MemberType memberType, String source, Map<String, String> columns,
+                           Charset charset, Character delimiter, Channel channel, boolean dryRun,
+                           boolean keepUnmapped) {
+
+    static final Set<String> KEYS = Set.of("list", "listName", "memberType", "source", "columns", "charset",
+            "encoding", "delimiter", "separator", "channel", "dryRun", "options", "keepUnmappedColumns");
+
+    public ListSettings {
+        memberType = memberType == null ? MemberType.CONTACT : memberType;
+        source = source == null || source.isBlank() ? "lists" : source.trim();
+        columns = columns == null ? Map.of() : Map.copyOf(columns);
+        channel = channel == null ? Channel.EMAIL : channel;
+    }
+
+    public static ListSettings defaults(String listName) {
+        return new ListSettings(listName, MemberType.CONTACT, null, Map.of(), null, null, Channel.EMAIL, false, false);
+    }
+
+    public ListSettings withListName(String name) {
+        return new ListSettings(name, memberType, source, columns, charset, delimiter, channel, dryRun, keepUnmapped);
+    }
+
+    public ListSettings withDryRun(boolean dry) {
+        return new ListSettings(listName, memberType, source, columns, charset, delimiter, channel, dry, keepUnmapped);
+    }
+
+    /** Reads a manifest; {@code defaultListName} when it names none. */
+    public static ListSettings readManifest(Path manifest, String defaultListName) throws IOException {
+        try (Reader r = Files.newBufferedReader(manifest, StandardCharsets.UTF_8)) {
+            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            if (doc == null) {
+                return defaults(defaultListName);
+            }
+            if (!(doc instanceof Map<?, ?> m)) {
+                throw new IllegalArgumentException("manifest " + manifest.getFileName() + " must be a YAML map");
+            }
+            return fromMap(m, defaultListName);
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            throw new IllegalArgumentException("manifest " + manifest.getFileName() + " is not valid YAML: "
+                    + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+    }
+
+    /** From a manifest document or request parameters (flat keys; columns as a map). */
+    public static ListSettings fromMap(Map<?, ?> raw, String defaultListName) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        raw.forEach((k, v) -> m.put(String.valueOf(k), v));
+        if (m.get("options") instanceof Map<?, ?> opts) {
+            opts.forEach((k, v) -> m.putIfAbsent(String.valueOf(k), v));
+        }
+        for (String k : m.keySet()) {
+            if (!KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown setting '" + k + "' (known: " + String.join(", ",
+                        new java.util.TreeSet<>(KEYS)) + ")");
+            }
+        }
+        String list = str(m.get("list"));
+        if (list == null) {
+            list = str(m.get("listName"));
+        }
+        MemberType type = str(m.get("memberType")) == null ? MemberType.CONTACT : MemberType.parse(str(m.get("memberType")));
+        Map<String, String> columns = new LinkedHashMap<>();
+        if (m.get("columns") instanceof Map<?, ?> cols) {
+            cols.forEach((header, target) -> {
+                String t = target == null ? ListColumns.IGNORE : ListColumns.canonicalTarget(String.valueOf(target));
+                columns.put(String.valueOf(header), t);
+            });
+        } else if (m.get("columns") != null) {
+            throw new IllegalArgumentException("columns must map header names to fields");
+        }
+        String cs = str(m.get("charset"));
+        if (cs == null) {
+            cs = str(m.get("encoding"));
+        }
+        Charset charset;
+        try {
+            charset = cs == null ? null : Charset.forName(cs);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("unknown charset '" + cs + "'");
+        }
+        String d = str(m.get("delimiter"));
+        if (d == null) {
+            d = str(m.get("separator"));
+        }
+        Character delimiter = null;
+        if (d != null) {
+            String dd = d.equalsIgnoreCase("tab") || d.equals("\\t") ? "\t" : d;
+            if (dd.length() != 1) {
+                throw new IllegalArgumentException("delimiter must be one character (or 'tab'), got '" + d + "'");
+            }
+            delimiter = dd.charAt(0);
+        }
+        Channel channel;
+        try {
+            channel = str(m.get("channel")) == null ? Channel.EMAIL
+                    : Channel.valueOf(str(m.get("channel")).toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("channel must be one of EMAIL, SMS, PHONE, ADS, PERSONALISATION");
+        }
+        return new ListSettings(list == null ? defaultListName : list, type, str(m.get("source")), columns, charset,
+                delimiter, channel, bool(m.get("dryRun")), bool(m.get("keepUnmappedColumns")));
+    }
+
+    /** The settings as a plain map (stored with the run, and read back by {@link #fromMap}). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("list", listName);
+        m.put("memberType", memberType.name());
+        m.put("source", source);
+        if (!columns.isEmpty()) {
+            m.put("columns", columns);
+        }
+        if (charset != null) {
+            m.put("charset", charset.name());
+        }
+        if (delimiter != null) {
+            m.put("delimiter", delimiter == '\t' ? "tab" : String.valueOf(delimiter));
+        }
+        m.put("channel", channel.name());
+        m.put("dryRun", dryRun);
+        m.put("keepUnmappedColumns", keepUnmapped);
+        return m;
+    }
+
+    private static String str(Object o) {
+        if (o == null) {
+            return null;
+        }
+        String s = String.valueOf(o).trim();
+        return s.isEmpty() ? null : s;
+    }
+
+    private static boolean bool(Object o) {
+        if (o instanceof Boolean b) {
+            return b;
+        }
+        String s = str(o);
+        if (s == null) {
+            return false;
+        }
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off" -> false;
+            default -> throw new IllegalArgumentException("expected true or false, got '" + s + "'");
+        };
+    }
+}

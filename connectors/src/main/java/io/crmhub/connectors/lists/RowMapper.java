@@ -1,0 +1,317 @@
+package io.crmhub.connectors.lists;
+
+import io.crmhub.mappings.model.Attributes;
+import io.crmhub.mappings.model.Consent;
+import io.crmhub.mappings.model.ConsentStatus;
+import io.crmhub.mappings.model.Identity;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.mappings.normalise.FieldError;
+import io.crmhub.mappings.normalise.NormalisedRecord;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import io.crmhub.mappings.normalise.Result;
+import io.crmhub.mappings.normalise.ValidationException;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One row of a list file → a normalised {@link ProfileRecord}, or the reason it is rejected.
+ * <p>
+ * Columns map by the manifest's {@code columns} (header → field), else through the alias table.
+ * Validation: an e-mail, phone or external id must identify the row; e-mails and phones must be
+ * well-formed, dates must parse. Other values that do not normalise (a country nobody knows ...)
+ * are dropped and counted, the row is kept. Consent: an opt-out column records an opt-out; an
+ * opt-in column (or an opt-in date alone) records a NON-explicit opt-in with the date and the file
+ * row as evidence, so a list can never lift an opt-out (see ConsentRules).
+ */
+public final class RowMapper {
+
+    /** Source of the profile records (attribute survivorship ranks it as "lists"). */
+    public static final String RECORD_SOURCE = "lists";
+    /** Leading columns of an errors file, ignored when the corrected file comes back. */
+    public static final List<String> ERROR_COLUMNS = List.of("row", "column", "reason");
+
+    /** Exporters' placeholders for an empty date. */
+    static final java.util.regex.Pattern NO_DATE = java.util.regex.Pattern.compile(
+            "0{1,2}[./-]0{1,2}[./-]0{2,4}|0{4}-00-00([ T]00:00(:00)?)?|n/?a|-+");
+    /** Day and month without a year. */
+    static final java.util.regex.Pattern DAY_MONTH = java.util.regex.Pattern.compile("\\d{1,2}[./-]\\d{1,2}\\.?|--\\d{2}-\\d{2}");
+
+    private final List<String> header;
+    private final String[] targets;
+    private final int offset;
+    private final boolean errorsFile;
+    private final ListSettings settings;
+    private final RecordNormaliser normaliser;
+    private final String fileName;
+    private final List<String> unmapped = new ArrayList<>();
+
+    /** A mapped row: the normalised record, and the values that were dropped on the way. */
+    public record Mapped(ProfileRecord record, int dropped) {
+    }
+
+    /** Rejected row: column (header name, may be empty), reason. */
+    public static final class RejectedRow extends Exception {
+        private final String column;
+
+        public RejectedRow(String column, String reason) {
+            super(reason, null, false, false);
+            this.column = column == null ? "" : column;
+        }
+
+        public String column() {
+            return column;
+        }
+    }
+
+    public RowMapper(List<String> fileHeader, ListSettings settings, ColumnAliases aliases, RecordNormaliser normaliser,
+                     String fileName) throws TabularReader.UnreadableFileException {
+        this.settings = settings;
+        this.normaliser = normaliser;
+        this.fileName = fileName;
+        this.errorsFile = fileHeader.size() > 3
+                && ColumnAliases.key(fileHeader.get(0)).equals("row")
+                && ColumnAliases.key(fileHeader.get(1)).equals("column")
+                && ColumnAliases.key(fileHeader.get(2)).equals("reason");
+        this.offset = errorsFile ? 3 : 0;
+        this.header = fileHeader.subList(offset, fileHeader.size());
+        Map<String, String> manifest = new HashMap<>();
+        settings.columns().forEach((h, t) -> manifest.put(ColumnAliases.key(h), t));
+        this.targets = new String[header.size()];
+        boolean identifying = false;
+        Map<String, String> used = new HashMap<>();
+        for (int i = 0; i < header.size(); i++) {
+            String h = header.get(i);
+            String t = settings.columns().get(h);
+            if (t == null) {
+                t = manifest.get(ColumnAliases.key(h));
+            }
+            if (t == null) {
+                t = aliases.target(h);
+            }
+            if (t == null && settings.keepUnmapped() && !h.isBlank()) {
+                t = h;
+            }
+            if (t == null || t.equals(ListColumns.IGNORE)) {
+                if (t == null && !h.isBlank()) {
+                    unmapped.add(h);
+                }
+                continue;
+            }
+            String earlier = used.putIfAbsent(t, h);
+            if (earlier != null && !t.equals(ListColumns.PHONE) && !t.equals(ListColumns.MOBILE)) {
+                // the first column wins; a second "E-Mail" column is reported, not silently merged
+                unmapped.add(h + " (second column for " + t + ")");
+                continue;
+            }
+            targets[i] = t;
+            identifying |= t.equals(ListColumns.EMAIL) || t.equals(ListColumns.PHONE) || t.equals(ListColumns.MOBILE)
+                    || t.equals(ListColumns.EXTERNAL_ID) || t.equals(ListColumns.CRM_ID);
+        }
+        if (!identifying) {
+            throw new TabularReader.UnreadableFileException("no column maps to an e-mail, phone or external id"
+                    + " (headers: " + String.join(", ", header) + "); map one in the manifest (columns:) or"
+                    + " add an alias to config/mappings/list-columns.yml");
+        }
+    }
+
+    public boolean errorsFile() {
+        return errorsFile;
+    }
+
+    /** Headers that map to nothing (not imported). */
+    public List<String> unmapped() {
+        return List.copyOf(unmapped);
+    }
+
+    /** The header as the errors file repeats it (without an errors file's own leading columns). */
+    public List<String> originalHeader() {
+        return header;
+    }
+
+    /** The original values of a row (without an errors file's own leading columns, neutralising undone). */
+    public String[] originalValues(String[] values) {
+        String[] out = new String[header.size()];
+        for (int i = 0; i < out.length; i++) {
+            int k = i + offset;
+            String v = k < values.length ? values[k] : null;
+            out[i] = errorsFile ? ErrorsCsv.unneutralise(v) : v;
+        }
+        return out;
+    }
+
+    public Mapped map(String[] rawValues, long rowNumber, Instant observedAt) throws RejectedRow {
+        String[] values = originalValues(rawValues);
+        List<Identity> ids = new ArrayList<>(3);
+        Map<String, String> attrs = new LinkedHashMap<>();
+        Map<IdentityType, String> idColumns = new HashMap<>();
+        String optIn = null;
+        String optInColumn = null;
+        String optInDate = null;
+        String optInDateColumn = null;
+        String optOut = null;
+        String optOutColumn = null;
+        int dropped = 0;
+        for (int i = 0; i < targets.length; i++) {
+            String t = targets[i];
+            String v = values[i];
+            if (t == null || v == null || v.isBlank()) {
+                continue;
+            }
+            if ((t.equals(Attributes.BIRTH_DATE) || t.equals(ListColumns.OPT_IN_DATE)) && NO_DATE.matcher(v.strip()).matches()) {
+                continue; // placeholders exporters write for "no date" (Outlook's 0/0/00 ...)
+            }
+            if (t.equals(Attributes.BIRTH_DATE) && DAY_MONTH.matcher(v.strip()).matches()) {
+                dropped++; // a birthday without a year (Mailchimp's MM/DD) is no birth date: dropped, counted
+                continue;
+            }
+            switch (t) {
+                case ListColumns.EMAIL -> {
+                    ids.add(Identity.of(IdentityType.EMAIL, v));
+                    idColumns.putIfAbsent(IdentityType.EMAIL, header.get(i));
+                }
+                case ListColumns.PHONE, ListColumns.MOBILE -> {
+                    ids.add(Identity.of(IdentityType.PHONE, v));
+                    idColumns.putIfAbsent(IdentityType.PHONE, header.get(i));
+                }
+                case ListColumns.EXTERNAL_ID -> {
+                    ids.add(Identity.of(IdentityType.EXTERNAL_ID, settings.source(), v));
+                    idColumns.putIfAbsent(IdentityType.EXTERNAL_ID, header.get(i));
+                }
+                case ListColumns.CRM_ID -> {
+                    ids.add(Identity.of(IdentityType.CRM_ID, v));
+                    idColumns.putIfAbsent(IdentityType.CRM_ID, header.get(i));
+                }
+                case ListColumns.OPT_IN -> {
+                    optIn = v;
+                    optInColumn = header.get(i);
+                }
+                case ListColumns.OPT_IN_DATE -> {
+                    optInDate = v;
+                    optInDateColumn = header.get(i);
+                }
+                case ListColumns.OPT_OUT -> {
+                    optOut = v;
+                    optOutColumn = header.get(i);
+                }
+                default -> attrs.putIfAbsent(t, v);
+            }
+        }
+        if (ids.isEmpty()) {
+            throw new RejectedRow("", "no e-mail, phone or external id");
+        }
+
+        List<Consent> consents = new ArrayList<>(1);
+        String evidenceBase = "list '" + settings.listName() + "', file " + fileName + " row " + rowNumber
+                + (settings.source().equals(RECORD_SOURCE) ? "" : ", source " + settings.source());
+        ConsentStatus fromOut = optOut == null ? null : consent(optOut, optOutColumn, true);
+        ConsentStatus fromIn = optIn == null ? null : consent(optIn, optInColumn, false);
+        Instant inAt = null;
+        if (optInDate != null) {
+            inAt = instant(optInDate, optInDateColumn);
+            if (optIn == null) {
+                fromIn = ConsentStatus.OPT_IN; // a date of opt-in alone says the person opted in then
+            }
+        }
+        String consentSource = "lists:" + settings.listName();
+        if (fromOut == ConsentStatus.OPT_OUT || fromIn == ConsentStatus.OPT_OUT) {
+            consents.add(new Consent(settings.channel(), ConsentStatus.OPT_OUT, consentSource, observedAt,
+                    "opt-out in " + evidenceBase, false));
+        } else if (fromIn == ConsentStatus.OPT_IN) {
+            Instant at = inAt == null ? observedAt : inAt;
+            consents.add(new Consent(settings.channel(), ConsentStatus.OPT_IN, consentSource, at,
+                    "opt-in" + (inAt == null ? "" : " dated " + optInDate.strip()) + " in " + evidenceBase, false));
+        }
+
+        NormalisedRecord n;
+        try {
+            n = normaliser.normalise(new ProfileRecord(RECORD_SOURCE, observedAt, ids, attrs, consents), false);
+        } catch (ValidationException e) {
+            throw rejection(e.errors(), idColumns);
+        }
+        for (FieldError fe : n.errors()) {
+            if (fe.field().startsWith("identity.") || fe.field().equals(Attributes.BIRTH_DATE)) {
+                throw rejection(List.of(fe), idColumns);
+            }
+            dropped++;
+        }
+        return new Mapped(n.record(), dropped);
+    }
+
+    private RejectedRow rejection(List<FieldError> errors, Map<IdentityType, String> idColumns) {
+        FieldError first = null;
+        for (FieldError fe : errors) {
+            if (!fe.field().equals("identities")) {
+                first = fe;
+                break;
+            }
+        }
+        if (first == null) {
+            return new RejectedRow("", "no valid e-mail, phone or external id");
+        }
+        String column = column(first.field(), idColumns);
+        String reason = first.reason();
+        if (first.field().startsWith("identity.")) {
+            String what = first.field().substring("identity.".length()).toLowerCase(Locale.ROOT).replace('_', ' ');
+            reason = "invalid " + what + ": " + reason;
+        }
+        return new RejectedRow(column, reason);
+    }
+
+    private String column(String field, Map<IdentityType, String> idColumns) {
+        if (field.startsWith("identity.")) {
+            try {
+                String c = idColumns.get(IdentityType.valueOf(field.substring("identity.".length())));
+                if (c != null) {
+                    return c;
+                }
+            } catch (IllegalArgumentException ignored) {
+                // fall through
+            }
+        }
+        for (int i = 0; i < targets.length; i++) {
+            if (field.equals(targets[i])) {
+                return header.get(i);
+            }
+        }
+        return field;
+    }
+
+    private Instant instant(String raw, String column) throws RejectedRow {
+        Result<Instant> t = normaliser.dates().parseInstant(raw);
+        if (t.isOk()) {
+            return t.value();
+        }
+        Result<LocalDate> d = normaliser.dates().parseDate(raw);
+        if (d.isOk()) {
+            return d.value().atStartOfDay(normaliser.settings().defaultZone()).toInstant();
+        }
+        throw new RejectedRow(column, "not a date: '" + raw.strip() + "'");
+    }
+
+    /**
+     * The consent a cell states: yes-like values in an opt-in column are an opt-in, in an opt-out
+     * column an opt-out; no-like values state nothing; "unsubscribed", "opt-out" ... are an opt-out
+     * in either column.
+     */
+    static ConsentStatus consent(String raw, String column, boolean optOutColumn) throws RejectedRow {
+        String s = ColumnAliases.key(raw);
+        return switch (s) {
+            case "1", "y", "yes", "true", "x", "ja", "j", "si", "oui", "wahr" ->
+                    optOutColumn ? ConsentStatus.OPT_OUT : ConsentStatus.OPT_IN;
+            case "optin", "optedin", "subscribed", "confirmed", "granted", "doubleoptin" ->
+                    optOutColumn ? null : ConsentStatus.OPT_IN;
+            case "optout", "optedout", "unsubscribed", "withdrawn", "revoked", "bounced" -> ConsentStatus.OPT_OUT;
+            case "0", "n", "no", "false", "nein", "non", "none", "falsch", "denied", "notsubscribed" -> null;
+            default -> throw new RejectedRow(column, "expected yes/no (true/false, 1/0, opt-in/opt-out), got '"
+                    + raw.strip() + "'");
+        };
+    }
+}

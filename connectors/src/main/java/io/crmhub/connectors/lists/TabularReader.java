@@ -1,0 +1,35 @@
+package io.crmhub.connectors.lists;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+
+/** A list file read row by row (CSV or the first sheet of an .xlsx), never whole in memory. */
+public interface TabularReader extends Closeable {
+
+    /** The header row (column names as written, trimmed). */
+    List<String> header();
+
+    /** The next data row (blank rows skipped), or null at the end. */
+    String[] next() throws IOException;
+
+    /** Row number in the file of the row {@link #next()} returned last (the header is row 1). */
+    long rowNumber();
+
+    /** Bytes of the file consumed so far (approximate: read-ahead buffers count). */
+    long bytesRead();
+
+    /** What was detected: format, charset, separator. */
+    String describe();
+
+    /** A file that cannot be read as a whole (wrong format, no header ...): it goes to failed/. */
+    class UnreadableFileException extends IOException {
+        public UnreadableFileException(String message) {
+            super(message);
+        }
+
+        public UnreadableFileException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

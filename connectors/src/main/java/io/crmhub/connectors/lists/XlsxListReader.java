@@ -1,0 +1,173 @@
+package io.crmhub.connectors.lists;
+
+import org.dhatim.fastexcel.reader.Cell;
+import org.dhatim.fastexcel.reader.CellType;
+import org.dhatim.fastexcel.reader.ReadableWorkbook;
+import org.dhatim.fastexcel.reader.ReadingOptions;
+import org.dhatim.fastexcel.reader.Row;
+import org.dhatim.fastexcel.reader.Sheet;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The first sheet of an .xlsx workbook, streamed row by row through fastexcel-reader (the sheet XML
+ * is parsed as a stream; only the shared-strings table is held). Numbers come as plain decimals
+ * (no exponent, no trailing ".0": phone numbers and ids survive), date-formatted cells as ISO dates.
+ */
+public final class XlsxListReader implements TabularReader {
+
+    private final ReadableWorkbook workbook;
+    private final Stream<Row> stream;
+    private final Iterator<Row> rows;
+    private final List<String> header;
+    private final long size;
+    private long rowNumber;
+    private long rowsRead;
+
+    public XlsxListReader(Path file) throws IOException {
+        this.size = Files.size(file);
+        try {
+            this.workbook = new ReadableWorkbook(file.toFile(), new ReadingOptions(true, false));
+        } catch (IOException | RuntimeException e) {
+            throw new UnreadableFileException("not a readable .xlsx workbook: " + e.getMessage(), e);
+        }
+        try {
+            Sheet sheet = workbook.getFirstSheet();
+            this.stream = sheet.openStream();
+            this.rows = stream.iterator();
+            Row h = null;
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                if (!blank(values(r, -1))) {
+                    h = r;
+                    break;
+                }
+            }
+            if (h == null) {
+                throw new UnreadableFileException("the first sheet is empty: a header row is required");
+            }
+            List<String> names = new ArrayList<>();
+            for (String s : values(h, -1)) {
+                names.add(s == null ? "" : s.strip());
+            }
+            this.header = List.copyOf(names);
+            this.rowNumber = h.getRowNum();
+        } catch (IOException e) {
+            workbook.close();
+            throw e;
+        } catch (RuntimeException e) {
+            workbook.close();
+            throw new UnreadableFileException("cannot read the first sheet: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean blank(String[] values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String[] values(Row r, int width) {
+        int n = Math.max(r.getCellCount(), width);
+        String[] out = new String[n];
+        for (int i = 0; i < r.getCellCount(); i++) {
+            out[i] = text(r.getCell(i));
+        }
+        return out;
+    }
+
+    static String text(Cell c) {
+        if (c == null) {
+            return null;
+        }
+        CellType t = c.getType();
+        if (t == CellType.EMPTY || t == CellType.ERROR) {
+            return null;
+        }
+        if (t == CellType.NUMBER || (t == CellType.FORMULA && c.getValue() instanceof BigDecimal)) {
+            String fmt = c.getDataFormatString();
+            if (fmt != null && isDateFormat(fmt)) {
+                try {
+                    LocalDateTime d = c.asDate();
+                    return d.toLocalTime().equals(LocalTime.MIDNIGHT) ? d.toLocalDate().toString() : d.toString();
+                } catch (RuntimeException e) {
+                    // not a date after all: the number
+                }
+            }
+            BigDecimal n = c.asNumber();
+            return n == null ? c.getRawValue() : n.stripTrailingZeros().toPlainString();
+        }
+        if (t == CellType.BOOLEAN) {
+            return String.valueOf(c.asBoolean());
+        }
+        return c.getText();
+    }
+
+    static boolean isDateFormat(String fmt) {
+        String f = fmt.replaceAll("\"[^\"]*\"", "").replaceAll("\\[[^]]*]", "").toLowerCase(java.util.Locale.ROOT);
+        if (f.equals("general") || f.contains("0") || f.contains("#")) {
+            return false;
+        }
+        return f.contains("y") || f.contains("d") || (f.contains("m") && !f.contains("h"));
+    }
+
+    @Override
+    public List<String> header() {
+        return header;
+    }
+
+    @Override
+    public String[] next() throws IOException {
+        try {
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                String[] v = values(r, header.size());
+                if (!blank(v)) {
+                    rowNumber = r.getRowNum();
+                    rowsRead++;
+                    return v;
+                }
+            }
+            return null;
+        } catch (RuntimeException e) {
+            throw new UnreadableFileException("cannot read the sheet after row " + rowNumber + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long rowNumber() {
+        return rowNumber;
+    }
+
+    /** Unknown while streaming a zipped sheet: estimated as rows read, the total only at the end. */
+    @Override
+    public long bytesRead() {
+        return rows.hasNext() ? Math.min(size - 1, rowsRead * 64) : size;
+    }
+
+    @Override
+    public String describe() {
+        return "XLSX (first sheet)";
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            stream.close();
+        } finally {
+            workbook.close();
+        }
+    }
+}

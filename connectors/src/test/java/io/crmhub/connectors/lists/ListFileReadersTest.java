@@ -1,0 +1,158 @@
+package io.crmhub.connectors.lists;
+
+import org.dhatim.fastexcel.Workbook;
+import org.dhatim.fastexcel.Worksheet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ListFileReadersTest {
+
+    @TempDir
+    Path dir;
+
+    List<String[]> all(TabularReader r) throws IOException {
+        List<String[]> rows = new ArrayList<>();
+        for (String[] v; (v = r.next()) != null; ) {
+            rows.add(v);
+        }
+        return rows;
+    }
+
+    Path write(String name, byte[] content) throws IOException {
+        Path p = dir.resolve(name);
+        Files.write(p, content);
+        return p;
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
+    void rfc4180QuotedFieldsWithSeparatorsQuotesAndNewlines() throws IOException {
+        Path f = write("a.csv", ("email,note\r\na@x.de,\"one, two\"\r\nb@x.de,\"line1\nline2 \"\"quoted\"\"\"\r\n\r\n")
+                .getBytes(StandardCharsets.UTF_8));
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("a"))) {
+            assertThat(r.header()).containsExactly("email", "note");
+            List<String[]> rows = all(r);
+            assertThat(rows).hasSize(2);
+            assertThat(rows.get(0)[1]).isEqualTo("one, two");
+            assertThat(rows.get(1)[1]).isEqualTo("line1\nline2 \"quoted\"");
+            assertThat(r.rowNumber()).isEqualTo(3);
+            assertThat(r.describe()).contains("UTF-8 (detected)").contains("','");
+        }
+    }
+
+    @Test
+    void utf8BomAndSemicolon() throws IOException {
+        Path f = write("b.csv", concat(new byte[]{(byte) 0xEF, (byte) 0xBB, (byte) 0xBF},
+                "E-Mail;Straße\nä@x.de;Königsallee 1\n".getBytes(StandardCharsets.UTF_8)));
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("b"))) {
+            assertThat(r.header()).containsExactly("E-Mail", "Straße");
+            assertThat(all(r).get(0)).containsExactly("ä@x.de", "Königsallee 1");
+            assertThat(r.describe()).contains("UTF-8 (BOM)").contains("';'");
+        }
+    }
+
+    @Test
+    void utf16WithBomBothByteOrders() throws IOException {
+        for (Charset cs : List.of(StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE)) {
+            byte[] bom = cs == StandardCharsets.UTF_16LE ? new byte[]{(byte) 0xFF, (byte) 0xFE} : new byte[]{(byte) 0xFE, (byte) 0xFF};
+            Path f = write("c-" + cs.name() + ".csv", concat(bom, "email\tName\nß@x.de\tJosé\n".getBytes(cs)));
+            try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("c"))) {
+                assertThat(r.header()).containsExactly("email", "Name");
+                assertThat(all(r).get(0)).containsExactly("ß@x.de", "José");
+                assertThat(r.describe()).contains(cs.name()).contains("TAB");
+            }
+        }
+    }
+
+    @Test
+    void windows1252DetectedAndIso88591Declared() throws IOException {
+        Path f = write("d.csv", "email|Name|Preis\nx@y.de|Müller|5 €\n".getBytes(Charset.forName("windows-1252")));
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("d"))) {
+            assertThat(all(r).get(0)).containsExactly("x@y.de", "Müller", "5 €");
+            assertThat(r.describe()).contains("windows-1252").contains("'|'");
+        }
+        Path g = write("e.csv", "email,Name\nx@y.de,Gonçalves\n".getBytes(StandardCharsets.ISO_8859_1));
+        ListSettings declared = new ListSettings("e", null, null, null, StandardCharsets.ISO_8859_1, null, null, false, false);
+        try (TabularReader r = TabularReaders.open(g, declared)) {
+            assertThat(all(r).get(0)[1]).isEqualTo("Gonçalves");
+            assertThat(r.describe()).contains("ISO-8859-1 (declared)");
+        }
+    }
+
+    @Test
+    void separatorDetectionIgnoresQuotedSeparators() {
+        assertThat(CsvListReader.detectSeparator("\"a,b,c\";x;y\n1,2,3,4,5")).isEqualTo(';');
+        assertThat(CsvListReader.detectSeparator("email\n")).isEqualTo(',');
+        assertThat(CsvListReader.detectSeparator("a|b|c")).isEqualTo('|');
+    }
+
+    @Test
+    void emptyFileAndLegacyXlsAreUnreadable() throws IOException {
+        Path empty = write("f.csv", new byte[0]);
+        assertThatThrownBy(() -> TabularReaders.open(empty, ListSettings.defaults("f")))
+                .isInstanceOf(TabularReader.UnreadableFileException.class).hasMessageContaining("empty");
+        Path xls = write("g.xls", new byte[]{(byte) 0xD0, (byte) 0xCF, 0x11, (byte) 0xE0, 0, 0, 0, 0});
+        assertThatThrownBy(() -> TabularReaders.open(xls, ListSettings.defaults("g")))
+                .isInstanceOf(TabularReader.UnreadableFileException.class).hasMessageContaining(".xlsx");
+    }
+
+    @Test
+    void xlsxFirstSheetWithNumbersAndDates() throws IOException {
+        Path f = dir.resolve("h.xlsx");
+        try (OutputStream os = Files.newOutputStream(f)) {
+            Workbook wb = new Workbook(os, "test", "1.0");
+            Worksheet ws = wb.newWorksheet("Leads");
+            ws.value(0, 0, "E-Mail");
+            ws.value(0, 1, "Mobile");
+            ws.value(0, 2, "Birth Date");
+            ws.value(0, 3, "Name");
+            ws.value(1, 0, "a@x.de");
+            ws.value(1, 1, 491711234567L);
+            ws.value(1, 2, LocalDate.of(1980, 4, 3));
+            ws.style(1, 2).format("yyyy-mm-dd").set();
+            ws.value(1, 3, "Zoë");
+            ws.value(3, 0, "b@x.de");
+            Worksheet other = wb.newWorksheet("Other");
+            other.value(0, 0, "ignored");
+            wb.finish();
+        }
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("h"))) {
+            assertThat(r.header()).containsExactly("E-Mail", "Mobile", "Birth Date", "Name");
+            String[] first = r.next();
+            assertThat(first).containsExactly("a@x.de", "491711234567", "1980-04-03", "Zoë");
+            assertThat(r.rowNumber()).isEqualTo(2);
+            String[] second = r.next();
+            assertThat(second[0]).isEqualTo("b@x.de");
+            assertThat(r.rowNumber()).isEqualTo(4);
+            assertThat(r.next()).isNull();
+        }
+    }
+
+    @Test
+    void excelSeparatorHintLineIsHonouredAndSkipped() throws IOException {
+        Path f = write("sep.csv", "sep=;\r\nEmail;Name, first\r\na@x.de;Ann, B\r\n".getBytes(StandardCharsets.UTF_8));
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("sep"))) {
+            assertThat(r.header()).containsExactly("Email", "Name, first");
+            assertThat(all(r).get(0)).containsExactly("a@x.de", "Ann, B");
+        }
+    }
+}

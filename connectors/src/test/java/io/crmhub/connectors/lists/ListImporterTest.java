@@ -1,0 +1,298 @@
+package io.crmhub.connectors.lists;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.connectors.crm.JdbcCrmStore;
+import io.crmhub.connectors.crm.Migrations;
+import io.crmhub.mappings.model.Channel;
+import io.crmhub.mappings.model.Consent;
+import io.crmhub.mappings.model.ConsentStatus;
+import io.crmhub.mappings.model.Identity;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.mappings.normalise.NormaliserSettings;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The importer on the embedded default (H2 in PostgreSQL mode, the same migrations): a whole run,
+ * a run killed mid-file and resumed by another instance with exact counts, and a database outage
+ * that pauses the run without rejecting rows.
+ */
+class ListImporterTest {
+
+    @TempDir
+    Path dir;
+    HikariDataSource ds;
+    FlakyDataSource flaky;
+    CrmStore crm;
+    JdbcTemplate jdbc;
+    final ObjectMapper json = new ObjectMapper();
+
+    /** A data source that refuses connections while {@link #down} is set (the database went away). */
+    static final class FlakyDataSource extends DelegatingDataSource {
+        final AtomicBoolean down = new AtomicBoolean();
+        final AtomicInteger refused = new AtomicInteger();
+
+        FlakyDataSource(javax.sql.DataSource target) {
+            super(target);
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            if (down.get()) {
+                refused.incrementAndGet();
+                throw new SQLTransientConnectionException("connection refused (test outage)", "08001");
+            }
+            return super.getConnection();
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl("jdbc:h2:file:" + dir.resolve("crmhub").toAbsolutePath()
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+        cfg.setUsername("sa");
+        cfg.setPassword("");
+        cfg.setMaximumPoolSize(4);
+        ds = new HikariDataSource(cfg);
+        Migrations.migrate(ds, null);
+        flaky = new FlakyDataSource(ds);
+        crm = JdbcCrmStore.withDefaults(flaky);
+        jdbc = new JdbcTemplate(ds);
+    }
+
+    @AfterEach
+    void tearDown() {
+        ds.close();
+    }
+
+    ListImporter importer(CrmStore store, String owner, int chunk) {
+        return new ListImporter(store, new ListImportStore(flaky), new RecordNormaliser(NormaliserSettings.defaults()),
+                ColumnAliases.builtIn(), new ListImporter.Options(dir.resolve("inbox"), dir.resolve("outbox"), chunk, 1,
+                Duration.ofMinutes(1), Duration.ofSeconds(1)), owner);
+    }
+
+    /** 40 rows: 30 people, 5 duplicates, 3 invalid, 2 opted out already. */
+    String csv() {
+        StringBuilder b = new StringBuilder("Email,First Name,Phone\n");
+        for (int i = 0; i < 30; i++) {
+            b.append("p").append(i).append("@example.com,Person").append(i).append(",\n");
+            if (i % 6 == 0) {
+                b.append("P").append(i).append("@EXAMPLE.com,Dup,\n");
+            }
+            if (i % 10 == 0) {
+                b.append("broken-").append(i).append(",Bad,\n");
+            }
+        }
+        b.append("out1@example.com,Out,\nout2@example.com,Out,\n");
+        return b.toString();
+    }
+
+    void seedOptedOut() {
+        for (String e : List.of("out1@example.com", "out2@example.com")) {
+            var id = crm.upsert(new ProfileRecord("crm", Instant.now(), List.of(Identity.of(IdentityType.EMAIL, e)),
+                    Map.of(), List.of())).profileId();
+            crm.setConsent(id, new Consent(Channel.EMAIL, ConsentStatus.OPT_OUT, "email", Instant.now(), "x", false));
+        }
+    }
+
+    Path drop(String name, String content) throws Exception {
+        Files.createDirectories(dir.resolve("inbox"));
+        Path f = dir.resolve("inbox").resolve(name);
+        Files.writeString(f, content, StandardCharsets.UTF_8);
+        return f;
+    }
+
+    long members(String list) {
+        return jdbc.queryForObject("SELECT count(*) FROM list_member m JOIN marketing_list l ON l.id = m.list_id"
+                + " WHERE l.name = ?", Long.class, list);
+    }
+
+    long listInteractions(long importId) {
+        return jdbc.queryForObject("SELECT count(*) FROM interaction WHERE external_id LIKE ?", Long.class,
+                "list-import:" + importId + ":%");
+    }
+
+    @Test
+    void wholeRunOnH2() throws Exception {
+        seedOptedOut();
+        ListImporter importer = importer(crm, "a", 7);
+        long id = importer.acceptDropped(drop("spring.csv", csv())).orElseThrow();
+        ListImportStore.Run run = importer.run(id);
+        assertThat(run.status()).isEqualTo("DONE");
+        ImportCounters c = run.counters();
+        assertThat(c.rows).isEqualTo(40);
+        assertThat(c.inserted).isEqualTo(30);
+        assertThat(c.updated).isEqualTo(2);
+        assertThat(c.duplicatesInFile).isEqualTo(5);
+        assertThat(c.rejected).isEqualTo(3);
+        assertThat(c.suppressed).isEqualTo(2);
+        assertThat(members("spring")).isEqualTo(32);
+        assertThat(listInteractions(id)).isEqualTo(32);
+        JsonNode report = json.readTree(dir.resolve("outbox/spring.report.json").toFile());
+        assertThat(report.get("rows").asLong()).isEqualTo(40);
+        List<String> errors = Files.readAllLines(dir.resolve("outbox/spring.errors.csv"));
+        assertThat(errors).hasSize(4);
+        assertThat(errors.get(1)).startsWith("4,Email,invalid email").endsWith("broken-0,Bad,");
+        assertThat(dir.resolve("inbox/done/spring.csv")).exists();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM list_import_error", Long.class)).isZero();
+    }
+
+    @Test
+    void killedMidFileResumesElsewhereWithExactCounts() throws Exception {
+        seedOptedOut();
+        // reference: the same file imported without interruption
+        ListImporter reference = importer(crm, "ref", 7);
+        ListImportStore.Run ref = reference.run(reference.acceptDropped(drop("ref.csv", csv())).orElseThrow());
+
+        // an instance that dies (like kill -9: no clean-up at all) on its third chunk
+        AtomicInteger calls = new AtomicInteger();
+        CrmStore dying = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
+                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("upsertAll") && calls.incrementAndGet() == 3) {
+                        throw new ThreadDeath();
+                    }
+                    try {
+                        return m.invoke(crm, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ListImporter first = importer(dying, "instance-1", 7);
+        long id = first.acceptDropped(drop("resume.csv", csv().replace("Person", "Other"))).orElseThrow();
+        assertThatThrownBy(() -> first.run(id)).isNotNull();
+        ListImportStore.Run crashed = first.store().find(id).orElseThrow();
+        assertThat(crashed.status()).isEqualTo("RUNNING");
+        assertThat(crashed.rowsDone()).isEqualTo(14);
+
+        // another instance finds the stale run and resumes it
+        ListImporter second = importer(crm, "instance-2", 7);
+        Instant staleBefore = Instant.now().plusSeconds(1);
+        assertThat(second.store().stale(staleBefore)).contains(id);
+        assertThat(second.store().claim(id, "instance-2", staleBefore)).isTrue();
+        ListImportStore.Run done = second.run(id);
+        assertThat(done.status()).isEqualTo("DONE");
+        ImportCounters c = done.counters();
+        ImportCounters r = ref.counters();
+        assertThat(c.rows).isEqualTo(40);
+        assertThat(c.updated).as("same people as the reference run: all known now").isEqualTo(32);
+        assertThat(c.duplicatesInFile).isEqualTo(r.duplicatesInFile);
+        assertThat(c.rejected).isEqualTo(r.rejected);
+        assertThat(c.suppressed).isEqualTo(r.suppressed);
+        assertThat(members("resume")).isEqualTo(members("ref")).isEqualTo(32);
+        assertThat(listInteractions(id)).isEqualTo(32);
+        assertThat(Files.readAllLines(dir.resolve("outbox/resume.errors.csv"))).hasSize(4);
+        // the dead instance cannot write any more
+        assertThat(first.store().progress(id, "instance-1", 99, new ImportCounters(), 0)).isZero();
+    }
+
+    @Test
+    void databaseOutagePausesTheRunAndNoRowIsRejectedForIt() throws Exception {
+        ListImporter importer = importer(crm, "a", 5);
+        long id = importer.acceptDropped(drop("outage.csv", csv())).orElseThrow();
+        // the database goes away after the second chunk and comes back 1.5 s later
+        AtomicInteger chunks = new AtomicInteger();
+        CrmStore flakyCrm = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
+                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
+                    Object out;
+                    try {
+                        out = m.invoke(crm, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (m.getName().equals("upsertAll") && chunks.incrementAndGet() == 2) {
+                        flaky.down.set(true);
+                        new Thread(() -> {
+                            try {
+                                Thread.sleep(1500);
+                            } catch (InterruptedException ignored) {
+                                // ends the outage early
+                            }
+                            flaky.down.set(false);
+                        }).start();
+                        throw new org.springframework.jdbc.CannotGetJdbcConnectionException("test outage",
+                                new SQLTransientConnectionException("gone", "08006"));
+                    }
+                    return out;
+                });
+        ListImporter paused = importer(flakyCrm, "a", 5);
+        ListImportStore.Run run = paused.run(id);
+        assertThat(flaky.refused.get()).isPositive();
+        assertThat(run.status()).isEqualTo("DONE");
+        assertThat(run.counters().rows).isEqualTo(40);
+        assertThat(run.counters().rejected).isEqualTo(3);
+        assertThat(run.counters().inserted).isEqualTo(32);
+        assertThat(members("outage")).isEqualTo(32);
+    }
+
+    @Test
+    void sameContentTwiceAndDryRun() throws Exception {
+        ListImporter importer = importer(crm, "a", 10);
+        ListImportStore.Run one = importer.run(importer.acceptDropped(drop("x.csv", csv())).orElseThrow());
+        ListImportStore.Run two = importer.run(importer.acceptDropped(drop("y.csv", csv())).orElseThrow());
+        assertThat(one.status()).isEqualTo("DONE");
+        assertThat(two.status()).isEqualTo("DUPLICATE");
+        assertThat(two.error()).contains("same content as list import " + one.id());
+        assertThat(members("y")).isZero();
+
+        Path up = dir.resolve("upload.part");
+        Files.writeString(up, csv().replace("@", "@dry."));
+        ListImportStore.Run dry = importer.run(importer.acceptUpload(up, "dry.csv", Map.of("dryRun", "true")));
+        assertThat(dry.status()).isEqualTo("DONE");
+        assertThat(dry.counters().duplicatesInFile).isEqualTo(5);
+        assertThat(dry.counters().rejected).isEqualTo(3);
+        assertThat(crm.findList("dry")).isEmpty();
+        assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "p1@dry.example.com"))).isEmpty();
+        assertThat(dir.resolve("outbox/dry.errors.csv")).exists();
+    }
+
+    @Test
+    void twoInstancesSeeingTheSameFileTakeItOnce() throws Exception {
+        Path file = drop("race.csv", csv());
+        ListImporter a = importer(crm, "instance-a", 10);
+        ListImporter b = importer(crm, "instance-b", 10);
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var fa = pool.submit(() -> {
+                start.await();
+                return a.acceptDropped(file);
+            });
+            var fb = pool.submit(() -> {
+                start.await();
+                return b.acceptDropped(file);
+            });
+            List<java.util.Optional<Long>> taken = List.of(fa.get(), fb.get());
+            assertThat(taken.stream().filter(java.util.Optional::isPresent)).hasSize(1);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM list_import", Long.class)).isEqualTo(1);
+        } finally {
+            pool.shutdown();
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package io.crmhub.connectors.lists;
+
+import io.crmhub.mappings.model.Channel;
+import io.crmhub.mappings.model.ConsentStatus;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.model.MemberType;
+import io.crmhub.mappings.normalise.NormaliserSettings;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class RowMapperTest {
+
+    static final ColumnAliases ALIASES = ColumnAliases.builtIn();
+    static final RecordNormaliser NORMALISER = new RecordNormaliser(NormaliserSettings.defaults());
+    static final Instant NOW = Instant.parse("2026-12-01T10:00:00Z");
+
+    RowMapper mapper(List<String> header, ListSettings s) throws Exception {
+        return new RowMapper(header, s, ALIASES, NORMALISER, "f.csv");
+    }
+
+    @Test
+    void aliasesInSeveralLanguagesMapTheHeader() throws Exception {
+        RowMapper m = mapper(List.of("E-Mail-Adresse", "Vorname", "Apellido", "Handy", "PLZ", "Land", "Whatever"),
+                ListSettings.defaults("x"));
+        var r = m.map(new String[]{" Ann@Example.COM ", "ANN", "garcía", "0171 1234567", "10115", "Deutschland", "q"}, 2, NOW)
+                .record();
+        assertThat(r.identities()).extracting(i -> i.type() + ":" + i.value())
+                .containsExactlyInAnyOrder("EMAIL:ann@example.com", "PHONE:+491711234567");
+        assertThat(r.attributes()).containsEntry("firstName", "Ann").containsEntry("country", "DE")
+                .containsEntry("postalCode", "10115").doesNotContainKey("Whatever");
+        assertThat(m.unmapped()).containsExactly("Whatever");
+        assertThat(r.source()).isEqualTo("lists");
+    }
+
+    @Test
+    void manifestColumnsWinAndExternalIdTakesTheSourceAsNamespace() throws Exception {
+        ListSettings s = ListSettings.fromMap(Map.of("list", "L", "memberType", "account", "source", "partner-x",
+                "columns", Map.of("Kontakt", "email", "ID", "externalId", "E-Mail", "ignore")), "x");
+        assertThat(s.memberType()).isEqualTo(MemberType.ACCOUNT);
+        RowMapper m = mapper(List.of("Kontakt", "ID", "E-Mail"), s);
+        var r = m.map(new String[]{"a@b.de", "77", "other@b.de"}, 2, NOW).record();
+        assertThat(r.identities()).extracting(i -> i.type() + ":" + i.namespace() + ":" + i.value())
+                .containsExactlyInAnyOrder("EMAIL::a@b.de", "EXTERNAL_ID:partner-x:77");
+    }
+
+    @Test
+    void rowsWithoutIdentityOrWithBadEmailPhoneOrDateAreRejectedWithTheColumn() throws Exception {
+        RowMapper m = mapper(List.of("Email", "Phone", "Birth Date", "Country"), ListSettings.defaults("x"));
+        assertThatThrownBy(() -> m.map(new String[]{"", "", "", "DE"}, 2, NOW))
+                .isInstanceOf(RowMapper.RejectedRow.class).hasMessage("no e-mail, phone or external id");
+        assertThatThrownBy(() -> m.map(new String[]{"nope", "", "", ""}, 3, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> {
+                    assertThat(e.column()).isEqualTo("Email");
+                    assertThat(e.getMessage()).startsWith("invalid email");
+                });
+        assertThatThrownBy(() -> m.map(new String[]{"a@b.de", "12", "", ""}, 4, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> assertThat(e.column()).isEqualTo("Phone"));
+        assertThatThrownBy(() -> m.map(new String[]{"a@b.de", "", "31.02.1980", ""}, 5, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> assertThat(e.column()).isEqualTo("Birth Date"));
+        // an unknown country is dropped and counted, the row kept
+        var kept = m.map(new String[]{"a@b.de", "", "", "Atlantis"}, 6, NOW);
+        assertThat(kept.dropped()).isEqualTo(1);
+        assertThat(kept.record().attributes()).doesNotContainKey("country");
+    }
+
+    @Test
+    void noIdentifyingColumnRejectsTheFile() {
+        assertThatThrownBy(() -> mapper(List.of("Vorname", "Nachname"), ListSettings.defaults("x")))
+                .isInstanceOf(TabularReader.UnreadableFileException.class).hasMessageContaining("no column maps");
+    }
+
+    @Test
+    void optInWithDateIsNonExplicitEvidenceAndOptOutIsAnOptOut() throws Exception {
+        RowMapper m = mapper(List.of("email", "Newsletter", "Opt-in Date", "Unsubscribed"), ListSettings.defaults("Fair"));
+        var in = m.map(new String[]{"a@b.de", "yes", "2026-10-01", ""}, 2, NOW).record().consents();
+        assertThat(in).singleElement().satisfies(c -> {
+            assertThat(c.channel()).isEqualTo(Channel.EMAIL);
+            assertThat(c.status()).isEqualTo(ConsentStatus.OPT_IN);
+            assertThat(c.explicit()).as("a list never lifts an opt-out").isFalse();
+            assertThat(c.evidence()).contains("2026-10-01").contains("f.csv row 2").contains("Fair");
+            assertThat(c.at()).isBefore(NOW);
+        });
+        var out = m.map(new String[]{"a@b.de", "yes", "", "true"}, 3, NOW).record().consents();
+        assertThat(out).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT));
+        var none = m.map(new String[]{"a@b.de", "no", "", "no"}, 4, NOW).record().consents();
+        assertThat(none).isEmpty();
+        assertThatThrownBy(() -> m.map(new String[]{"a@b.de", "maybe", "", ""}, 5, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> assertThat(e.column()).isEqualTo("Newsletter"));
+    }
+
+    @Test
+    void errorsFileColumnsAreSkippedAndNeutralisingUndone() throws Exception {
+        RowMapper m = mapper(List.of("row", "column", "reason", "Email", "Phone"), ListSettings.defaults("x"));
+        assertThat(m.errorsFile()).isTrue();
+        var r = m.map(new String[]{"7", "Phone", "invalid", "a@b.de", "'+49 30 1234567"}, 2, NOW).record();
+        assertThat(r.identities()).extracting(i -> i.type()).contains(IdentityType.PHONE);
+    }
+
+    @Test
+    void errorsCsvNeutralisesFormulaCells() {
+        String line = ErrorsCsv.line(5, "Email", "invalid", new String[]{"=1+1", "+49", "-x", "@SUM(A1)", "ok"});
+        assertThat(line).isEqualTo("5,Email,invalid,'=1+1,'+49,'-x,'@SUM(A1),ok\r\n");
+        assertThat(ErrorsCsv.unneutralise("'=1+1")).isEqualTo("=1+1");
+        assertThat(ErrorsCsv.unneutralise("'plain")).isEqualTo("'plain");
+    }
+
+    @Test
+    void manifestValidation() {
+        assertThatThrownBy(() -> ListSettings.fromMap(Map.of("memberType", "robot"), "x"))
+                .hasMessageContaining("lead, contact or account");
+        assertThatThrownBy(() -> ListSettings.fromMap(Map.of("lsit", "typo"), "x")).hasMessageContaining("unknown setting 'lsit'");
+        assertThat(ListSettings.fromMap(Map.of("delimiter", "tab", "charset", "latin1"), "x").delimiter()).isEqualTo('\t');
+    }
+
+    @Test
+    void realWorldExportsMapThroughTheAliases() throws Exception {
+        // Mailchimp
+        RowMapper mc = mapper(List.of("Email Address", "First Name", "Last Name", "Address", "Phone Number", "Birthday",
+                "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "LEID", "TAGS"), ListSettings.defaults("mc"));
+        var r = mc.map(new String[]{"ann@example.com", "Ann", "Smith", "1 Main St", "+49 30 1234567", "04/03", "2",
+                "2019-03-04 10:22:11", "1.2.3.4", "2019-03-04 10:23:00", "123", ""}, 2, NOW);
+        assertThat(r.dropped()).isEqualTo(1);
+        assertThat(r.record().consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_IN));
+        // Salesforce contacts report
+        RowMapper sf = mapper(List.of("First Name", "Last Name", "Title", "Account Name", "Mailing Street", "Mailing City",
+                "Mailing State/Province", "Mailing Zip/Postal Code", "Mailing Country", "Phone", "Mobile", "Email",
+                "Email Opt Out", "Contact ID"), ListSettings.defaults("sf"));
+        var s = sf.map(new String[]{"Bob", "Stone", "CTO", "ACME", "Hauptstr. 1", "Berlin", "BE", "10115", "Germany",
+                "", "0171 1234567", "bob@acme-corp.com", "1", "0035g00000ABCDE"}, 2, NOW).record();
+        assertThat(s.attributes()).containsEntry("company", "ACME").containsEntry("city", "Berlin")
+                .containsEntry("postalCode", "10115").containsEntry("country", "DE");
+        assertThat(s.consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT));
+        assertThat(s.identities()).extracting(i -> i.type()).contains(IdentityType.EXTERNAL_ID, IdentityType.PHONE);
+        // Outlook: 0/0/00 means no birthday
+        RowMapper ol = mapper(List.of("First Name", "Last Name", "E-mail Address", "Mobile Phone", "Birthday"),
+                ListSettings.defaults("ol"));
+        assertThat(ol.map(new String[]{"Cy", "Lee", "cy@example.com", "", "0/0/00"}, 2, NOW).dropped()).isZero();
+    }
+}

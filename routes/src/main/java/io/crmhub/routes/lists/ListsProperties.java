@@ -1,0 +1,72 @@
+package io.crmhub.routes.lists;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.time.Duration;
+
+/** Settings of the marketing-list imports, under {@code hub.lists.*}. */
+@ConfigurationProperties(prefix = "hub.lists")
+public class ListsProperties {
+
+    /** Watch the drop folder (false: uploads only). */
+    private boolean enabled = true;
+    /** Drop folder, relative to the working directory; done/, failed/ and .processing/ live inside it. */
+    private String inbox = "data/inbox/lists";
+    /** Where reports ({@code <basename>.report.json}) and errors files ({@code <basename>.errors.csv}) go. */
+    private String outbox = "data/outbox/lists";
+    /** Header alias table; the copy in the jar is used when the file does not exist. */
+    private String columnAliases = "config/mappings/list-columns.yml";
+    /** How often the drop folder is scanned. */
+    private Duration pollInterval = Duration.ofSeconds(2);
+    /** A file is taken only when its size and time stamp stayed unchanged this long (still being written otherwise). */
+    private Duration readLockMinAge = Duration.ofSeconds(1);
+    /** Rows per transaction (identity resolution, members, timeline and progress commit together). */
+    private int chunkSize = 1000;
+    /**
+     * Threads committing chunks of one run in parallel (PostgreSQL; the embedded H2 uses one). More
+     * than one pays off only for lists whose duplicates are rare: chunks in flight that share a person
+     * wait for each other and retry.
+     */
+    private int workers = 1;
+    /** How long a run waits for the database to come back before it gives up for now (recovery resumes it). */
+    private Duration maxPause = Duration.ofMinutes(15);
+    /** A run whose owner shows no heartbeat for this long is taken over and resumed (crash recovery). */
+    private Duration staleAfter = Duration.ofMinutes(2);
+    /** How often recovery looks for stale runs. */
+    private Duration recoveryInterval = Duration.ofSeconds(30);
+    /** Progress line in the log at most this often per run. */
+    private Duration progressLogInterval = Duration.ofSeconds(10);
+    /** Largest upload accepted by POST /api/v1/lists/imports. */
+    private long maxUploadBytes = 2L * 1024 * 1024 * 1024;
+    /** Imports running at once from uploads (drops run one at a time per instance). */
+    private int uploadConcurrency = 1;
+
+    public boolean isEnabled() { return enabled; }
+    public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    public String getInbox() { return inbox; }
+    public void setInbox(String inbox) { this.inbox = inbox; }
+    public String getOutbox() { return outbox; }
+    public void setOutbox(String outbox) { this.outbox = outbox; }
+    public String getColumnAliases() { return columnAliases; }
+    public void setColumnAliases(String columnAliases) { this.columnAliases = columnAliases; }
+    public Duration getPollInterval() { return pollInterval; }
+    public void setPollInterval(Duration pollInterval) { this.pollInterval = pollInterval; }
+    public Duration getReadLockMinAge() { return readLockMinAge; }
+    public void setReadLockMinAge(Duration readLockMinAge) { this.readLockMinAge = readLockMinAge; }
+    public int getChunkSize() { return chunkSize; }
+    public void setChunkSize(int chunkSize) { this.chunkSize = chunkSize; }
+    public int getWorkers() { return workers; }
+    public void setWorkers(int workers) { this.workers = workers; }
+    public Duration getMaxPause() { return maxPause; }
+    public void setMaxPause(Duration maxPause) { this.maxPause = maxPause; }
+    public Duration getStaleAfter() { return staleAfter; }
+    public void setStaleAfter(Duration staleAfter) { this.staleAfter = staleAfter; }
+    public Duration getRecoveryInterval() { return recoveryInterval; }
+    public void setRecoveryInterval(Duration recoveryInterval) { this.recoveryInterval = recoveryInterval; }
+    public Duration getProgressLogInterval() { return progressLogInterval; }
+    public void setProgressLogInterval(Duration progressLogInterval) { this.progressLogInterval = progressLogInterval; }
+    public long getMaxUploadBytes() { return maxUploadBytes; }
+    public void setMaxUploadBytes(long maxUploadBytes) { this.maxUploadBytes = maxUploadBytes; }
+    public int getUploadConcurrency() { return uploadConcurrency; }
+    public void setUploadConcurrency(int uploadConcurrency) { this.uploadConcurrency = uploadConcurrency; }
+}
