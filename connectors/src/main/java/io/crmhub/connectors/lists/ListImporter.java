@@ -145,7 +145,12 @@ public class ListImporter {
             settings = ListSettings.defaults(base);
             settingsError = e.getMessage();
         }
-        long size = Files.size(file);
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty(); // another instance took it
+        }
         long id = store.create(ORIGIN_DROP, name, base, settings, settingsJson(settings), size, options.chunkSize(), owner);
         Files.createDirectories(options.processing());
         Path staged = options.processing().resolve(id + "-" + name);
