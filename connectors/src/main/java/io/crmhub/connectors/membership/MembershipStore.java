@@ -170,7 +170,7 @@ public class MembershipStore {
     public void saveWatermark(String source, MemberReader.Key key) {
         ensureSource(source);
         update("UPDATE membership_source_state SET watermark_at = ?, watermark_id = ?, updated_at = ? WHERE source = ?",
-                key == null ? null : tsOrNull(key.at()), key == null ? null : key.id(), now(), source);
+                tsOrNull(key == null ? null : key.at()), key == null ? null : key.id(), now(), source);
     }
 
     public void passFinished(String source, boolean full, String error) {

@@ -116,6 +116,7 @@ public final class MembershipSync implements AutoCloseable {
     private final AtomicReference<Report> lastPass = new AtomicReference<>();
     private final AtomicReference<Report> lastReconcile = new AtomicReference<>();
     private volatile Counters progress;
+    private volatile String lastError;
 
     public MembershipSync(SourceSpec spec, MemberReader reader, MemberMapper mapper, RecordNormaliser normaliser,
                           CrmStore crm, MembershipStore store, DataSource coreDataSource, ObjectMapper json, Options options) {
@@ -190,8 +191,13 @@ public final class MembershipSync implements AutoCloseable {
                 mark = runPass(start, mark, c);
             } catch (RuntimeException e) {
                 error = describe(e);
-                log.warn("membership source {}: pass failed: {}", spec.name(), error);
+                if (error.equals(lastError)) {
+                    log.debug("membership source {}: pass failed again: {}", spec.name(), error);
+                } else {
+                    log.warn("membership source {}: pass failed: {}", spec.name(), error);
+                }
             }
+            lastError = error;
             if (!spec.hasWatermark() && error == null) {
                 // id-only sources: every pass is a whole pass; the next starts from the beginning
                 store.saveWatermark(spec.name(), null);
@@ -217,7 +223,11 @@ public final class MembershipSync implements AutoCloseable {
             return null;
         }
         if (spec.hasWatermark()) {
-            return st.watermarkAt() == null ? null : new MemberReader.Key(st.watermarkAt().minus(spec.lookback()), null);
+            if (st.watermarkAt() == null) {
+                return null;
+            }
+            return spec.lookback().isZero() ? new MemberReader.Key(st.watermarkAt(), st.watermarkId())
+                    : new MemberReader.Key(st.watermarkAt().minus(spec.lookback()), null);
         }
         return st.watermarkId() == null ? null : new MemberReader.Key(null, st.watermarkId());
     }
@@ -255,20 +265,24 @@ public final class MembershipSync implements AutoCloseable {
             failure = e;
         }
         // drain in order: the watermark moves only over pages whose predecessors all committed
+        boolean advancing = true;
         while (!inflight.isEmpty()) {
             InFlight f = inflight.poll();
-            if (failure != null) {
+            if (!advancing) {
                 try {
                     f.result().get();
                 } catch (Exception ignored) {
-                    // already failing; this page is read again next time
+                    // a page before it failed: this one is read again next time (and skipped if it committed)
                 }
                 continue;
             }
             try {
                 best = complete(f, best, total);
             } catch (RuntimeException e) {
-                failure = e;
+                advancing = false;
+                if (failure == null) {
+                    failure = e;
+                }
             }
         }
         if (failure != null) {
@@ -498,10 +512,16 @@ public final class MembershipSync implements AutoCloseable {
         // map; skip what is unchanged (read outside the transaction: a cheap pre-filter)
         List<Item> items = new ArrayList<>(rows.size());
         List<String> ids = new ArrayList<>(rows.size());
+        // attributes are observed when read: a change no source timestamp shows (a role granted,
+        // found by reconciliation) must still win survivorship over what was read before
+        Instant readAt = Instant.now();
         for (MemberRow r : rows) {
             Item it = new Item(r);
             try {
-                it.mapped = mapper.map(r);
+                MemberMapper.Mapped m = mapper.map(r);
+                ProfileRecord rec = m.record();
+                it.mapped = new MemberMapper.Mapped(m.memberId(), new ProfileRecord(rec.source(), readAt, rec.identities(),
+                        rec.attributes(), rec.consents()), m.tier(), m.status(), m.fingerprint());
                 it.fingerprint = it.mapped.fingerprint();
             } catch (RuntimeException e) {
                 it.error = "member " + r.memberId() + " of " + spec.name() + " cannot be mapped: " + e.getMessage();

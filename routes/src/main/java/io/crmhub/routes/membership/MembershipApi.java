@@ -1,74 +1,94 @@
 package io.crmhub.routes.membership;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crmhub.connectors.membership.MembershipSync;
-import io.crmhub.routes.api.ApiException;
-import org.apache.camel.Exchange;
+import io.crmhub.routes.api.Problem;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-/** The operations behind {@code /api/v1/membership/**}. */
+/**
+ * {@code /api/v1/membership/**} (contract: {@code openapi/flows/membership.json}; scope admin):
+ * the sources' status, and passes / reconciliations on demand.
+ */
+@RestController
+@RequestMapping(path = "/api/v1/membership/sources", produces = MediaType.APPLICATION_JSON_VALUE)
 public class MembershipApi {
 
     private final MembershipSources sources;
-    private final ObjectMapper json;
     private final ExecutorService background = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "membership-api");
         t.setDaemon(true);
         return t;
     });
 
-    public MembershipApi(MembershipSources sources, ObjectMapper json) {
+    public MembershipApi(MembershipSources sources) {
         this.sources = sources;
-        this.json = json;
     }
 
-    public void list(Exchange exchange) throws Exception {
+    @GetMapping
+    public List<Map<String, Object>> list() {
         List<Map<String, Object>> out = new ArrayList<>();
         for (MembershipSync s : sources.all()) {
             out.add(status(s));
         }
-        respond(exchange, 200, out);
+        return out;
     }
 
-    public void get(Exchange exchange) throws Exception {
-        respond(exchange, 200, status(source(exchange)));
+    @GetMapping("/{name}")
+    public ResponseEntity<?> get(@PathVariable String name) {
+        Optional<MembershipSync> s = sources.get(name);
+        return s.<ResponseEntity<?>>map(sync -> ResponseEntity.ok(status(sync))).orElseGet(() -> notFound(name));
     }
 
-    public void sync(Exchange exchange) throws Exception {
-        MembershipSync s = source(exchange);
-        boolean full = Boolean.parseBoolean(exchange.getIn().getHeader("full", "false", String.class));
-        boolean wait = Boolean.parseBoolean(exchange.getIn().getHeader("wait", "false", String.class));
-        if (wait) {
-            if (full) {
-                s.resetWatermark();
-            }
-            respond(exchange, 200, report(s.poll()));
-            return;
+    @PostMapping("/{name}/sync")
+    public ResponseEntity<?> sync(@PathVariable String name, @RequestParam(defaultValue = "false") boolean full,
+                                  @RequestParam(defaultValue = "false") boolean wait) {
+        Optional<MembershipSync> found = sources.get(name);
+        if (found.isEmpty()) {
+            return notFound(name);
         }
-        background.submit(() -> {
+        MembershipSync s = found.get();
+        Runnable pass = () -> {
             if (full) {
                 s.resetWatermark();
             }
             s.poll();
-        });
-        respond(exchange, 202, Map.of("source", s.name(), "started", full ? "full pass" : "pass"));
+        };
+        if (wait) {
+            if (full) {
+                s.resetWatermark();
+            }
+            return ResponseEntity.ok(report(s.poll()));
+        }
+        background.submit(pass);
+        return ResponseEntity.accepted().body(Map.of("source", s.name(), "started", full ? "full pass" : "pass"));
     }
 
-    public void reconcile(Exchange exchange) throws Exception {
-        MembershipSync s = source(exchange);
-        boolean wait = Boolean.parseBoolean(exchange.getIn().getHeader("wait", "false", String.class));
+    @PostMapping("/{name}/reconcile")
+    public ResponseEntity<?> reconcile(@PathVariable String name, @RequestParam(defaultValue = "false") boolean wait) {
+        Optional<MembershipSync> found = sources.get(name);
+        if (found.isEmpty()) {
+            return notFound(name);
+        }
+        MembershipSync s = found.get();
         if (wait) {
-            respond(exchange, 200, report(s.reconcile()));
-            return;
+            return ResponseEntity.ok(report(s.reconcile()));
         }
         background.submit(s::reconcile);
-        respond(exchange, 202, Map.of("source", s.name(), "started", "reconciliation"));
+        return ResponseEntity.accepted().body(Map.of("source", s.name(), "started", "reconciliation"));
     }
 
     Map<String, Object> status(MembershipSync s) {
@@ -115,15 +135,9 @@ public class MembershipApi {
         return m;
     }
 
-    private MembershipSync source(Exchange exchange) {
-        String name = exchange.getIn().getHeader("name", String.class);
-        return sources.get(name).orElseThrow(() -> ApiException.notFound("No membership source '" + name + "'."));
-    }
-
-    private void respond(Exchange exchange, int status, Object body) throws Exception {
-        var msg = exchange.getMessage();
-        msg.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        msg.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        msg.setBody(json.writeValueAsString(body));
+    private static ResponseEntity<?> notFound(String name) {
+        return ResponseEntity.status(404).contentType(MediaType.parseMediaType(Problem.MEDIA_TYPE))
+                .body(Problem.of(404, "Not Found", "No membership source '" + name + "'.")
+                        .at("/api/v1/membership/sources/" + name));
     }
 }

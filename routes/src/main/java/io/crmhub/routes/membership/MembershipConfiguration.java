@@ -23,11 +23,6 @@ public class MembershipConfiguration {
         return new MembershipSources(props, hub.getInstanceId(), crm, dataSource, profiles.strictNormaliser(), json, resources);
     }
 
-    @Bean
-    MembershipApi membershipApi(MembershipSources sources, ObjectMapper json) {
-        return new MembershipApi(sources, json);
-    }
-
     /** /api/v1/membership/** is operations: scope admin. */
     @Bean
     ApiAccessRules membershipAccessRules() {

@@ -1,7 +1,6 @@
 package io.crmhub.routes.membership;
 
 import io.crmhub.connectors.membership.MembershipSync;
-import io.crmhub.routes.errors.ApiErrorHandling;
 import io.crmhub.routes.errors.FlowErrorHandling;
 import io.crmhub.routes.errors.QuarantineProcessor;
 import org.apache.camel.Exchange;
@@ -12,7 +11,7 @@ import org.springframework.stereotype.Component;
  * Membership databases → CRM. Per source: a poll timer (incremental pass from the watermark; the
  * first pass is the initial full sync) and a reconciliation timer (deletions, changes no
  * watermark sees). A quarantined member is replayed through {@value #REPLAY}: it is read again
- * from its source and applied. The operations API is {@code /api/v1/membership/**}.
+ * from its source and applied. The operations API ({@code /api/v1/membership/**}) is {@link MembershipApi}.
  */
 @Component
 public class MembershipRoutes extends RouteBuilder {
@@ -21,12 +20,10 @@ public class MembershipRoutes extends RouteBuilder {
 
     private final MembershipSources sources;
     private final MembershipProperties props;
-    private final MembershipApi api;
 
-    public MembershipRoutes(MembershipSources sources, MembershipProperties props, MembershipApi api) {
+    public MembershipRoutes(MembershipSources sources, MembershipProperties props) {
         this.sources = sources;
         this.props = props;
-        this.api = api;
     }
 
     @Override
@@ -53,14 +50,6 @@ public class MembershipRoutes extends RouteBuilder {
                 .setProperty(QuarantineProcessor.SOURCE, simple("membership:${header." + MembershipSync.HEADER_SOURCE + "}"))
                 .process(this::replay);
 
-        rest().clientRequestValidation(true)
-                .openApi()
-                    .specification("openapi/flows/membership.json")
-                    .missingOperation("fail");
-        operation("listMembershipSources").bean(api, "list");
-        operation("getMembershipSource").bean(api, "get");
-        operation("syncMembershipSource").bean(api, "sync");
-        operation("reconcileMembershipSource").bean(api, "reconcile");
     }
 
     private void replay(Exchange exchange) {
@@ -75,7 +64,4 @@ public class MembershipRoutes extends RouteBuilder {
         exchange.getMessage().setBody(sync.replay(member));
     }
 
-    private org.apache.camel.model.RouteDefinition operation(String operationId) {
-        return from("direct:" + operationId).routeId("api." + operationId).routeConfigurationId(ApiErrorHandling.ID);
-    }
 }

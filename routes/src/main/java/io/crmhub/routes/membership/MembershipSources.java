@@ -45,6 +45,7 @@ public class MembershipSources implements AutoCloseable {
 
     public MembershipSources(MembershipProperties props, String instanceId, CrmStore crm, DataSource core,
                              RecordNormaliser normaliser, ObjectMapper json, ResourceLoader resources) {
+        this.owner = instanceId;
         MembershipStore store = new MembershipStore(core, json);
         for (MembershipProperties.Source s : props.getSources()) {
             if (!s.isEnabled()) {
@@ -74,6 +75,12 @@ public class MembershipSources implements AutoCloseable {
     }
 
     private final MembershipStore store;
+    private final String owner;
+
+    /** The lease owner name of this instance. */
+    public String owner() {
+        return owner;
+    }
 
     public MembershipStore store() {
         return store;
