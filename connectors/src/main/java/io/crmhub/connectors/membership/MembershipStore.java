@@ -77,10 +77,36 @@ public class MembershipStore {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
+    private volatile Boolean postgres;
+
+    /** PostgreSQL gets set-based statements (unnest arrays); H2 the portable batches. */
+    boolean postgres() {
+        Boolean pg = postgres;
+        if (pg == null) {
+            pg = Boolean.TRUE.equals(jdbc.execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) con ->
+                    con.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")));
+            postgres = pg;
+        }
+        return pg;
+    }
+
     // --- member state ----------------------------------------------------------------------------
 
     public Map<String, MemberState> states(String source, Collection<String> memberIds) {
         Map<String, MemberState> out = new HashMap<>(memberIds.size() * 2);
+        if (memberIds.isEmpty()) {
+            return out;
+        }
+        if (postgres()) {
+            query("SELECT member_id, profile_id, fingerprint, tier, status, sync_state, changed_at, quarantine_id"
+                    + " FROM membership_member WHERE source = ? AND member_id = ANY(?::text[])", rs -> {
+                MemberState s = new MemberState(rs.getString(1), rs.getObject(2, UUID.class), rs.getString(3),
+                        rs.getString(4), rs.getString(5), rs.getString(6), instant(rs, 7),
+                        rs.getObject(8) == null ? null : rs.getLong(8));
+                out.put(s.memberId(), s);
+            }, source, memberIds.toArray(new String[0]));
+            return out;
+        }
         List<String> all = new ArrayList<>(memberIds);
         for (int from = 0; from < all.size(); from += IN_CHUNK) {
             List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
@@ -103,6 +129,25 @@ public class MembershipStore {
     /** Inserts the rows of members without a state row and updates the others. */
     public void writeStates(String source, List<StateWrite> inserts, List<StateWrite> updates) {
         Instant now = now();
+        if (postgres()) {
+            if (!inserts.isEmpty()) {
+                Object[] cols = columns(inserts);
+                update("INSERT INTO membership_member (source, member_id, profile_id, fingerprint, tier, status, sync_state,"
+                        + " changed_at, synced_at, problems, quarantine_id) SELECT ?, x.m, x.p, x.f, x.t, x.st, x.ss, x.c, ?,"
+                        + " x.pr, x.q FROM unnest(?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[],"
+                        + " ?::timestamptz[], ?::text[], ?::bigint[]) AS x(m, p, f, t, st, ss, c, pr, q)",
+                        concat(new Object[]{source, now}, cols));
+            }
+            if (!updates.isEmpty()) {
+                Object[] cols = columns(updates);
+                update("UPDATE membership_member mm SET profile_id = COALESCE(x.p, mm.profile_id), fingerprint = x.f,"
+                        + " tier = x.t, status = x.st, sync_state = x.ss, changed_at = COALESCE(x.c, mm.changed_at),"
+                        + " synced_at = ?, problems = x.pr, quarantine_id = x.q FROM unnest(?::text[], ?::uuid[], ?::text[],"
+                        + " ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::bigint[]) AS x(m, p, f, t, st, ss, c, pr, q)"
+                        + " WHERE mm.source = ? AND mm.member_id = x.m", concat(concat(new Object[]{now}, cols), new Object[]{source}));
+            }
+            return;
+        }
         if (!inserts.isEmpty()) {
             batch("INSERT INTO membership_member (source, member_id, profile_id, fingerprint, tier, status, sync_state,"
                     + " changed_at, synced_at, problems, quarantine_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts.size(), (ps, i) -> {
@@ -203,6 +248,38 @@ public class MembershipStore {
             return 0;
         }
         Instant now = now();
+        if (postgres()) {
+            int n = items.size();
+            String[] p = new String[n];
+            String[] type = new String[n];
+            String[] at = new String[n];
+            String[] src = new String[n];
+            String[] summary = new String[n];
+            String[] ext = new String[n];
+            String[] details = new String[n];
+            for (int i = 0; i < n; i++) {
+                NewInteraction x = items.get(i);
+                p[i] = x.profileId().toString();
+                type[i] = x.type();
+                at[i] = x.at().truncatedTo(ChronoUnit.MICROS).toString();
+                src[i] = x.source();
+                summary[i] = x.summary();
+                ext[i] = x.externalId();
+                details[i] = x.details();
+            }
+            // one statement: the interactions, and an outbox row for each one added (payload as addInteraction writes it)
+            Integer added = jdbc.query("WITH ins AS (INSERT INTO interaction (profile_id, type, at, source, summary, external_id,"
+                    + " details, recorded_at) SELECT x.p, x.t, x.a, x.s, x.su, x.e, x.d, ? FROM unnest(?::uuid[], ?::text[],"
+                    + " ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[]) AS x(p, t, a, s, su, e, d)"
+                    + " ON CONFLICT DO NOTHING RETURNING id, profile_id, type, at, source, summary, external_id),"
+                    + " ob AS (INSERT INTO outbox (profile_id, event_type, payload, created_at) SELECT ins.profile_id,"
+                    + " 'interaction.added', json_build_object('profileId', ins.profile_id, 'interactionId', ins.id, 'type', ins.type,"
+                    + " 'at', to_char(ins.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'source', ins.source,"
+                    + " 'summary', ins.summary, 'externalId', ins.external_id)::text, ? FROM ins RETURNING 1)"
+                    + " SELECT count(*) FROM ob", ps -> bind(ps, now, p, type, at, src, summary, ext, details, now),
+                    rs -> rs.next() ? rs.getInt(1) : 0);
+            return added == null ? 0 : added;
+        }
         batch("INSERT INTO interaction (profile_id, type, at, source, summary, external_id, details, recorded_at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", items.size(), (ps, i) -> {
             NewInteraction n = items.get(i);
@@ -289,6 +366,32 @@ public class MembershipStore {
     record TypedNull(int sqlType) {
     }
 
+    /** The state rows as column arrays (member, profile, fingerprint, tier, status, state, changed, problems, quarantine). */
+    private static Object[] columns(List<StateWrite> rows) {
+        int n = rows.size();
+        String[][] c = new String[9][n];
+        for (int i = 0; i < n; i++) {
+            StateWrite w = rows.get(i);
+            c[0][i] = w.memberId();
+            c[1][i] = w.profileId() == null ? null : w.profileId().toString();
+            c[2][i] = w.fingerprint();
+            c[3][i] = w.tier();
+            c[4][i] = w.status();
+            c[5][i] = w.syncState();
+            c[6][i] = w.changedAt() == null ? null : w.changedAt().truncatedTo(ChronoUnit.MICROS).toString();
+            c[7][i] = w.problems();
+            c[8][i] = w.quarantineId() == null ? null : w.quarantineId().toString();
+        }
+        return c;
+    }
+
+    private static Object[] concat(Object[] a, Object[] b) {
+        Object[] out = new Object[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static Object uuidOrNull(UUID u) {
         return u == null ? new TypedNull(Types.OTHER) : u;
     }
@@ -317,6 +420,8 @@ public class MembershipStore {
                 ps.setLong(p, l);
             } else if (a instanceof Integer n) {
                 ps.setInt(p, n);
+            } else if (a instanceof String[] arr) {
+                ps.setArray(p, ps.getConnection().createArrayOf("text", arr));
             } else {
                 ps.setObject(p, a);
             }

@@ -78,9 +78,10 @@ public final class MembershipSync implements AutoCloseable {
 
     /** Tuning and behaviour. */
     public record Options(String owner, Duration leaseTtl, int writers, boolean recordJoined, double maxDeleteFraction,
-                          String replayUri) {
+                          String replayUri, int upsertChunk) {
         public Options {
             Objects.requireNonNull(owner, "owner");
+            upsertChunk = upsertChunk <= 0 ? 1000 : upsertChunk;
             leaseTtl = leaseTtl == null ? Duration.ofSeconds(60) : leaseTtl;
             writers = Math.max(1, writers);
             maxDeleteFraction = maxDeleteFraction <= 0 ? 0.5 : maxDeleteFraction;
@@ -88,14 +89,15 @@ public final class MembershipSync implements AutoCloseable {
         }
 
         public static Options defaults(String owner) {
-            return new Options(owner, Duration.ofSeconds(60), 2, true, 0.5, null);
+            return new Options(owner, Duration.ofSeconds(60), 2, true, 0.5, null, 1000);
         }
     }
 
     /** What one pass did. */
     public record Report(String source, String kind, Instant startedAt, long millis, long read, long changed,
                          long unchanged, long quarantined, long erased, long deleted, long interactions,
-                         long fieldProblems, boolean ran, String note, MemberReader.Key watermark) {
+                         long fieldProblems, boolean ran, String note, MemberReader.Key watermark,
+                         Map<String, Long> timings) {
         public double perSecond() {
             return millis <= 0 ? read : read * 1000.0 / millis;
         }
@@ -453,9 +455,15 @@ public final class MembershipSync implements AutoCloseable {
         long deleted;
         long interactions;
         long fieldProblems;
+        long prepareNanos;
+        long upsertNanos;
+        long recordNanos;
         final long startNanos = System.nanoTime();
 
         synchronized void add(Counters o) {
+            prepareNanos += o.prepareNanos;
+            upsertNanos += o.upsertNanos;
+            recordNanos += o.recordNanos;
             changed += o.changed;
             unchanged += o.unchanged;
             quarantined += o.quarantined;
@@ -466,8 +474,12 @@ public final class MembershipSync implements AutoCloseable {
         }
 
         synchronized Report report(String source, String kind, Instant started, boolean ran, String note, MemberReader.Key wm) {
+            Map<String, Long> t = new LinkedHashMap<>();
+            t.put("prepareMillis", prepareNanos / 1_000_000);
+            t.put("upsertMillis", upsertNanos / 1_000_000);
+            t.put("recordMillis", recordNanos / 1_000_000);
             return new Report(source, kind, started, (System.nanoTime() - startNanos) / 1_000_000, read.get(), changed,
-                    unchanged, quarantined, erased, deleted, interactions, fieldProblems, ran, note, wm);
+                    unchanged, quarantined, erased, deleted, interactions, fieldProblems, ran, note, wm, t);
         }
 
         synchronized Map<String, Long> asMap() {
@@ -478,12 +490,15 @@ public final class MembershipSync implements AutoCloseable {
             m.put("quarantined", quarantined);
             m.put("deleted", deleted);
             m.put("millis", (System.nanoTime() - startNanos) / 1_000_000);
+            m.put("prepareMillis", prepareNanos / 1_000_000);
+            m.put("upsertMillis", upsertNanos / 1_000_000);
+            m.put("recordMillis", recordNanos / 1_000_000);
             return m;
         }
     }
 
     private Report skipped(String kind, Instant started, String note) {
-        return new Report(spec.name(), kind, started, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, note, null);
+        return new Report(spec.name(), kind, started, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, note, null, Map.of());
     }
 
     /** One row, prepared outside the transaction. */
@@ -509,6 +524,7 @@ public final class MembershipSync implements AutoCloseable {
      */
     Counters apply(List<MemberRow> rows, boolean force, boolean throwOnBad) {
         Counters c = new Counters();
+        long t0 = System.nanoTime();
         // map; skip what is unchanged (read outside the transaction: a cheap pre-filter)
         List<Item> items = new ArrayList<>(rows.size());
         List<String> ids = new ArrayList<>(rows.size());
@@ -530,7 +546,9 @@ public final class MembershipSync implements AutoCloseable {
             items.add(it);
             ids.add(r.memberId());
         }
+        long tm = System.nanoTime();
         Map<String, MembershipStore.MemberState> before = store.states(spec.name(), ids);
+        long ts = System.nanoTime();
         List<Item> todo = new ArrayList<>(items.size());
         for (Item it : items) {
             MembershipStore.MemberState s = before.get(it.row.memberId());
@@ -555,13 +573,20 @@ public final class MembershipSync implements AutoCloseable {
             }
             todo.add(it);
         }
+        c.prepareNanos += System.nanoTime() - t0;
+        if (log.isDebugEnabled()) {
+            log.debug("membership source {}: page of {}: map {} ms, states {} ms, normalise {} ms", spec.name(), rows.size(),
+                    (tm - t0) / 1_000_000, (ts - tm) / 1_000_000, (System.nanoTime() - ts) / 1_000_000);
+        }
         if (todo.isEmpty()) {
             return c;
         }
         for (int attempt = 1; ; attempt++) {
             boolean joined = attempt <= JOINED_ATTEMPTS;
             try {
-                Counters done = joined ? tx.execute(s -> write(todo, true, throwOnBad, null))
+                // the first attempt decides insert / update from the states read above; a retry reads them again
+                Map<String, MembershipStore.MemberState> known = attempt == 1 ? before : null;
+                Counters done = joined ? tx.execute(s -> write(todo, true, throwOnBad, known))
                         : write(todo, false, throwOnBad, null);
                 c.add(done);
                 return c;
@@ -579,7 +604,7 @@ public final class MembershipSync implements AutoCloseable {
      * The writes of one page. {@code inTx}: we are in the page transaction and upsertAll joins it;
      * otherwise upsertAll runs in its own transaction(s) first and the rest in a second one.
      */
-    private Counters write(List<Item> todo, boolean inTx, boolean throwOnBad, Object unused) {
+    private Counters write(List<Item> todo, boolean inTx, boolean throwOnBad, Map<String, MembershipStore.MemberState> known) {
         List<Item> good = new ArrayList<>(todo.size());
         List<ProfileRecord> records = new ArrayList<>(todo.size());
         for (Item it : todo) {
@@ -588,21 +613,31 @@ public final class MembershipSync implements AutoCloseable {
                 records.add(it.record);
             }
         }
-        List<CrmStore.BatchItem> results = records.isEmpty() ? List.of() : crm.upsertAll(records);
-        if (inTx) {
-            return finish(todo, good, results, throwOnBad);
+        long t0 = System.nanoTime();
+        List<CrmStore.BatchItem> results = new ArrayList<>(records.size());
+        for (int from = 0; from < records.size(); from += options.upsertChunk()) {
+            results.addAll(crm.upsertAll(records.subList(from, Math.min(records.size(), from + options.upsertChunk()))));
         }
-        return tx.execute(s -> finish(todo, good, results, throwOnBad));
+        long t1 = System.nanoTime();
+        Counters c = inTx ? finish(todo, good, results, throwOnBad, known)
+                : tx.execute(s -> finish(todo, good, results, throwOnBad, null));
+        c.upsertNanos += t1 - t0;
+        c.recordNanos += System.nanoTime() - t1;
+        return c;
     }
 
-    private Counters finish(List<Item> todo, List<Item> good, List<CrmStore.BatchItem> results, boolean throwOnBad) {
+    private Counters finish(List<Item> todo, List<Item> good, List<CrmStore.BatchItem> results, boolean throwOnBad,
+                            Map<String, MembershipStore.MemberState> known) {
         Counters c = new Counters();
-        List<String> ids = new ArrayList<>(todo.size());
-        for (Item it : todo) {
-            ids.add(it.row.memberId());
+        Map<String, MembershipStore.MemberState> states = known;
+        if (states == null) {
+            // the state as of this transaction (decides insert or update, and what changed)
+            List<String> ids = new ArrayList<>(todo.size());
+            for (Item it : todo) {
+                ids.add(it.row.memberId());
+            }
+            states = store.states(spec.name(), ids);
         }
-        // the state as of this transaction (decides insert or update, and what changed)
-        Map<String, MembershipStore.MemberState> states = store.states(spec.name(), ids);
         Map<Item, CrmStore.BatchItem> outcome = new java.util.IdentityHashMap<>();
         for (int i = 0; i < good.size(); i++) {
             outcome.put(good.get(i), results.get(i));
@@ -663,8 +698,14 @@ public final class MembershipSync implements AutoCloseable {
                     it.row.changedAt(), it.problems, null);
             (prev == null ? inserts : updates).add(w);
         }
+        long a = System.nanoTime();
         c.interactions += store.addInteractions(interactions);
+        long b = System.nanoTime();
         store.writeStates(spec.name(), inserts, updates);
+        if (log.isDebugEnabled()) {
+            log.debug("membership source {}: page of {}: interactions {} ms, state {} ms", spec.name(), todo.size(),
+                    (b - a) / 1_000_000, (System.nanoTime() - b) / 1_000_000);
+        }
         return c;
     }
 

@@ -22,6 +22,8 @@ public class MembershipProperties {
     private boolean recordJoined = true;
     /** A reconciliation refuses to mark more than this share of a source's members deleted at once. */
     private double maxDeleteFraction = 0.5;
+    /** Records per CrmStore.upsertAll call inside a page's transaction. */
+    private int upsertChunk = 1000;
     /** The sources. */
     private List<Source> sources = new ArrayList<>();
 
@@ -128,6 +130,8 @@ public class MembershipProperties {
     public void setRecordJoined(boolean recordJoined) { this.recordJoined = recordJoined; }
     public double getMaxDeleteFraction() { return maxDeleteFraction; }
     public void setMaxDeleteFraction(double maxDeleteFraction) { this.maxDeleteFraction = maxDeleteFraction; }
+    public int getUpsertChunk() { return upsertChunk; }
+    public void setUpsertChunk(int upsertChunk) { this.upsertChunk = upsertChunk; }
     public List<Source> getSources() { return sources; }
     public void setSources(List<Source> sources) { this.sources = sources; }
 }

@@ -65,7 +65,7 @@ public class MembershipSources implements AutoCloseable {
             MembershipSync sync = new MembershipSync(spec, reader, new MemberMapper(s.getName(), "membership", mapping),
                     normaliser, crm, store, core, json,
                     new MembershipSync.Options(instanceId, props.getLeaseTtl(), props.getWriters(), props.isRecordJoined(),
-                            props.getMaxDeleteFraction(), MembershipRoutes.REPLAY));
+                            props.getMaxDeleteFraction(), MembershipRoutes.REPLAY, props.getUpsertChunk()));
             syncs.put(s.getName(), sync);
             configs.put(s.getName(), s);
             log.info("membership source {} ({}) at {}: poll every {}, reconcile every {}", s.getName(), kind.configName(),

@@ -279,7 +279,7 @@ class MembershipSyncIT {
             RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
             try (MembershipSync first = new MembershipSync(spec, new MemberReader(spec, breaking),
                     new MemberMapper("it-restart", "membership", mapping), normaliser, crm, store, core, json,
-                    new MembershipSync.Options("crashing", Duration.ofSeconds(1), 1, true, 0.5, null))) {
+                    new MembershipSync.Options("crashing", Duration.ofSeconds(1), 1, true, 0.5, null, 0))) {
                 MembershipSync.Report r = first.poll();
                 assertThat(r.note()).contains("source connection lost");
                 assertThat(r.changed()).isEqualTo(60);
@@ -293,7 +293,7 @@ class MembershipSyncIT {
                     Duration.ofSeconds(1)));
             try (MembershipSync second = new MembershipSync(spec, new MemberReader(spec, pool),
                     new MemberMapper("it-restart", "membership", mapping), normaliser, crm, store, core, json,
-                    new MembershipSync.Options("restarted", Duration.ofSeconds(10), 2, true, 0.5, null))) {
+                    new MembershipSync.Options("restarted", Duration.ofSeconds(10), 2, true, 0.5, null, 0))) {
                 MembershipSync.Report r = second.poll();
                 assertThat(r.note()).isNull();
                 // continues: only what the crashed instance had not committed is written
