@@ -17,8 +17,9 @@ CREATE TABLE membership_source_state (
 
 -- What the hub last applied for each member of each source. fingerprint is a hash of what the
 -- hub writes for the member (identities, attributes, tier, status): an unchanged member is
--- skipped. sync_state: SYNCED, QUARANTINED (bad row, see quarantine_id), ERASED (the person was
--- erased in the CRM: never re-created), DELETED (gone from the source).
+-- skipped. sync_state: SYNCED, QUARANTINED (bad row, see quarantine_id), DELETED (gone from the
+-- source). Members whose person was erased in the CRM have no row (their state is dropped, the
+-- core store's tombstone keeps them from being re-created); ERASED is reserved.
 CREATE TABLE membership_member (
     source        VARCHAR                  NOT NULL,
     member_id     VARCHAR                  NOT NULL,

@@ -167,6 +167,29 @@ public class MembershipStore {
         }
     }
 
+    /** Drops the state of these members (their person was erased in the CRM). */
+    public void forget(String source, List<String> memberIds) {
+        for (int from = 0; from < memberIds.size(); from += IN_CHUNK) {
+            List<String> chunk = memberIds.subList(from, Math.min(memberIds.size(), from + IN_CHUNK));
+            Object[] args = new Object[chunk.size() + 1];
+            args[0] = source;
+            for (int i = 0; i < chunk.size(); i++) {
+                args[i + 1] = chunk.get(i);
+            }
+            update("DELETE FROM membership_member WHERE source = ? AND member_id IN (" + marks(chunk.size()) + ")", args);
+        }
+    }
+
+    /** Drops the state of members whose profile has been erased since; returns how many. */
+    public int forgetErased(String source) {
+        return jdbc.update(con -> {
+            PreparedStatement ps = con.prepareStatement("DELETE FROM membership_member WHERE source = ? AND profile_id IN"
+                    + " (SELECT id FROM profile WHERE status = 'ERASED')");
+            bind(ps, source);
+            return ps;
+        });
+    }
+
     /** Member ids of the source the hub holds as present in the source, in id order, after {@code afterId}. */
     public List<String> presentMemberIds(String source, String afterId, int limit) {
         List<String> out = new ArrayList<>(limit);

@@ -351,6 +351,8 @@ public final class MembershipSync implements AutoCloseable {
             progress = c;
             String error = null;
             try {
+                // members whose profile was erased (GDPR) since they were synced: drop their state
+                c.erased += store.forgetErased(spec.name());
                 List<String> missing = new ArrayList<>();
                 long held = 0;
                 String after = null;
@@ -377,7 +379,7 @@ public final class MembershipSync implements AutoCloseable {
                         throw new IllegalStateException("lost the lease " + lease + " to another instance");
                     }
                 }
-                if (!missing.isEmpty() && missing.size() > 10 && missing.size() > options.maxDeleteFraction() * held) {
+                if (missing.size() > 10 && missing.size() > options.maxDeleteFraction() * held) {
                     error = "refused to mark " + missing.size() + " of " + held + " members deleted (more than "
                             + Math.round(options.maxDeleteFraction() * 100) + "%): check the source's connection,"
                             + " application name and query";
@@ -645,6 +647,7 @@ public final class MembershipSync implements AutoCloseable {
         List<MembershipStore.StateWrite> inserts = new ArrayList<>();
         List<MembershipStore.StateWrite> updates = new ArrayList<>();
         List<MembershipStore.NewInteraction> interactions = new ArrayList<>();
+        List<String> forget = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (Item it : todo) {
             String id = it.row.memberId();
@@ -661,10 +664,11 @@ public final class MembershipSync implements AutoCloseable {
                     throw e;
                 }
                 if (isErased(e)) {
+                    // the person was erased in the CRM: not re-created, and no state kept that links the member id
                     c.erased++;
-                    w = new MembershipStore.StateWrite(id, null, it.fingerprint, prev == null ? null : prev.tier(),
-                            prev == null ? null : prev.status(), MembershipStore.ERASED, it.row.changedAt(), null, null);
-                    (prev == null ? inserts : updates).add(w);
+                    if (prev != null) {
+                        forget.add(id);
+                    }
                     continue;
                 }
                 error = "member " + id + " of " + spec.name() + " was refused by the CRM store: " + describe(e);
@@ -702,6 +706,7 @@ public final class MembershipSync implements AutoCloseable {
         c.interactions += store.addInteractions(interactions);
         long b = System.nanoTime();
         store.writeStates(spec.name(), inserts, updates);
+        store.forget(spec.name(), forget);
         if (log.isDebugEnabled()) {
             log.debug("membership source {}: page of {}: interactions {} ms, state {} ms", spec.name(), todo.size(),
                     (b - a) / 1_000_000, (System.nanoTime() - b) / 1_000_000);
@@ -729,6 +734,7 @@ public final class MembershipSync implements AutoCloseable {
                     List<CrmStore.BatchItem> results = records.isEmpty() ? List.of() : crm.upsertAll(records);
                     List<MembershipStore.StateWrite> updates = new ArrayList<>();
                     List<MembershipStore.NewInteraction> interactions = new ArrayList<>();
+                    List<String> forget = new ArrayList<>();
                     for (int i = 0; i < ids.size(); i++) {
                         String id = ids.get(i);
                         MembershipStore.MemberState prev = states.get(id);
@@ -737,8 +743,13 @@ public final class MembershipSync implements AutoCloseable {
                             if (retryable(r.error())) {
                                 throw r.error();
                             }
-                            updates.add(new MembershipStore.StateWrite(id, null, null, prev.tier(), prev.status(),
-                                    isErased(r.error()) ? MembershipStore.ERASED : MembershipStore.DELETED, null, null, null));
+                            if (isErased(r.error())) {
+                                d.erased++;
+                                forget.add(id);
+                            } else {
+                                updates.add(new MembershipStore.StateWrite(id, null, null, prev.tier(), prev.status(),
+                                        MembershipStore.DELETED, null, null, null));
+                            }
                             continue;
                         }
                         UUID profile = r.result().profileId();
@@ -752,6 +763,7 @@ public final class MembershipSync implements AutoCloseable {
                     }
                     d.interactions += store.addInteractions(interactions);
                     store.writeStates(spec.name(), List.of(), updates);
+                    store.forget(spec.name(), forget);
                     return d;
                 });
                 c.add(done);

@@ -356,6 +356,26 @@ class MembershipSyncIT {
         assertThat(api.withKey(ApiClient.READER_KEY).get("/api/v1/membership/sources").status()).isEqualTo(403);
     }
 
+    @Test
+    @Order(9)
+    void anErasedPersonIsNeverRecreatedAndNoStateLinksTheMemberId() throws Exception {
+        java.util.UUID id = crm.lookup(Identity.of(IdentityType.MEMBER_ID, "it-maria", uid(11))).orElseThrow();
+        assertThat(api.delete("/api/v1/profiles/" + id).status()).isEqualTo(200);
+        JsonNode r = api.post("/api/v1/membership/sources/it-maria/reconcile?wait=true", null).json();
+        assertThat(r.get("erased").asInt()).isEqualTo(1);
+        assertThat(sources.store().states("it-maria", List.of(uid(11)))).isEmpty();
+        try (Connection c = maria()) {
+            exec(c, "UPDATE " + P + "aspnet_Membership SET Email = 'user11.again@example.com' WHERE UserId = '" + uid(11) + "'");
+            touch(c, 11, T0.plusHours(3));
+        }
+        MembershipSync.Report p = sync("it-maria").poll();
+        assertThat(p.erased()).isEqualTo(1);
+        assertThat(p.quarantined()).isZero();
+        assertThat(crm.lookup(Identity.of(IdentityType.MEMBER_ID, "it-maria", uid(11)))).isEmpty();
+        assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "user11.again@example.com"))).isEmpty();
+        assertThat(sources.store().states("it-maria", List.of(uid(11)))).isEmpty();
+    }
+
     // ------------------------------------------------------------------------------------------
 
     MembershipSync sync(String name) {
