@@ -51,6 +51,7 @@ public final class MemberReader {
     private boolean sqlServer;
     private String quote = "";
     private boolean idIsUuid;
+    private String idClass = "java.lang.String";
     private boolean tsWithZone;
     private Object applicationId;
 
@@ -353,12 +354,18 @@ public final class MemberReader {
         return b;
     }
 
+    /** The id as the column's type wants it (uuid, integer ids are not compared with text everywhere); null if it cannot be one. */
     private Object bindIdOrNull(String id) {
-        if (!idIsUuid) {
-            return id;
-        }
         try {
-            return UUID.fromString(id);
+            if (idIsUuid) {
+                return UUID.fromString(id);
+            }
+            return switch (idClass) {
+                case "java.lang.Integer", "java.lang.Short" -> Integer.valueOf(id);
+                case "java.lang.Long" -> Long.valueOf(id);
+                case "java.math.BigDecimal", "java.math.BigInteger" -> new java.math.BigDecimal(id);
+                default -> id;
+            };
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -403,6 +410,7 @@ public final class MemberReader {
                         if (label.equalsIgnoreCase("hub_member_id")) {
                             idIsUuid = "java.util.UUID".equals(rmd.getColumnClassName(i))
                                     || "uuid".equalsIgnoreCase(rmd.getColumnTypeName(i));
+                            idClass = String.valueOf(rmd.getColumnClassName(i));
                         } else if (label.equalsIgnoreCase("hub_changed_at")) {
                             String type = rmd.getColumnTypeName(i) == null ? "" : rmd.getColumnTypeName(i).toLowerCase(Locale.ROOT);
                             tsWithZone = type.contains("offset") || type.contains("tz") || type.contains("time zone");

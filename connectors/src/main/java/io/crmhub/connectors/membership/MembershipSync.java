@@ -724,15 +724,23 @@ public final class MembershipSync implements AutoCloseable {
                     Map<String, MembershipStore.MemberState> states = store.states(spec.name(), memberIds);
                     List<String> ids = new ArrayList<>();
                     List<ProfileRecord> records = new ArrayList<>();
+                    List<MembershipStore.StateWrite> neverSynced = new ArrayList<>();
                     for (String id : memberIds) {
                         MembershipStore.MemberState st = states.get(id);
-                        if (st != null && !MembershipStore.DELETED.equals(st.syncState()) && !MembershipStore.ERASED.equals(st.syncState())) {
-                            ids.add(id);
-                            records.add(mapper.deleted(id, now));
+                        if (st == null || MembershipStore.DELETED.equals(st.syncState())) {
+                            continue;
                         }
+                        if (st.profileId() == null) {
+                            // quarantined before it ever reached the CRM: nothing to mark there
+                            neverSynced.add(new MembershipStore.StateWrite(id, null, null, null, MembershipStatus.DELETED,
+                                    MembershipStore.DELETED, null, null, null));
+                            continue;
+                        }
+                        ids.add(id);
+                        records.add(mapper.deleted(id, now));
                     }
                     List<CrmStore.BatchItem> results = records.isEmpty() ? List.of() : crm.upsertAll(records);
-                    List<MembershipStore.StateWrite> updates = new ArrayList<>();
+                    List<MembershipStore.StateWrite> updates = new ArrayList<>(neverSynced);
                     List<MembershipStore.NewInteraction> interactions = new ArrayList<>();
                     List<String> forget = new ArrayList<>();
                     for (int i = 0; i < ids.size(); i++) {

@@ -24,7 +24,7 @@ import java.util.concurrent.Executors;
  * the sources' status, and passes / reconciliations on demand.
  */
 @RestController
-@RequestMapping(path = "/api/v1/membership/sources", produces = MediaType.APPLICATION_JSON_VALUE)
+@RequestMapping("/api/v1/membership/sources")
 public class MembershipApi {
 
     private final MembershipSources sources;

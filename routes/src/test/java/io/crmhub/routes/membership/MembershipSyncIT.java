@@ -354,6 +354,10 @@ class MembershipSyncIT {
                 assertThat(value(profile("it-identity", "id-1").orElseThrow(), "firstName")).isEqualTo("Idalina"));
         assertThat(api.get("/api/v1/membership/sources").json().findValuesAsText("name")).contains("it-maria", "it-identity");
         assertThat(api.withKey(ApiClient.READER_KEY).get("/api/v1/membership/sources").status()).isEqualTo(403);
+        ApiClient.Response missing = api.get("/api/v1/membership/sources/nope");
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.contentType()).startsWith("application/problem+json");
+        assertThat(missing.json().get("detail").asText()).contains("nope");
     }
 
     @Test
@@ -374,6 +378,62 @@ class MembershipSyncIT {
         assertThat(crm.lookup(Identity.of(IdentityType.MEMBER_ID, "it-maria", uid(11)))).isEmpty();
         assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "user11.again@example.com"))).isEmpty();
         assertThat(sources.store().states("it-maria", List.of(uid(11)))).isEmpty();
+    }
+
+    @Test
+    @Order(10)
+    void anySchemaBySelectAndColumnMapping() throws Exception {
+        try (Connection c = maria()) {
+            exec(c, "DROP TABLE IF EXISTS " + P + "legacy_members");
+            exec(c, "CREATE TABLE " + P + "legacy_members (member_no INT PRIMARY KEY, mail VARCHAR(200), given VARCHAR(100),"
+                    + " plan VARCHAR(50), active CHAR(1), pwd_hash VARCHAR(100), changed DATETIME(3) NOT NULL)");
+            exec(c, "INSERT INTO " + P + "legacy_members VALUES (1, 'Legacy.One@Example.net', 'LENA', 'gold', 'Y', 'x', '2026-11-01 10:00:00'),"
+                    + " (2, 'two@example.net', 'Tom', NULL, 'N', 'y', '2026-11-01 10:00:00'),"
+                    + " (3, 'three@example.net', 'Tia', 'premium;gold', 'Y', 'z', '2026-11-01 10:00:01')");
+        }
+        MembershipMapping mapping = MembershipMapping.parse("""
+                identity.EMAIL = mail
+                attribute.firstName = given
+                status.approved = active
+                roles = plan
+                tier.premium = PREMIUM
+                tier.gold = GOLD
+                default-tier = BASIC
+                """);
+        var props = new MembershipProperties.Source();
+        props.setName("it-legacy");
+        props.setUrl(MARIA);
+        props.setUser("root");
+        props.setPassword("");
+        SourceSpec spec = new SourceSpec("it-legacy", SourceKind.SQL, null, null, "", false, "changed", "member_no",
+                "SELECT member_no, mail, given, plan, active, changed FROM " + P + "legacy_members", List.of(), null, 2, null);
+        RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
+        try (var pool = MembershipSources.readOnlyPool(props);
+             MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, pool),
+                     new MemberMapper("it-legacy", "membership", mapping), normaliser, crm, sources.store(), core, json,
+                     MembershipSync.Options.defaults("it"))) {
+            MembershipSync.Report r = sync.poll();
+            assertThat(r.note()).isNull();
+            assertThat(r.changed()).isEqualTo(3);
+            CustomerProfile one = profile("it-legacy", "1").orElseThrow();
+            assertThat(value(one, "firstName")).isEqualTo("Lena");
+            assertThat(value(one, "membershipTier")).isEqualTo("GOLD");
+            assertThat(one.identities()).contains(Identity.of(IdentityType.EMAIL, "legacy.one@example.net"));
+            assertThat(value(profile("it-legacy", "2").orElseThrow(), "membershipStatus")).isEqualTo("UNAPPROVED");
+            assertThat(value(profile("it-legacy", "2").orElseThrow(), "membershipTier")).isEqualTo("BASIC");
+            assertThat(value(profile("it-legacy", "3").orElseThrow(), "membershipTier")).isEqualTo("PREMIUM");
+        }
+        // a query that selects a secret is refused, nothing is read
+        SourceSpec leaky = new SourceSpec("it-leaky", SourceKind.SQL, null, null, "", false, "changed", "member_no",
+                "SELECT * FROM " + P + "legacy_members", List.of(), null, 10, null);
+        try (var pool = MembershipSources.readOnlyPool(props);
+             MembershipSync sync = new MembershipSync(leaky, new MemberReader(leaky, pool),
+                     new MemberMapper("it-leaky", "membership", mapping), normaliser, crm, sources.store(), core, json,
+                     MembershipSync.Options.defaults("it"))) {
+            MembershipSync.Report r = sync.poll();
+            assertThat(r.note()).contains("pwd_hash").contains("holds a secret");
+            assertThat(r.changed()).isZero();
+        }
     }
 
     // ------------------------------------------------------------------------------------------
