@@ -50,6 +50,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * with a 1 s poll. Prints every figure and the ratio hub / baseline.
  * <p>
  * Arguments: jdbcUrl user password [members=1000000] [writers=2] [batch=5000] [lagSamples=40] [upsertChunk=1000]
+ * [joinedOnInitialSync=false]
  */
 public final class MembershipBench {
 
@@ -69,8 +70,9 @@ public final class MembershipBench {
         int batch = args.length > 5 ? Integer.parseInt(args[5]) : 5000;
         int lagSamples = args.length > 6 ? Integer.parseInt(args[6]) : 40;
         int chunk = args.length > 7 ? Integer.parseInt(args[7]) : 1000;
+        boolean joinedOnInitialSync = args.length > 8 && Boolean.parseBoolean(args[8]);
         System.out.printf("scenario membership: %,d aspnet users (10%% Premium, 5%% Gold, 2%% locked, 3%% unapproved),"
-                + " %d writers, page %d, upsertAll chunk %d%n", n, writers, batch, chunk);
+                + " %d writers, page %d, upsertAll chunk %d, joined-on-initial-sync %s%n", n, writers, batch, chunk, joinedOnInitialSync);
 
         try (HikariDataSource src = pool(url, user, password, SRC, 3, false);
              HikariDataSource core = pool(url, user, password, CORE, writers + 3, true)) {
@@ -102,7 +104,7 @@ public final class MembershipBench {
                     IdentityPolicy.defaults(), json);
             MembershipStore store = new MembershipStore(core, json);
             try (MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, src), mapper, normaliser, crm, store,
-                    core, json, new MembershipSync.Options("bench", Duration.ofSeconds(60), writers, true, 0.5, null, chunk))) {
+                    core, json, new MembershipSync.Options("bench", Duration.ofSeconds(60), writers, joinedOnInitialSync, 0.5, null, chunk))) {
                 t = System.nanoTime();
                 MembershipSync.Report r = sync.poll();
                 double s = secs(t);

@@ -77,7 +77,7 @@ public final class MembershipSync implements AutoCloseable {
     public static final String HEADER_MEMBER = "memberId";
 
     /** Tuning and behaviour. */
-    public record Options(String owner, Duration leaseTtl, int writers, boolean recordJoined, double maxDeleteFraction,
+    public record Options(String owner, Duration leaseTtl, int writers, boolean joinedOnInitialSync, double maxDeleteFraction,
                           String replayUri, int upsertChunk) {
         public Options {
             Objects.requireNonNull(owner, "owner");
@@ -89,7 +89,7 @@ public final class MembershipSync implements AutoCloseable {
         }
 
         public static Options defaults(String owner) {
-            return new Options(owner, Duration.ofSeconds(60), 2, true, 0.5, null, 1000);
+            return new Options(owner, Duration.ofSeconds(60), 2, false, 0.5, null, 1000);
         }
     }
 
@@ -119,6 +119,8 @@ public final class MembershipSync implements AutoCloseable {
     private final AtomicReference<Report> lastReconcile = new AtomicReference<>();
     private volatile Counters progress;
     private volatile String lastError;
+    /** Whether the pass running now is (part of) the initial full sync. */
+    private volatile boolean initialSync;
 
     public MembershipSync(SourceSpec spec, MemberReader reader, MemberMapper mapper, RecordNormaliser normaliser,
                           CrmStore crm, MembershipStore store, DataSource coreDataSource, ObjectMapper json, Options options) {
@@ -185,6 +187,7 @@ public final class MembershipSync implements AutoCloseable {
             progress = c;
             MembershipStore.SourceState st = store.sourceState(spec.name()).orElse(null);
             boolean full = st == null || st.fullSyncDoneAt() == null;
+            initialSync = full;
             MemberReader.Key start = startKey(st);
             MemberReader.Key mark = st == null || (st.watermarkAt() == null && st.watermarkId() == null) ? null
                     : new MemberReader.Key(st.watermarkAt(), st.watermarkId());
@@ -216,6 +219,7 @@ public final class MembershipSync implements AutoCloseable {
             return r;
         } finally {
             progress = null;
+            initialSync = false;
             running.unlock();
         }
     }
@@ -789,8 +793,8 @@ public final class MembershipSync implements AutoCloseable {
                                                        MembershipStore.MemberState prev, String tier, String status) {
         Instant at = row.changedAt() == null ? Instant.now() : row.changedAt();
         if (prev == null || prev.status() == null) {
-            if (!options.recordJoined()) {
-                return null;
+            if (initialSync && !options.joinedOnInitialSync()) {
+                return null; // the initial full sync does not put a million "joined" entries on timelines and topics
             }
             Instant joined = parseInstant(row.field("CreateDate"));
             Instant when = joined == null ? at : joined;

@@ -18,8 +18,11 @@ public class MembershipProperties {
     private Duration leaseTtl = Duration.ofSeconds(60);
     /** Threads writing pages into the CRM per source (pages are read by one). */
     private int writers = 2;
-    /** Put a "joined" membership interaction on the timeline the first time a member is synced. */
-    private boolean recordJoined = true;
+    /**
+     * Also put a "joined" interaction on the timeline of every member of the initial full sync
+     * (members who appear after it always get one).
+     */
+    private boolean joinedOnInitialSync = false;
     /** A reconciliation refuses to mark more than this share of a source's members deleted at once. */
     private double maxDeleteFraction = 0.5;
     /** Records per CrmStore.upsertAll call inside a page's transaction. */
@@ -126,8 +129,8 @@ public class MembershipProperties {
     public void setLeaseTtl(Duration leaseTtl) { this.leaseTtl = leaseTtl; }
     public int getWriters() { return writers; }
     public void setWriters(int writers) { this.writers = writers; }
-    public boolean isRecordJoined() { return recordJoined; }
-    public void setRecordJoined(boolean recordJoined) { this.recordJoined = recordJoined; }
+    public boolean isJoinedOnInitialSync() { return joinedOnInitialSync; }
+    public void setJoinedOnInitialSync(boolean joinedOnInitialSync) { this.joinedOnInitialSync = joinedOnInitialSync; }
     public double getMaxDeleteFraction() { return maxDeleteFraction; }
     public void setMaxDeleteFraction(double maxDeleteFraction) { this.maxDeleteFraction = maxDeleteFraction; }
     public int getUpsertChunk() { return upsertChunk; }

@@ -64,7 +64,7 @@ public class MembershipSources implements AutoCloseable {
             MemberReader reader = new MemberReader(spec, pool);
             MembershipSync sync = new MembershipSync(spec, reader, new MemberMapper(s.getName(), "membership", mapping),
                     normaliser, crm, store, core, json,
-                    new MembershipSync.Options(instanceId, props.getLeaseTtl(), props.getWriters(), props.isRecordJoined(),
+                    new MembershipSync.Options(instanceId, props.getLeaseTtl(), props.getWriters(), props.isJoinedOnInitialSync(),
                             props.getMaxDeleteFraction(), MembershipRoutes.REPLAY, props.getUpsertChunk()));
             syncs.put(s.getName(), sync);
             configs.put(s.getName(), s);

@@ -422,6 +422,17 @@ class MembershipSyncIT {
             assertThat(value(profile("it-legacy", "2").orElseThrow(), "membershipStatus")).isEqualTo("UNAPPROVED");
             assertThat(value(profile("it-legacy", "2").orElseThrow(), "membershipTier")).isEqualTo("BASIC");
             assertThat(value(profile("it-legacy", "3").orElseThrow(), "membershipTier")).isEqualTo("PREMIUM");
+            // by default the initial full sync records no "joined" interactions; a member who comes later gets one
+            assertThat(r.interactions()).isZero();
+            try (Connection c = maria()) {
+                exec(c, "INSERT INTO " + P + "legacy_members VALUES (4, 'four@example.net', 'Fia', NULL, 'Y', 'w',"
+                        + " '2026-11-02 08:00:00')");
+            }
+            MembershipSync.Report later = sync.poll();
+            assertThat(later.changed()).isEqualTo(1);
+            assertThat(later.interactions()).isEqualTo(1);
+            assertThat(profile("it-legacy", "4").orElseThrow().latestInteractions()).anySatisfy(i ->
+                    assertThat(i.interaction().summary()).isEqualTo("Joined it-legacy as BASIC"));
         }
         // a query that selects a secret is refused, nothing is read
         SourceSpec leaky = new SourceSpec("it-leaky", SourceKind.SQL, null, null, "", false, "changed", "member_no",
