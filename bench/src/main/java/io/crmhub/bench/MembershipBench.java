@@ -32,7 +32,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -265,7 +264,6 @@ public final class MembershipBench {
                 s.execute("SET search_path TO " + SRC);
             }
             var copy = c.unwrap(PGConnection.class).getCopyAPI();
-            CopyIn users = null;
             StringBuilder u = new StringBuilder();
             StringBuilder m = new StringBuilder();
             StringBuilder p = new StringBuilder();
@@ -384,10 +382,5 @@ public final class MembershipBench {
     }
 
     private MembershipBench() {
-    }
-
-    @SuppressWarnings("unused")
-    private static List<String> unused() {
-        return new ArrayList<>();
     }
 }
