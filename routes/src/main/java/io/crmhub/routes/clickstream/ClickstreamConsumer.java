@@ -52,6 +52,8 @@ public class ClickstreamConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(ClickstreamConsumer.class);
     public static final String ROUTE = "clickstream.consumer";
     public static final String REPLAY = "direct:clickstream-replay";
+    /** Non-transient failures of a whole batch before it is applied one event at a time. */
+    static final int POISON_ATTEMPTS = 3;
 
     /** Where the consumer reads. */
     public record Source(String bootstrapServers, String topic, String groupId, int threads, int batchSize,
@@ -126,6 +128,11 @@ public class ClickstreamConsumer {
         return running;
     }
 
+    /** Batches that failed and were taken again (database away, crash ...). */
+    public long failedBatches() {
+        return (long) failedBatches.count();
+    }
+
     /** Batches whose offsets were committed so far. */
     public long committedBatches() {
         return committedBatches.get();
@@ -152,6 +159,7 @@ public class ClickstreamConsumer {
         @Override
         public void run() {
             long backoff = source.retryInitialDelay().toMillis();
+            int failures = 0;
             try {
                 consumer.subscribe(List.of(source.topic()));
                 while (running) {
@@ -160,14 +168,18 @@ public class ClickstreamConsumer {
                         continue;
                     }
                     try {
-                        handle(records);
+                        handle(records, failures >= POISON_ATTEMPTS);
                         consumer.commitSync(next(records));
                         committedBatches.incrementAndGet();
                         backoff = source.retryInitialDelay().toMillis();
+                        failures = 0;
                     } catch (WakeupException e) {
                         throw e;
                     } catch (RuntimeException e) {
                         failedBatches.increment();
+                        // a fault that passes (database, network) is retried as long as it lasts; anything
+                        // else is retried a few times, then the batch is applied event by event
+                        failures = TransientFaults.isTransient(e) ? 0 : failures + 1;
                         rewind(records);
                         LOG.warn("Clickstream batch of {} events not committed ({}); taken again in {} ms: {}",
                                 records.count(), TransientFaults.isTransient(e) ? "transient" : "failed", backoff,
@@ -208,7 +220,7 @@ public class ClickstreamConsumer {
     }
 
     /** Maps, checks, applies one poll's records; throws when the batch must be taken again. */
-    void handle(ConsumerRecords<String, byte[]> records) {
+    void handle(ConsumerRecords<String, byte[]> records, boolean oneByOne) {
         Timer.Sample sample = Timer.start();
         List<ClickEvent> events = new ArrayList<>(records.count());
         List<Bad> bad = new ArrayList<>();
@@ -238,7 +250,24 @@ public class ClickstreamConsumer {
                 }
             }
         }
-        ClickstreamStore.Report report = store.apply(events);
+        ClickstreamStore.Report report;
+        if (!oneByOne) {
+            report = store.apply(events);
+        } else {
+            report = new ClickstreamStore.Report(0, 0, 0, 0, 0, 0, 0, 0, List.of());
+            for (ClickEvent e : events) {
+                try {
+                    ClickstreamStore.Report one = store.apply(List.of(e));
+                    report = sum(report, one);
+                } catch (RuntimeException ex) {
+                    if (TransientFaults.isTransient(ex)) {
+                        throw ex;
+                    }
+                    ConsumerRecord<String, byte[]> from = source(records, e);
+                    bad.add(new Bad(from, payloadOf(from), "event " + e.messageId() + " cannot be applied: " + ex));
+                }
+            }
+        }
         for (Bad b : bad) {
             quarantine(b);
         }
@@ -251,6 +280,37 @@ public class ClickstreamConsumer {
                     report.rejections().subList(0, Math.min(5, report.rejections().size())));
         }
         sample.stop(batchTimer);
+    }
+
+    private static ClickstreamStore.Report sum(ClickstreamStore.Report a, ClickstreamStore.Report b) {
+        List<String> rejections = new ArrayList<>(a.rejections());
+        rejections.addAll(b.rejections());
+        return new ClickstreamStore.Report(a.received() + b.received(), a.duplicates() + b.duplicates(),
+                a.attached() + b.attached(), a.anonymousOnly() + b.anonymousOnly(), a.rejected() + b.rejected(),
+                a.profilesTouched() + b.profilesTouched(), a.profilesCreated() + b.profilesCreated(),
+                a.merges() + b.merges(), rejections);
+    }
+
+    private String payloadOf(ConsumerRecord<String, byte[]> r) {
+        try {
+            return redact(json.readTree(r.value()));
+        } catch (Exception e) {
+            return r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The record an event came from (first of the poll when it cannot be told). */
+    private static ConsumerRecord<String, byte[]> source(ConsumerRecords<String, byte[]> records, ClickEvent e) {
+        ConsumerRecord<String, byte[]> first = null;
+        for (ConsumerRecord<String, byte[]> r : records) {
+            if (first == null) {
+                first = r;
+            }
+            if (r.value() != null && new String(r.value(), StandardCharsets.UTF_8).contains(e.messageId())) {
+                return r;
+            }
+        }
+        return first;
     }
 
     /** The event as JSON text with its IP truncated (the quarantine keeps no full IP address). */

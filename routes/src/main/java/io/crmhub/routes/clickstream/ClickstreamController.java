@@ -49,7 +49,9 @@ public class ClickstreamController {
         try {
             body = read(request, props.getRest().getMaxBatchBytes());
         } catch (BodySizeLimitFilter.PayloadTooLargeException e) {
-            write(request, response, Problem.of(413, "Payload Too Large", e.getMessage()));
+            write(request, response, Problem.of(413, "Payload Too Large", "The request is larger than the limit of "
+                    + props.getRest().getMaxBatchBytes() + " bytes per batch (" + props.getRest().getMaxEventBytes()
+                    + " bytes per event)."));
             return;
         }
         try {
