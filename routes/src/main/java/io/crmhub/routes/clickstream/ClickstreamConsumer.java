@@ -179,10 +179,10 @@ public class ClickstreamConsumer {
                         failedBatches.increment();
                         // a fault that passes (database, network) is retried as long as it lasts; anything
                         // else is retried a few times, then the batch is applied event by event
-                        failures = TransientFaults.isTransient(e) ? 0 : failures + 1;
+                        failures = retryable(e) ? 0 : failures + 1;
                         rewind(records);
                         LOG.warn("Clickstream batch of {} events not committed ({}); taken again in {} ms: {}",
-                                records.count(), TransientFaults.isTransient(e) ? "transient" : "failed", backoff,
+                                records.count(), retryable(e) ? "transient" : "failed", backoff,
                                 e.toString());
                         Thread.sleep(backoff);
                         backoff = Math.min(source.retryMaxDelay().toMillis(), backoff * 2);
@@ -260,7 +260,7 @@ public class ClickstreamConsumer {
                     ClickstreamStore.Report one = store.apply(List.of(e));
                     report = sum(report, one);
                 } catch (RuntimeException ex) {
-                    if (TransientFaults.isTransient(ex)) {
+                    if (retryable(ex)) {
                         throw ex;
                     }
                     ConsumerRecord<String, byte[]> from = source(records, e);
@@ -280,6 +280,30 @@ public class ClickstreamConsumer {
                     report.rejections().subList(0, Math.min(5, report.rejections().size())));
         }
         sample.stop(batchTimer);
+    }
+
+    /**
+     * Faults that pass: the shared {@link TransientFaults}, plus a transaction that could not be
+     * committed or a connection that broke (SQL states 08, 57P, 53, 40) anywhere in the cause chain.
+     */
+    static boolean retryable(Throwable e) {
+        if (TransientFaults.isTransient(e)) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.springframework.transaction.TransactionException
+                    || t instanceof java.sql.SQLTransientException || t instanceof java.sql.SQLRecoverableException
+                    || t instanceof java.sql.SQLNonTransientConnectionException) {
+                return true;
+            }
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53") || state.startsWith("40")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static ClickstreamStore.Report sum(ClickstreamStore.Report a, ClickstreamStore.Report b) {
