@@ -37,7 +37,10 @@ import java.util.stream.Stream;
  */
 public final class TrackingPlan {
 
-    private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+    /** Draft 2020-12 that knows the plan's own keyword (no "unknown keyword" warning for it). */
+    private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012,
+            b -> b.metaSchema(com.networknt.schema.JsonMetaSchema.builder(com.networknt.schema.JsonMetaSchema.getV202012())
+                    .keyword(new com.networknt.schema.NonValidationKeyword("x-event-type")).build()));
     private static final SchemaValidatorsConfig CONFIG = SchemaValidatorsConfig.builder()
             .formatAssertionsEnabled(true).build();
 
