@@ -252,7 +252,7 @@ public final class ClickstreamBench {
 
     private static void waitHealthy(int port, Process hub) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         while (System.nanoTime() < deadline) {
             if (!hub.isAlive()) {
                 throw new IllegalStateException("the hub did not start, see bench/target/clickstream-hub.log");
@@ -269,7 +269,7 @@ public final class ClickstreamBench {
             }
             Thread.sleep(500);
         }
-        throw new IllegalStateException("the hub did not get healthy within 3 minutes");
+        throw new IllegalStateException("the hub did not get healthy within 10 minutes");
     }
 
     record Load(double eventsPerSecond, double p50, double p99, long errors) {

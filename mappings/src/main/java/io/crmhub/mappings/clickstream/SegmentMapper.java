@@ -30,7 +30,8 @@ import java.util.Map;
  * <ul>
  *   <li>the Segment / RudderStack spec: {@code type} track, page, screen, identify, alias (and group,
  *       counted only); common fields {@code messageId, anonymousId, userId, timestamp} (or
- *       {@code originalTimestamp}), {@code sentAt, receivedAt}, {@code context} with {@code campaign}
+ *       {@code originalTimestamp}, corrected as Segment does: {@code receivedAt − (sentAt − originalTimestamp)}),
+ *       {@code sentAt, receivedAt}, {@code context} with {@code campaign}
  *       (utm name/source/medium/term/content), {@code page}, {@code ip}, {@code userAgent},
  *       {@code locale}, {@code traits}; {@code properties} (track/page/screen), {@code traits} (identify),
  *       {@code previousId} (alias). A page or track sent with the legacy {@code action} field is
@@ -120,22 +121,22 @@ public final class SegmentMapper {
         ObjectNode campaign = context == null ? null : object(context, "campaign", v, "/context/campaign");
 
         Instant timestamp = time(e, "timestamp", v);
-        if (timestamp == null) {
-            timestamp = time(e, "originalTimestamp", v);
-        }
+        Instant original = time(e, "originalTimestamp", v);
         Instant sentAt = time(e, "sentAt", v);
         Instant received = time(e, "receivedAt", v);
         if (received == null) {
             received = receivedAt;
         }
         Instant at;
-        if (timestamp == null) {
-            at = received;
-        } else if (sentAt != null && received != null) {
-            // Segment's rule: correct the device clock by the skew between sentAt and receipt
-            at = timestamp.plus(Duration.between(sentAt, received));
+        if (timestamp != null) {
+            at = timestamp;                      // given by the sender (or already corrected by a gateway)
+        } else if (original != null && sentAt != null && received != null) {
+            // Segment's rule for device clocks: receivedAt - (sentAt - originalTimestamp)
+            at = received.minus(Duration.between(original, sentAt));
+        } else if (original != null) {
+            at = original;
         } else {
-            at = timestamp;
+            at = received;
         }
         if (!v.isEmpty()) {
             throw new InvalidEventException(v);

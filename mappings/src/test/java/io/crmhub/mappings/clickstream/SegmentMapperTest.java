@@ -48,14 +48,17 @@ class SegmentMapperTest {
     void pageCallTakesItsCategoryAndCorrectsClockSkew() throws Exception {
         ClickEvent e = mapper.map(json("""
                 {"type":"page","name":"Home","category":"Docs","anonymousId":"a1","messageId":"m2",
-                 "timestamp":"2026-11-30T09:00:00Z","sentAt":"2026-11-30T09:05:00Z",
+                 "originalTimestamp":"2026-11-30T09:00:00Z","sentAt":"2026-11-30T09:05:00Z",
                  "properties":{"title":"Welcome","url":"http://www.example.com"}}"""), RECEIVED);
         assertThat(e.type()).isEqualTo(ClickEvent.Type.PAGE);
         assertThat(e.isView()).isTrue();
         assertThat(e.name()).isEqualTo("Home");
         assertThat(e.category()).isEqualTo("docs");
-        // device clock 55 minutes behind: timestamp + (receivedAt - sentAt)
+        // device clock 55 minutes behind: receivedAt - (sentAt - originalTimestamp)
         assertThat(e.at()).isEqualTo(Instant.parse("2026-11-30T09:55:00Z"));
+        ClickEvent given = mapper.map(json("{\"type\":\"page\",\"anonymousId\":\"a1\",\"timestamp\":\"2015-12-12T19:11:01.249Z\","
+                + "\"sentAt\":\"2015-12-12T19:11:01.169Z\",\"originalTimestamp\":\"2015-12-12T19:11:01.152Z\"}"), RECEIVED);
+        assertThat(given.at()).as("an explicit timestamp is taken as it is").isEqualTo(Instant.parse("2015-12-12T19:11:01.249Z"));
     }
 
     @Test
