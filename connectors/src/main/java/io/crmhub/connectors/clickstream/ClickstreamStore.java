@@ -263,6 +263,20 @@ public class ClickstreamStore {
             }
         }
 
+        // identified now: their engagement (if any) is projected into the profile at the next round
+        Set<UUID> identified = new TreeSet<>();
+        for (Person p : toUpsert) {
+            if (p.profile != null && p.ids.stream().anyMatch(i -> i.type() != IdentityType.ANONYMOUS_ID)) {
+                identified.add(p.profile);
+            }
+        }
+        if (!identified.isEmpty()) {
+            for (List<UUID> chunk : chunks(identified)) {
+                db.update("UPDATE click_profile_stats SET projected = FALSE WHERE profile_id IN (" + Sql.marks(chunk.size())
+                        + ")", chunk.toArray());
+            }
+        }
+
         // 3. consent
         Set<UUID> profiles = new TreeSet<>();
         people.values().forEach(p -> {
@@ -492,6 +506,15 @@ public class ClickstreamStore {
             }
         }
         return ids;
+    }
+
+    private static <T> List<List<T>> chunks(Set<T> values) {
+        List<T> all = new ArrayList<>(values);
+        List<List<T>> out = new ArrayList<>();
+        for (int from = 0; from < all.size(); from += Sql.CHUNK) {
+            out.add(all.subList(from, Math.min(all.size(), from + Sql.CHUNK)));
+        }
+        return out;
     }
 
     private static String key(List<Identity> ids) {
@@ -745,6 +768,11 @@ public class ClickstreamStore {
      * Returns how many were projected.
      */
     public int project(int limit, int topInterests) {
+        // anonymous profiles (ANONYMOUS_ID only) have no 360° view worth a write: their engagement is
+        // projected once the person is identified (stitching marks it changed again)
+        db.update("UPDATE click_profile_stats SET projected = TRUE WHERE projected = FALSE AND NOT EXISTS"
+                + " (SELECT 1 FROM identity i WHERE i.profile_id = click_profile_stats.profile_id"
+                + " AND i.type <> 'ANONYMOUS_ID')");
         record Row(UUID id, long pageViews, long sessions, long clicks, Instant lastSeen, Instant updatedAt) {
         }
         List<Row> rows = db.query("SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen, s.updated_at"
