@@ -173,8 +173,13 @@ public final class ClickstreamBench {
                 folded = rs.getLong(1);
                 profiles = rs.getLong(2);
             }
+            // the baseline once more, right after the hub, to bracket a load that changes meanwhile
+            double[] after = consumerPerfTest(bs, topic, events);
+            double baseline = (perf[0] + after[0]) / 2;
+            System.out.printf("baseline  kafka-consumer-perf-test again: %,.0f events/s (mean of both runs %,.0f events/s)%n",
+                    after[0], baseline);
             System.out.printf("hub       folded %,d events into %,d profiles at %,.0f events/s (first to last offset commit)"
-                    + " = %.2f x kafka-consumer-perf-test; exact: %s%n", committed, profiles, hubRate, hubRate / perf[0],
+                    + " = %.2f x kafka-consumer-perf-test (mean); exact: %s%n", committed, profiles, hubRate, hubRate / baseline,
                     folded == nonIdentity ? "yes (" + folded + " engagement events)" : "NO: " + folded + " of " + nonIdentity);
 
             // ---- REST ------------------------------------------------------------------------------

@@ -417,24 +417,26 @@ public class ClickstreamStore {
             }
         }
 
-        // 7. write
+        // 7. write; only identified profiles (an identifier other than ANONYMOUS_ID) wait for the projection
+        Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
+                + " AND profile_id IN ", "", touched, (rs, n) -> Sql.uuid(rs, "profile_id")));
         List<Object[]> statUpdates = new ArrayList<>();
         List<Object[]> statInserts = new ArrayList<>();
         for (UUID id : touched) {
             Stats s = stats.get(id);
             if (s.exists) {
                 statUpdates.add(new Object[]{s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
-                        s.lastSeen, Sql.time(s.lastVisit), now, id});
+                        s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id), id});
             } else {
                 statInserts.add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
-                        s.lastSeen, Sql.time(s.lastVisit), now});
+                        s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
             }
         }
         db.batch("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
-                + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = FALSE"
+                + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ?"
                 + " WHERE profile_id = ?", statUpdates);
         db.batch("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
-                + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)",
+                + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 statInserts);
         List<Object[]> interestUpdates = new ArrayList<>();
         List<Object[]> interestInserts = new ArrayList<>();
@@ -768,11 +770,6 @@ public class ClickstreamStore {
      * Returns how many were projected.
      */
     public int project(int limit, int topInterests) {
-        // anonymous profiles (ANONYMOUS_ID only) have no 360° view worth a write: their engagement is
-        // projected once the person is identified (stitching marks it changed again)
-        db.update("UPDATE click_profile_stats SET projected = TRUE WHERE projected = FALSE AND NOT EXISTS"
-                + " (SELECT 1 FROM identity i WHERE i.profile_id = click_profile_stats.profile_id"
-                + " AND i.type <> 'ANONYMOUS_ID')");
         record Row(UUID id, long pageViews, long sessions, long clicks, Instant lastSeen, Instant updatedAt) {
         }
         List<Row> rows = db.query("SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen, s.updated_at"
