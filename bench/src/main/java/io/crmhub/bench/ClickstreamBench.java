@@ -136,7 +136,8 @@ public final class ClickstreamBench {
                     "--hub.clickstream.consumer.threads=" + threads,
                     "--hub.clickstream.rest.bare-endpoint=true",
                     "--hub.outbox.enabled=false",
-                    "--logging.level.root=WARN", "--logging.level.io.crmhub=INFO"));
+                    "--logging.level.root=WARN", "--logging.level.io.crmhub=INFO",
+                    "--logging.level.io.crmhub.connectors.clickstream.ClickstreamStore=DEBUG"));
             File log = new File("bench/target/clickstream-hub.log");
             long started = System.nanoTime();
             hub = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();

@@ -167,6 +167,7 @@ public class ClickstreamStore {
     }
 
     private Report fold(List<ClickEvent> batch, Map<String, Long> newCampaigns) {
+        long t0 = System.nanoTime();
         Instant now = clock.instant();
         // 1. de-duplication
         Map<String, ClickEvent> unique = new LinkedHashMap<>();
@@ -185,6 +186,7 @@ public class ClickstreamStore {
         db.batch("INSERT INTO click_message_seen (message_id, seen_at) VALUES (?, ?)",
                 Sql.rows(fresh, e -> new Object[]{e.messageId(), now}));
 
+        long tDedup = System.nanoTime();
         // 2. identity
         Map<String, Person> people = new LinkedHashMap<>();
         Map<ClickEvent, Person> personOf = new HashMap<>();
@@ -263,6 +265,7 @@ public class ClickstreamStore {
             }
         }
 
+        long tIdentity = System.nanoTime();
         // identified now: their engagement (if any) is projected into the profile at the next round
         Set<UUID> identified = new TreeSet<>();
         for (Person p : toUpsert) {
@@ -298,6 +301,7 @@ public class ClickstreamStore {
             moveEngagement(m.getKey(), survivor(m.getValue(), mergedInto));
         }
 
+        long tLock = System.nanoTime();
         // 5. read current engagement
         Map<UUID, Stats> stats = new HashMap<>();
         db.queryIn("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
@@ -340,6 +344,7 @@ public class ClickstreamStore {
             return null;
         });
 
+        long tRead = System.nanoTime();
         // 6. fold the events, oldest first
         List<ClickEvent> ordered = new ArrayList<>(fresh);
         ordered.sort(Comparator.comparing(ClickEvent::at));
@@ -480,6 +485,13 @@ public class ClickstreamStore {
             crm.addCampaignResponse((Long) r[0], (UUID) r[1], "ad.click", (Instant) r[2], SOURCE);
         }
         writeDaily(daily);
+        if (LOG.isDebugEnabled()) {
+            long tEnd = System.nanoTime();
+            LOG.debug("batch of {} ({} new, {} upserts, {} profiles): dedup {} ms, identity {} ms, consent+lock {} ms,"
+                    + " read {} ms, fold+write {} ms", batch.size(), fresh.size(), records.size(), touched.size(),
+                    (tDedup - t0) / 1_000_000, (tIdentity - tDedup) / 1_000_000, (tLock - tIdentity) / 1_000_000,
+                    (tRead - tLock) / 1_000_000, (tEnd - tRead) / 1_000_000);
+        }
         return new Report(batch.size(), duplicates, attached, anonymousOnly, rejected, touched.size(), created, merges,
                 rejections);
     }
