@@ -163,7 +163,7 @@ public class ClickstreamStore {
     private static final class Camp {
         long touches, impressions, clicks;
         Instant first, last;
-        boolean exists;
+        boolean exists, changed;
     }
 
     private Report fold(List<ClickEvent> batch, Map<String, Long> newCampaigns) {
@@ -353,6 +353,7 @@ public class ClickstreamStore {
         int anonymousOnly = 0;
         int rejected = 0;
         Set<UUID> touched = new HashSet<>();
+        Set<String> changedInterest = new HashSet<>();
         List<Object[]> responses = new ArrayList<>();
         for (ClickEvent e : ordered) {
             countDaily(daily, e);
@@ -401,10 +402,12 @@ public class ClickstreamStore {
             if (e.category() != null && weight > 0) {
                 Map<String, InterestScore.Score> mine = scores.computeIfAbsent(id, k -> new HashMap<>());
                 mine.put(e.category(), interests.add(mine.get(e.category()), weight, e.at()));
+                changedInterest.add(id + "|" + e.category());
             }
             if (e.campaign() != null) {
                 long campaignId = campaignId(e, newCampaigns);
                 Camp c = camps.computeIfAbsent(id + "|" + campaignId, k -> new Camp());
+                c.changed = true;
                 switch (e.type()) {
                     case AD_IMPRESSION -> c.impressions++;
                     case AD_CLICK -> c.clicks++;
@@ -437,12 +440,31 @@ public class ClickstreamStore {
                         s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
             }
         }
-        db.batch("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
-                + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ?"
-                + " WHERE profile_id = ?", statUpdates);
-        db.batch("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
-                + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                statInserts);
+        if (postgres()) {
+            // one statement for all rows: INSERT ... SELECT unnest(arrays) ON CONFLICT DO UPDATE (rows are locked
+            // through their profiles, so the values computed above are the current ones)
+            List<Object[]> all = new ArrayList<>(statInserts);
+            for (Object[] u : statUpdates) {
+                all.add(new Object[]{u[10], u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9]});
+            }
+            upsertUnnest("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions,"
+                    + " ad_clicks, first_seen, last_seen, last_visit, updated_at, projected) SELECT * FROM unnest(?::uuid[],"
+                    + " ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
+                    + " ?::timestamptz[], ?::timestamptz[], ?::bool[]) ON CONFLICT (profile_id) DO UPDATE SET"
+                    + " events = EXCLUDED.events, page_views = EXCLUDED.page_views, sessions = EXCLUDED.sessions,"
+                    + " ad_impressions = EXCLUDED.ad_impressions, ad_clicks = EXCLUDED.ad_clicks,"
+                    + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
+                    + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected", all,
+                    "uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
+                    "timestamptz", "bool");
+        } else {
+            db.batch("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
+                    + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ?"
+                    + " WHERE profile_id = ?", statUpdates);
+            db.batch("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
+                    + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    statInserts);
+        }
         List<Object[]> interestUpdates = new ArrayList<>();
         List<Object[]> interestInserts = new ArrayList<>();
         for (UUID id : touched) {
@@ -451,6 +473,9 @@ public class ClickstreamStore {
                 continue;
             }
             mine.forEach((category, score) -> {
+                if (!changedInterest.contains(id + "|" + category)) {
+                    return;
+                }
                 if (existingInterest.contains(id + "|" + category)) {
                     interestUpdates.add(new Object[]{score.value(), score.asOf(), id, category});
                 } else {
@@ -458,17 +483,28 @@ public class ClickstreamStore {
                 }
             });
         }
-        db.batch("UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
-                interestUpdates);
-        db.batch("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)",
-                interestInserts);
+        if (postgres()) {
+            List<Object[]> all = new ArrayList<>(interestInserts);
+            for (Object[] u : interestUpdates) {
+                all.add(new Object[]{u[2], u[3], u[0], u[1]});
+            }
+            upsertUnnest("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) SELECT * FROM"
+                    + " unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[]) ON CONFLICT (profile_id, category)"
+                    + " DO UPDATE SET score = EXCLUDED.score, scored_at = EXCLUDED.scored_at", all,
+                    "uuid", "text", "float8", "timestamptz");
+        } else {
+            db.batch("UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
+                    interestUpdates);
+            db.batch("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)",
+                    interestInserts);
+        }
         List<Object[]> campUpdates = new ArrayList<>();
         List<Object[]> campInserts = new ArrayList<>();
         camps.forEach((k, c) -> {
             int bar = k.indexOf('|');
             UUID id = UUID.fromString(k.substring(0, bar));
             long campaignId = Long.parseLong(k.substring(bar + 1));
-            if (!touched.contains(id)) {
+            if (!touched.contains(id) || !c.changed) {
                 return;
             }
             if (c.exists) {
@@ -520,6 +556,45 @@ public class ClickstreamStore {
             }
         }
         return ids;
+    }
+
+    private volatile Boolean postgres;
+
+    private boolean postgres() {
+        Boolean pg = postgres;
+        if (pg == null) {
+            pg = db.template().execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) con ->
+                    con.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres"));
+            postgres = pg;
+        }
+        return Boolean.TRUE.equals(pg);
+    }
+
+    /** PostgreSQL: rows turned into one array parameter per column, one statement. */
+    private void upsertUnnest(String sql, List<Object[]> rows, String... types) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        db.template().execute((org.springframework.jdbc.core.ConnectionCallback<Void>) con -> {
+            try (java.sql.PreparedStatement ps = con.prepareStatement(sql)) {
+                for (int c = 0; c < types.length; c++) {
+                    Object[] column = new Object[rows.size()];
+                    for (int r = 0; r < rows.size(); r++) {
+                        Object v = rows.get(r)[c];
+                        if (v == Sql.NullTime.INSTANCE) {
+                            v = null;
+                        } else if (v instanceof Instant t) {
+                            v = java.time.OffsetDateTime.ofInstant(t.truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+                                    ZoneOffset.UTC);
+                        }
+                        column[r] = v;
+                    }
+                    ps.setArray(c + 1, con.createArrayOf(types[c], column));
+                }
+                ps.executeUpdate();
+            }
+            return null;
+        });
     }
 
     private static <T> List<List<T>> chunks(Set<T> values) {
