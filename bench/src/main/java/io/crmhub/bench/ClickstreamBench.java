@@ -1,0 +1,381 @@
+package io.crmhub.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Scenario "clickstream" (issue 4), both paths, each against its baseline in the same run:
+ * <ol>
+ *   <li>Kafka path: N generated events (300–500 bytes, U distinct users) on the topic; Kafka's own
+ *       {@code kafka-consumer-perf-test} ({@code org.apache.kafka.tools.ConsumerPerformance}) reads
+ *       them; then the hub (the real jar, on PostgreSQL) folds them into profile aggregates — rate
+ *       from its committed offsets, first commit to last; exact counts checked in the database.</li>
+ *   <li>REST path: single events against {@code POST /api/v1/events} vs the bare endpoint of the same
+ *       app ({@code /api/v1/events/_bare}, 202 without Kafka); batches of 100; then single events at
+ *       half the maximum rate with latency percentiles.</li>
+ * </ol>
+ * Arguments: hubJar events users consumerThreads restSeconds concurrency jdbcUrl user password
+ */
+public final class ClickstreamBench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] CATEGORIES = {"sports", "travel", "news", "fashion", "tech", "food", "finance", "auto",
+            "music", "games", "health", "home"};
+    private static final String[] CAMPAIGNS = {"winter-sale", "spring-launch", "newsletter-12", "retargeting-a", "brand"};
+    private static final String KEY = "dev-key-change-me";
+
+    public static void main(String[] args) throws Exception {
+        String jar = arg(args, 0, "routes/target/crm-hub.jar");
+        int events = Integer.parseInt(arg(args, 1, "1000000"));
+        int users = Integer.parseInt(arg(args, 2, "200000"));
+        int threads = Integer.parseInt(arg(args, 3, "2"));
+        int restSeconds = Integer.parseInt(arg(args, 4, "20"));
+        int concurrency = Integer.parseInt(arg(args, 5, "32"));
+        String url = arg(args, 6, "jdbc:postgresql://127.0.0.1:5432/test");
+        String user = arg(args, 7, "postgres");
+        String password = arg(args, 8, "");
+        String schema = "crmhub_bench_click";
+        String topic = "hub.clickstream";
+
+        System.out.printf("scenario clickstream: %,d events, %,d users, hub consumer threads %d, REST %d s at concurrency %d%n",
+                events, users, threads, restSeconds, concurrency);
+        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 3);
+        broker.brokerProperty("offsets.topic.replication.factor", "1");
+        broker.brokerProperty("offsets.topic.num.partitions", "3");
+        broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
+        broker.brokerProperty("log.retention.bytes", "-1");
+        broker.afterPropertiesSet();
+        String bs = broker.getBrokersAsString();
+        Process hub = null;
+        try {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bs))) {
+                admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1), new NewTopic("hub.audiences", 3, (short) 1)))
+                        .all().get(30, TimeUnit.SECONDS);
+            }
+            // ---- produce ------------------------------------------------------------------------
+            Random rnd = new Random(42);
+            long bytes = 0;
+            long t0 = System.nanoTime();
+            long nonIdentity = 0;
+            try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bs, ProducerConfig.ACKS_CONFIG, "all",
+                    ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 262144,
+                    ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new StringSerializer(), new ByteArraySerializer())) {
+                for (int i = 0; i < events; i++) {
+                    int who = rnd.nextInt(users);
+                    boolean identify = rnd.nextInt(100) == 0;
+                    byte[] e = event(i, who, identify, rnd).getBytes(StandardCharsets.UTF_8);
+                    if (!identify) {
+                        nonIdentity++;
+                    }
+                    bytes += e.length;
+                    p.send(new ProducerRecord<>(topic, "anon-" + who, e));
+                }
+                p.flush();
+            }
+            double produceRate = events / secs(t0);
+            System.out.printf("produced  %,d events (avg %d bytes) at %,.0f events/s (acks=all)%n", events, bytes / events,
+                    produceRate);
+
+            // ---- baseline: kafka-consumer-perf-test on the same topic ------------------------------
+            double[] perf = consumerPerfTest(bs, topic, events);
+            System.out.printf("baseline  kafka-consumer-perf-test: %,.0f events/s (%,.0f events/s fetch only)%n",
+                    perf[0], perf[1]);
+
+            // ---- the hub --------------------------------------------------------------------------
+            try (Connection c = DriverManager.getConnection(url, user, password); Statement s = c.createStatement()) {
+                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            }
+            int port = 18089;
+            List<String> cmd = new ArrayList<>(List.of("java", "-Xmx1g", "-jar", jar,
+                    "--server.port=" + port,
+                    "--hub.kafka.embedded.enabled=false", "--hub.kafka.bootstrap-servers=" + bs,
+                    "--spring.datasource.url=" + url + "?currentSchema=" + schema + "&reWriteBatchedInserts=true",
+                    "--spring.datasource.username=" + user, "--spring.datasource.password=" + password,
+                    "--spring.datasource.hikari.maximum-pool-size=" + (threads + 6),
+                    "--spring.flyway.schemas=" + schema,
+                    "--hub.clickstream.consumer.threads=" + threads,
+                    "--hub.clickstream.rest.bare-endpoint=true",
+                    "--hub.outbox.enabled=false",
+                    "--logging.level.root=WARN", "--logging.level.io.crmhub=INFO",
+                    "--logging.level.io.crmhub.connectors.clickstream.ClickstreamStore=DEBUG"));
+            File log = new File("bench/target/clickstream-hub.log");
+            long started = System.nanoTime();
+            hub = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
+            waitHealthy(port, hub);
+            System.out.printf("hub       up in %.1f s (log %s)%n", secs(started), log);
+            String group = "crm-hub.clickstream";
+            long first = -1;
+            long firstCount = 0;
+            long committed = 0;
+            long last = System.nanoTime();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bs))) {
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(60);
+                while (committed < events && System.nanoTime() < deadline) {
+                    Thread.sleep(250);
+                    committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                            .values().stream().filter(java.util.Objects::nonNull).mapToLong(OffsetAndMetadata::offset).sum();
+                    if (committed > 0 && first < 0) {
+                        first = System.nanoTime();
+                        firstCount = committed;
+                    }
+                    last = System.nanoTime();
+                    if (!hub.isAlive()) {
+                        throw new IllegalStateException("the hub died, see " + log);
+                    }
+                }
+            }
+            double hubRate = (committed - firstCount) / secs(first, last);
+            long folded;
+            long profiles;
+            try (Connection c = DriverManager.getConnection(url + "?currentSchema=" + schema, user, password);
+                 Statement s = c.createStatement()) {
+                ResultSet rs = s.executeQuery("SELECT COALESCE(SUM(events), 0), COUNT(*) FROM click_profile_stats");
+                rs.next();
+                folded = rs.getLong(1);
+                profiles = rs.getLong(2);
+            }
+            // the baseline once more, right after the hub, to bracket a load that changes meanwhile
+            double[] after = consumerPerfTest(bs, topic, events);
+            double baseline = (perf[0] + after[0]) / 2;
+            System.out.printf("baseline  kafka-consumer-perf-test again: %,.0f events/s (mean of both runs %,.0f events/s)%n",
+                    after[0], baseline);
+            System.out.printf("hub       folded %,d events into %,d profiles at %,.0f events/s (first to last offset commit)"
+                    + " = %.2f x kafka-consumer-perf-test (mean); exact: %s%n", committed, profiles, hubRate, hubRate / baseline,
+                    folded == nonIdentity ? "yes (" + folded + " engagement events)" : "NO: " + folded + " of " + nonIdentity);
+
+            // ---- REST ------------------------------------------------------------------------------
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            String base = "http://127.0.0.1:" + port + "/api/v1/events";
+            Load bareWarm = closedLoop(http, base + "/_bare", 1, concurrency, 3, rnd);
+            Load bare = closedLoop(http, base + "/_bare", 1, concurrency, restSeconds, rnd);
+            Load single = closedLoop(http, base, 1, concurrency, restSeconds, rnd);
+            Load batched = closedLoop(http, base, 100, Math.max(2, concurrency / 4), restSeconds, rnd);
+            Load half = openLoop(http, base, single.eventsPerSecond() / 2, restSeconds, rnd);
+            System.out.printf("REST      bare endpoint (baseline): %,.0f requests/s, p50 %.1f ms, p99 %.1f ms%n",
+                    bare.eventsPerSecond(), bare.p50(), bare.p99());
+            System.out.printf("REST      single events:            %,.0f events/s = %.2f x bare, p50 %.1f ms, p99 %.1f ms, errors %d%n",
+                    single.eventsPerSecond(), single.eventsPerSecond() / bare.eventsPerSecond(), single.p50(), single.p99(),
+                    single.errors());
+            System.out.printf("REST      batches of 100:           %,.0f events/s, p50 %.1f ms, p99 %.1f ms per batch, errors %d%n",
+                    batched.eventsPerSecond(), batched.p50(), batched.p99(), batched.errors());
+            System.out.printf("REST      single at half max (%,.0f/s): achieved %,.0f/s, p50 %.1f ms, p99 %.1f ms, errors %d%n",
+                    single.eventsPerSecond() / 2, half.eventsPerSecond(), half.p50(), half.p99(), half.errors());
+            if (bareWarm.errors() > 0) {
+                System.out.println("(warm-up errors: " + bareWarm.errors() + ")");
+            }
+        } finally {
+            if (hub != null) {
+                hub.destroy();
+                hub.waitFor(30, TimeUnit.SECONDS);
+                hub.destroyForcibly();
+            }
+            broker.destroy();
+        }
+    }
+
+    private static String event(int i, int who, boolean identify, Random rnd) {
+        String anon = "anon-" + who;
+        String ts = Instant.parse("2026-11-01T00:00:00Z").plusSeconds(i / 10).toString();
+        if (identify) {
+            return "{\"type\":\"identify\",\"messageId\":\"m-" + i + "\",\"anonymousId\":\"" + anon + "\",\"userId\":\"u-" + who
+                    + "\",\"timestamp\":\"" + ts + "\",\"traits\":{\"email\":\"user" + who + "@example.com\"},"
+                    + "\"context\":{\"ip\":\"203.0.113.0\",\"locale\":\"de-DE\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\"}}";
+        }
+        String category = CATEGORIES[rnd.nextInt(CATEGORIES.length)];
+        String campaign = rnd.nextInt(4) == 0 ? ",\"campaign\":{\"name\":\"" + CAMPAIGNS[rnd.nextInt(CAMPAIGNS.length)]
+                + "\",\"source\":\"newsletter\",\"medium\":\"email\"}" : "";
+        String pad = "x".repeat(rnd.nextInt(120));
+        if (rnd.nextInt(3) == 0) {
+            return "{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"m-" + i + "\",\"anonymousId\":\"" + anon
+                    + "\",\"timestamp\":\"" + ts + "\",\"properties\":{\"product_id\":\"p-" + rnd.nextInt(5000)
+                    + "\",\"category\":\"" + category + "\",\"price\":" + rnd.nextInt(200) + ".99,\"name\":\"" + pad + "\"},"
+                    + "\"context\":{\"ip\":\"198.51.100.0\",\"locale\":\"de-DE\"" + campaign + "}}";
+        }
+        return "{\"type\":\"page\",\"name\":\"Article\",\"category\":\"" + category + "\",\"messageId\":\"m-" + i
+                + "\",\"anonymousId\":\"" + anon + "\",\"timestamp\":\"" + ts + "\",\"properties\":{\"path\":\"/a/" + i
+                + "\",\"title\":\"" + pad + "\",\"url\":\"https://www.example.com/a/" + i + "\"},"
+                + "\"context\":{\"ip\":\"198.51.100.0\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\"" + campaign + "}}";
+    }
+
+    /** Runs Kafka's ConsumerPerformance; returns {nMsg.sec, fetch.nMsg.sec}. */
+    private static double[] consumerPerfTest(String bs, String topic, int events) throws Exception {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            org.apache.kafka.tools.ConsumerPerformance.main(new String[]{"--bootstrap-server", bs, "--topic", topic,
+                    "--messages", Integer.toString(events), "--group", "perf-" + System.nanoTime(), "--timeout", "120000"});
+        } finally {
+            System.setOut(out);
+        }
+        String[] lines = captured.toString(StandardCharsets.UTF_8).trim().split("\n");
+        String[] header = lines[0].split(",\\s*");
+        String[] values = lines[lines.length - 1].split(",\\s*");
+        double rate = Double.parseDouble(values[Arrays.asList(header).indexOf("nMsg.sec")].trim());
+        double fetch = Double.parseDouble(values[Arrays.asList(header).indexOf("fetch.nMsg.sec")].trim());
+        return new double[]{rate, fetch};
+    }
+
+    private static void waitHealthy(int port, Process hub) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (!hub.isAlive()) {
+                throw new IllegalStateException("the hub did not start, see bench/target/clickstream-hub.log");
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/actuator/health")).build(), HttpResponse.BodyHandlers.ofString());
+                JsonNode h = JSON.readTree(r.body());
+                if ("UP".equals(h.path("status").asText())) {
+                    return;
+                }
+            } catch (java.io.IOException e) {
+                // not yet
+            }
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("the hub did not get healthy within 10 minutes");
+    }
+
+    record Load(double eventsPerSecond, double p50, double p99, long errors) {
+    }
+
+    private static String restEvent(Random rnd) {
+        return "{\"type\":\"page\",\"category\":\"" + CATEGORIES[rnd.nextInt(CATEGORIES.length)] + "\",\"anonymousId\":\"rest-"
+                + rnd.nextInt(50_000) + "\",\"properties\":{\"path\":\"/p\",\"title\":\"" + "t".repeat(rnd.nextInt(200))
+                + "\"},\"context\":{\"ip\":\"198.51.100.7\",\"userAgent\":\"bench\"}}";
+    }
+
+    private static String body(int batch, Random rnd) {
+        if (batch == 1) {
+            return restEvent(rnd);
+        }
+        StringBuilder sb = new StringBuilder("{\"batch\":[");
+        for (int i = 0; i < batch; i++) {
+            sb.append(i == 0 ? "" : ",").append(restEvent(rnd));
+        }
+        return sb.append("]}").toString();
+    }
+
+    /** {@code concurrency} requests in flight for {@code seconds}. */
+    private static Load closedLoop(HttpClient http, String url, int batch, int concurrency, int seconds, Random rnd)
+            throws Exception {
+        Semaphore inFlight = new Semaphore(concurrency);
+        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+        AtomicLong errors = new AtomicLong();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        long t0 = System.nanoTime();
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            bodies.add(body(batch, rnd));
+        }
+        int i = 0;
+        while (System.nanoTime() < end) {
+            inFlight.acquire();
+            long start = System.nanoTime();
+            send(http, url, bodies.get(i++ % bodies.size())).whenComplete((status, ex) -> {
+                if (ex != null || status != 202) {
+                    errors.incrementAndGet();
+                } else {
+                    latencies.add(System.nanoTime() - start);
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquire(concurrency);
+        double elapsed = secs(t0);
+        return summary(latencies, batch, elapsed, errors.get());
+    }
+
+    /** Requests started at a fixed rate for {@code seconds} (open loop), whatever the answers take. */
+    private static Load openLoop(HttpClient http, String url, double rate, int seconds, Random rnd) throws Exception {
+        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+        AtomicLong errors = new AtomicLong();
+        List<CompletableFuture<Integer>> all = new ArrayList<>();
+        long t0 = System.nanoTime();
+        long n = (long) (rate * seconds);
+        for (long k = 0; k < n; k++) {
+            long due = t0 + (long) (k * 1e9 / rate);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            long start = System.nanoTime();
+            all.add(send(http, url, restEvent(rnd)).whenComplete((status, ex) -> {
+                if (ex != null || status != 202) {
+                    errors.incrementAndGet();
+                } else {
+                    latencies.add(System.nanoTime() - start);
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).handle((a, b) -> null).get(60, TimeUnit.SECONDS);
+        return summary(latencies, 1, secs(t0), errors.get());
+    }
+
+    private static CompletableFuture<Integer> send(HttpClient http, String url, String body) {
+        return http.sendAsync(HttpRequest.newBuilder(URI.create(url)).header("X-API-Key", KEY)
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode);
+    }
+
+    private static Load summary(ConcurrentLinkedQueue<Long> latencies, int batch, double elapsed, long errors) {
+        long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        double p50 = l.length == 0 ? 0 : l[(int) (l.length * 0.50)] / 1e6;
+        double p99 = l.length == 0 ? 0 : l[Math.min(l.length - 1, (int) (l.length * 0.99))] / 1e6;
+        return new Load(l.length * (double) batch / elapsed, p50, p99, errors);
+    }
+
+    private static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static double secs(long from, long to) {
+        return Math.max(1e-3, (to - from) / 1e9);
+    }
+
+    private static String arg(String[] args, int i, String def) {
+        return args.length > i && !args[i].isBlank() ? args[i] : def;
+    }
+}

@@ -1,0 +1,941 @@
+package io.crmhub.connectors.clickstream;
+
+import io.crmhub.connectors.crm.ConcurrentChangeException;
+import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.connectors.crm.ErasedIdentityException;
+import io.crmhub.mappings.clickstream.ClickEvent;
+import io.crmhub.mappings.clickstream.InterestScore;
+import io.crmhub.mappings.model.Identity;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import io.crmhub.mappings.normalise.Result;
+import io.crmhub.mappings.normalise.ValidationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.dao.PessimisticLockingFailureException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import javax.sql.DataSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Folds micro-batches of clickstream events into the CRM core store, in ONE transaction per batch:
+ * <ol>
+ *   <li>de-duplication by messageId against {@code click_message_seen} (shared by all instances;
+ *       a concurrent insert of the same id makes the batch retry and then see it);</li>
+ *   <li>identity: anonymousId → {@code ANONYMOUS_ID}, userId → {@code EXTERNAL_ID} in the configured
+ *       namespace, traits e-mail/phone; known combinations are looked up in one statement, new
+ *       ones go through {@link CrmStore#upsertAll} (the backbone's resolution: create, update or
+ *       journaled merge, with its guards — a device shared by two users never merges them);</li>
+ *   <li>people with an ADS or PERSONALISATION opt-out: their events count only in the anonymous
+ *       daily aggregates;</li>
+ *   <li>everyone else: views, sessions, last seen, decaying interest per content category,
+ *       campaigns touched, ad impressions and clicks, per profile, with one read and one write per
+ *       table per batch; an ad click is recorded as a campaign response on the CRM campaign;</li>
+ *   <li>anonymous daily aggregates (day × event / category / campaign) for every new event.</li>
+ * </ol>
+ * The caller commits its Kafka offsets only after {@link #apply} returned, so a crash or a database
+ * outage loses nothing (the batch is delivered again) and counts nothing twice (the messageIds of a
+ * committed batch are in {@code click_message_seen}).
+ */
+public class ClickstreamStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClickstreamStore.class);
+    public static final String SOURCE = "clickstream";
+    private static final int ATTEMPTS = 4;
+
+    /** Settings of the fold. */
+    public record Settings(String userIdNamespace, Duration sessionTimeout, Duration interestHalfLife,
+                           Map<ClickEvent.Type, Double> interestWeights) {
+        public Settings {
+            Objects.requireNonNull(userIdNamespace, "userIdNamespace");
+            interestWeights = interestWeights == null ? Map.of() : Map.copyOf(interestWeights);
+        }
+
+        public static Settings defaults() {
+            Map<ClickEvent.Type, Double> w = new EnumMap<>(ClickEvent.Type.class);
+            w.put(ClickEvent.Type.PAGE, 1.0);
+            w.put(ClickEvent.Type.SCREEN, 1.0);
+            w.put(ClickEvent.Type.TRACK, 1.0);
+            w.put(ClickEvent.Type.AD_CLICK, 3.0);
+            return new Settings("web", Duration.ofMinutes(30), Duration.ofDays(14), w);
+        }
+    }
+
+    /** What one batch did. */
+    public record Report(int received, int duplicates, int attached, int anonymousOnly, int rejected,
+                         int profilesTouched, int profilesCreated, int merges, List<String> rejections) {
+    }
+
+    private final Sql db;
+    private final TransactionTemplate tx;
+    private final CrmStore crm;
+    private final RecordNormaliser normaliser;
+    private final Settings settings;
+    private final InterestScore interests;
+    private final Clock clock;
+    private final Map<String, Long> campaignIds = new ConcurrentHashMap<>();
+
+    public ClickstreamStore(DataSource dataSource, CrmStore crm, RecordNormaliser normaliser, Settings settings,
+                            Clock clock) {
+        this.db = new Sql(new JdbcTemplate(dataSource));
+        this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        this.crm = Objects.requireNonNull(crm, "crm");
+        this.normaliser = Objects.requireNonNull(normaliser, "normaliser");
+        this.settings = settings == null ? Settings.defaults() : settings;
+        this.interests = new InterestScore(this.settings.interestHalfLife());
+        this.clock = clock == null ? Clock.systemUTC() : clock;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * Applies a batch (events already mapped and checked against the tracking plan) in one
+     * transaction, retried on write conflicts with another instance.
+     *
+     * @throws org.springframework.dao.DataAccessException when the database is unavailable: nothing
+     *                                                     of the batch was stored
+     */
+    public Report apply(List<ClickEvent> events) {
+        if (events.isEmpty()) {
+            return new Report(0, 0, 0, 0, 0, 0, 0, 0, List.of());
+        }
+        for (int attempt = 1; ; attempt++) {
+            Map<String, Long> newCampaigns = new HashMap<>();
+            try {
+                Report r = tx.execute(s -> fold(events, newCampaigns));
+                campaignIds.putAll(newCampaigns);
+                return r;
+            } catch (DuplicateKeyException | ConcurrentChangeException | PessimisticLockingFailureException e) {
+                if (attempt >= ATTEMPTS) {
+                    throw e;
+                }
+                LOG.debug("clickstream batch met a concurrent writer (attempt {}): {}", attempt, e.getMessage());
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+
+    private static final class Person {
+        final List<Identity> ids;
+        final Map<String, String> attributes = new LinkedHashMap<>();
+        Instant latest = Instant.EPOCH;
+        UUID profile;
+        boolean rejected;
+
+        Person(List<Identity> ids) {
+            this.ids = ids;
+        }
+    }
+
+    private static final class Stats {
+        long events, pageViews, sessions, impressions, clicks;
+        Instant firstSeen, lastSeen, lastVisit;
+        boolean exists;
+    }
+
+    private static final class Camp {
+        long touches, impressions, clicks;
+        Instant first, last;
+        boolean exists, changed;
+    }
+
+    private Report fold(List<ClickEvent> batch, Map<String, Long> newCampaigns) {
+        long t0 = System.nanoTime();
+        Instant now = clock.instant();
+        // 1. de-duplication
+        Map<String, ClickEvent> unique = new LinkedHashMap<>();
+        for (ClickEvent e : batch) {
+            unique.putIfAbsent(e.messageId(), e);
+        }
+        Set<String> seen = new HashSet<>(db.queryIn("SELECT message_id FROM click_message_seen WHERE message_id IN ",
+                "", unique.keySet(), (rs, n) -> rs.getString(1)));
+        List<ClickEvent> fresh = new ArrayList<>(unique.size());
+        unique.forEach((id, e) -> {
+            if (!seen.contains(id)) {
+                fresh.add(e);
+            }
+        });
+        int duplicates = batch.size() - fresh.size();
+        db.batch("INSERT INTO click_message_seen (message_id, seen_at) VALUES (?, ?)",
+                Sql.rows(fresh, e -> new Object[]{e.messageId(), now}));
+
+        long tDedup = System.nanoTime();
+        // 2. identity
+        Map<String, Person> people = new LinkedHashMap<>();
+        Map<ClickEvent, Person> personOf = new HashMap<>();
+        for (ClickEvent e : fresh) {
+            List<Identity> ids = identities(e);
+            String key = key(ids);
+            Person p = people.computeIfAbsent(key, k -> new Person(ids));
+            personOf.put(e, p);
+            if (!e.traits().isEmpty() && !e.at().isBefore(p.latest)) {
+                p.attributes.putAll(e.traits());
+            }
+            if (e.at().isAfter(p.latest)) {
+                p.latest = e.at();
+            }
+        }
+        Set<Identity> allIds = new HashSet<>();
+        people.values().forEach(p -> allIds.addAll(p.ids));
+        Map<Identity, UUID> owners = owners(allIds);
+        List<Person> toUpsert = new ArrayList<>();
+        List<ProfileRecord> records = new ArrayList<>();
+        List<String> rejections = new ArrayList<>();
+        for (Person p : people.values()) {
+            Set<UUID> distinct = new HashSet<>();
+            boolean allKnown = true;
+            for (Identity id : p.ids) {
+                UUID o = owners.get(id);
+                if (o == null) {
+                    allKnown = false;
+                } else {
+                    distinct.add(o);
+                }
+            }
+            if (allKnown && distinct.size() == 1 && p.attributes.isEmpty()) {
+                p.profile = distinct.iterator().next();
+                continue;
+            }
+            try {
+                ProfileRecord raw = new ProfileRecord(SOURCE, p.latest.equals(Instant.EPOCH) ? now : p.latest, p.ids,
+                        p.attributes, List.of());
+                records.add(normaliser.normalise(raw, false).record());
+                toUpsert.add(p);
+            } catch (ValidationException e) {
+                p.rejected = true;
+                rejections.add(p.ids + ": " + e.getMessage());
+            }
+        }
+        int created = 0;
+        int merges = 0;
+        Map<UUID, UUID> mergedInto = new HashMap<>();
+        if (!records.isEmpty()) {
+            List<CrmStore.BatchItem> results = crm.upsertAll(records);
+            for (int i = 0; i < results.size(); i++) {
+                CrmStore.BatchItem item = results.get(i);
+                Person p = toUpsert.get(i);
+                if (item.ok()) {
+                    p.profile = item.result().profileId();
+                    if (item.result().outcome() == CrmStore.UpsertResult.Outcome.CREATED) {
+                        created++;
+                    }
+                    for (UUID m : item.result().mergedProfiles()) {
+                        mergedInto.put(m, p.profile);
+                        merges++;
+                    }
+                } else if (isTransient(item.error())) {
+                    throw item.error();
+                } else {
+                    p.rejected = true;
+                    rejections.add((item.error() instanceof ErasedIdentityException ? "erased person: " : "")
+                            + p.ids + ": " + item.error().getMessage());
+                }
+            }
+        }
+        for (Person p : people.values()) {
+            if (p.profile != null) {
+                p.profile = survivor(p.profile, mergedInto);
+            }
+        }
+
+        long tIdentity = System.nanoTime();
+        // identified now: their engagement (if any) is projected into the profile at the next round
+        Set<UUID> identified = new TreeSet<>();
+        for (Person p : toUpsert) {
+            if (p.profile != null && p.ids.stream().anyMatch(i -> i.type() != IdentityType.ANONYMOUS_ID)) {
+                identified.add(p.profile);
+            }
+        }
+        if (!identified.isEmpty()) {
+            for (List<UUID> chunk : chunks(identified)) {
+                db.update("UPDATE click_profile_stats SET projected = FALSE WHERE profile_id IN (" + Sql.marks(chunk.size())
+                        + ")", chunk.toArray());
+            }
+        }
+
+        // 3. consent
+        Set<UUID> profiles = new TreeSet<>();
+        people.values().forEach(p -> {
+            if (p.profile != null) {
+                profiles.add(p.profile);
+            }
+        });
+        Set<UUID> optedOut = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM consent WHERE status = 'OPT_OUT'"
+                + " AND channel IN ('ADS', 'PERSONALISATION') AND profile_id IN ", "", profiles,
+                (rs, n) -> Sql.uuid(rs, "profile_id")));
+        Set<UUID> attach = new TreeSet<>(profiles);
+        attach.removeAll(optedOut);
+
+        // 4. lock the profiles in id order (serialises instances that fold the same person), fold merges
+        if (!attach.isEmpty()) {
+            db.queryIn("SELECT id FROM profile WHERE id IN ", " ORDER BY id FOR UPDATE", attach, (rs, n) -> null);
+        }
+        for (Map.Entry<UUID, UUID> m : mergedInto.entrySet()) {
+            moveEngagement(m.getKey(), survivor(m.getValue(), mergedInto));
+        }
+
+        long tLock = System.nanoTime();
+        // 5. read current engagement
+        Map<UUID, Stats> stats = new HashMap<>();
+        db.queryIn("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
+                + " last_visit FROM click_profile_stats WHERE profile_id IN ", "", attach, (rs, n) -> {
+            Stats s = new Stats();
+            s.exists = true;
+            s.events = rs.getLong("events");
+            s.pageViews = rs.getLong("page_views");
+            s.sessions = rs.getLong("sessions");
+            s.impressions = rs.getLong("ad_impressions");
+            s.clicks = rs.getLong("ad_clicks");
+            s.firstSeen = Sql.instant(rs, "first_seen");
+            s.lastSeen = Sql.instant(rs, "last_seen");
+            s.lastVisit = Sql.instant(rs, "last_visit");
+            stats.put(Sql.uuid(rs, "profile_id"), s);
+            return null;
+        });
+        Map<UUID, Map<String, InterestScore.Score>> scores = new HashMap<>();
+        Set<String> existingInterest = new HashSet<>();
+        db.queryIn("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ", "",
+                attach, (rs, n) -> {
+                    UUID id = Sql.uuid(rs, "profile_id");
+                    String c = rs.getString("category");
+                    scores.computeIfAbsent(id, k -> new HashMap<>())
+                            .put(c, new InterestScore.Score(rs.getDouble("score"), Sql.instant(rs, "scored_at")));
+                    existingInterest.add(id + "|" + c);
+                    return null;
+                });
+        Map<String, Camp> camps = new HashMap<>();
+        db.queryIn("SELECT profile_id, campaign_id, touches, impressions, clicks, first_touch, last_touch"
+                + " FROM click_profile_campaign WHERE profile_id IN ", "", attach, (rs, n) -> {
+            Camp c = new Camp();
+            c.exists = true;
+            c.touches = rs.getLong("touches");
+            c.impressions = rs.getLong("impressions");
+            c.clicks = rs.getLong("clicks");
+            c.first = Sql.instant(rs, "first_touch");
+            c.last = Sql.instant(rs, "last_touch");
+            camps.put(Sql.uuid(rs, "profile_id") + "|" + rs.getLong("campaign_id"), c);
+            return null;
+        });
+
+        long tRead = System.nanoTime();
+        // 6. fold the events, oldest first
+        List<ClickEvent> ordered = new ArrayList<>(fresh);
+        ordered.sort(Comparator.comparing(ClickEvent::at));
+        Map<LocalDate, Map<String, Long>> daily = new TreeMap<>();
+        int attached = 0;
+        int anonymousOnly = 0;
+        int rejected = 0;
+        Set<UUID> touched = new HashSet<>();
+        Set<String> changedInterest = new HashSet<>();
+        List<Object[]> responses = new ArrayList<>();
+        for (ClickEvent e : ordered) {
+            countDaily(daily, e);
+            Person p = personOf.get(e);
+            if (p.rejected || p.profile == null) {
+                rejected++;
+                continue;
+            }
+            if (!attach.contains(p.profile)) {
+                anonymousOnly++;
+                continue;
+            }
+            if (e.type() == ClickEvent.Type.IDENTIFY || e.type() == ClickEvent.Type.ALIAS
+                    || e.type() == ClickEvent.Type.GROUP) {
+                attached++;
+                continue;          // identity calls: stitched above, not engagement
+            }
+            attached++;
+            UUID id = p.profile;
+            touched.add(id);
+            Stats s = stats.computeIfAbsent(id, k -> new Stats());
+            s.events++;
+            if (s.firstSeen == null || e.at().isBefore(s.firstSeen)) {
+                s.firstSeen = e.at();
+            }
+            if (s.lastSeen == null || e.at().isAfter(s.lastSeen)) {
+                s.lastSeen = e.at();
+            }
+            if (e.type() == ClickEvent.Type.AD_IMPRESSION) {
+                s.impressions++;
+            } else {
+                if (e.isView()) {
+                    s.pageViews++;
+                }
+                if (e.type() == ClickEvent.Type.AD_CLICK) {
+                    s.clicks++;
+                }
+                if (s.lastVisit == null || e.at().isAfter(s.lastVisit.plus(settings.sessionTimeout()))) {
+                    s.sessions++;
+                }
+                if (s.lastVisit == null || e.at().isAfter(s.lastVisit)) {
+                    s.lastVisit = e.at();
+                }
+            }
+            double weight = settings.interestWeights().getOrDefault(e.type(), 0.0);
+            if (e.category() != null && weight > 0) {
+                Map<String, InterestScore.Score> mine = scores.computeIfAbsent(id, k -> new HashMap<>());
+                mine.put(e.category(), interests.add(mine.get(e.category()), weight, e.at()));
+                changedInterest.add(id + "|" + e.category());
+            }
+            if (e.campaign() != null) {
+                long campaignId = campaignId(e, newCampaigns);
+                Camp c = camps.computeIfAbsent(id + "|" + campaignId, k -> new Camp());
+                c.changed = true;
+                switch (e.type()) {
+                    case AD_IMPRESSION -> c.impressions++;
+                    case AD_CLICK -> c.clicks++;
+                    default -> c.touches++;
+                }
+                if (c.first == null || e.at().isBefore(c.first)) {
+                    c.first = e.at();
+                }
+                if (c.last == null || e.at().isAfter(c.last)) {
+                    c.last = e.at();
+                }
+                if (e.type() == ClickEvent.Type.AD_CLICK) {
+                    responses.add(new Object[]{campaignId, id, e.at()});
+                }
+            }
+        }
+
+        // 7. write; only identified profiles (an identifier other than ANONYMOUS_ID) wait for the projection
+        Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
+                + " AND profile_id IN ", "", touched, (rs, n) -> Sql.uuid(rs, "profile_id")));
+        List<Object[]> statUpdates = new ArrayList<>();
+        List<Object[]> statInserts = new ArrayList<>();
+        for (UUID id : touched) {
+            Stats s = stats.get(id);
+            if (s.exists) {
+                statUpdates.add(new Object[]{s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
+                        s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id), id});
+            } else {
+                statInserts.add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
+                        s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
+            }
+        }
+        if (postgres()) {
+            // one statement for all rows: INSERT ... SELECT unnest(arrays) ON CONFLICT DO UPDATE (rows are locked
+            // through their profiles, so the values computed above are the current ones)
+            List<Object[]> all = new ArrayList<>(statInserts);
+            for (Object[] u : statUpdates) {
+                all.add(new Object[]{u[10], u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9]});
+            }
+            upsertUnnest("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions,"
+                    + " ad_clicks, first_seen, last_seen, last_visit, updated_at, projected) SELECT * FROM unnest(?::uuid[],"
+                    + " ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
+                    + " ?::timestamptz[], ?::timestamptz[], ?::bool[]) ON CONFLICT (profile_id) DO UPDATE SET"
+                    + " events = EXCLUDED.events, page_views = EXCLUDED.page_views, sessions = EXCLUDED.sessions,"
+                    + " ad_impressions = EXCLUDED.ad_impressions, ad_clicks = EXCLUDED.ad_clicks,"
+                    + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
+                    + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected", all,
+                    "uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
+                    "timestamptz", "bool");
+        } else {
+            db.batch("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
+                    + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ?"
+                    + " WHERE profile_id = ?", statUpdates);
+            db.batch("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
+                    + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    statInserts);
+        }
+        List<Object[]> interestUpdates = new ArrayList<>();
+        List<Object[]> interestInserts = new ArrayList<>();
+        for (UUID id : touched) {
+            Map<String, InterestScore.Score> mine = scores.get(id);
+            if (mine == null) {
+                continue;
+            }
+            mine.forEach((category, score) -> {
+                if (!changedInterest.contains(id + "|" + category)) {
+                    return;
+                }
+                if (existingInterest.contains(id + "|" + category)) {
+                    interestUpdates.add(new Object[]{score.value(), score.asOf(), id, category});
+                } else {
+                    interestInserts.add(new Object[]{id, category, score.value(), score.asOf()});
+                }
+            });
+        }
+        if (postgres()) {
+            List<Object[]> all = new ArrayList<>(interestInserts);
+            for (Object[] u : interestUpdates) {
+                all.add(new Object[]{u[2], u[3], u[0], u[1]});
+            }
+            upsertUnnest("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) SELECT * FROM"
+                    + " unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[]) ON CONFLICT (profile_id, category)"
+                    + " DO UPDATE SET score = EXCLUDED.score, scored_at = EXCLUDED.scored_at", all,
+                    "uuid", "text", "float8", "timestamptz");
+        } else {
+            db.batch("UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
+                    interestUpdates);
+            db.batch("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)",
+                    interestInserts);
+        }
+        List<Object[]> campUpdates = new ArrayList<>();
+        List<Object[]> campInserts = new ArrayList<>();
+        camps.forEach((k, c) -> {
+            int bar = k.indexOf('|');
+            UUID id = UUID.fromString(k.substring(0, bar));
+            long campaignId = Long.parseLong(k.substring(bar + 1));
+            if (!touched.contains(id) || !c.changed) {
+                return;
+            }
+            if (c.exists) {
+                campUpdates.add(new Object[]{c.touches, c.impressions, c.clicks, c.first, c.last, id, campaignId});
+            } else {
+                campInserts.add(new Object[]{id, campaignId, c.touches, c.impressions, c.clicks, c.first, c.last});
+            }
+        });
+        db.batch("UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?,"
+                + " last_touch = ? WHERE profile_id = ? AND campaign_id = ?", campUpdates);
+        db.batch("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks, first_touch,"
+                + " last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)", campInserts);
+        for (Object[] r : responses) {
+            crm.addCampaignResponse((Long) r[0], (UUID) r[1], "ad.click", (Instant) r[2], SOURCE);
+        }
+        writeDaily(daily);
+        if (LOG.isDebugEnabled()) {
+            long tEnd = System.nanoTime();
+            LOG.debug("batch of {} ({} new, {} upserts, {} profiles): dedup {} ms, identity {} ms, consent+lock {} ms,"
+                    + " read {} ms, fold+write {} ms", batch.size(), fresh.size(), records.size(), touched.size(),
+                    (tDedup - t0) / 1_000_000, (tIdentity - tDedup) / 1_000_000, (tLock - tIdentity) / 1_000_000,
+                    (tRead - tLock) / 1_000_000, (tEnd - tRead) / 1_000_000);
+        }
+        return new Report(batch.size(), duplicates, attached, anonymousOnly, rejected, touched.size(), created, merges,
+                rejections);
+    }
+
+    private List<Identity> identities(ClickEvent e) {
+        List<Identity> ids = new ArrayList<>(3);
+        if (e.anonymousId() != null) {
+            ids.add(Identity.of(IdentityType.ANONYMOUS_ID, e.anonymousId()));
+        }
+        if (e.previousId() != null && !e.previousId().equals(e.anonymousId())) {
+            ids.add(Identity.of(IdentityType.ANONYMOUS_ID, e.previousId()));
+        }
+        if (e.userId() != null) {
+            ids.add(Identity.of(IdentityType.EXTERNAL_ID, settings.userIdNamespace(), e.userId()));
+        }
+        if (e.email() != null) {
+            Result<String> email = normaliser.emails().normalise(e.email());
+            if (email.isOk()) {
+                ids.add(Identity.of(IdentityType.EMAIL, email.value()));
+            }
+        }
+        if (e.phone() != null) {
+            Result<String> phone = normaliser.phones().normalise(e.phone());
+            if (phone.isOk()) {
+                ids.add(Identity.of(IdentityType.PHONE, phone.value()));
+            }
+        }
+        return ids;
+    }
+
+    private volatile Boolean postgres;
+
+    private boolean postgres() {
+        Boolean pg = postgres;
+        if (pg == null) {
+            pg = db.template().execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) con ->
+                    con.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres"));
+            postgres = pg;
+        }
+        return Boolean.TRUE.equals(pg);
+    }
+
+    /** PostgreSQL: rows turned into one array parameter per column, one statement. */
+    private void upsertUnnest(String sql, List<Object[]> rows, String... types) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        db.template().execute((org.springframework.jdbc.core.ConnectionCallback<Void>) con -> {
+            try (java.sql.PreparedStatement ps = con.prepareStatement(sql)) {
+                for (int c = 0; c < types.length; c++) {
+                    Object[] column = new Object[rows.size()];
+                    for (int r = 0; r < rows.size(); r++) {
+                        Object v = rows.get(r)[c];
+                        if (v == Sql.NullTime.INSTANCE) {
+                            v = null;
+                        } else if (v instanceof Instant t) {
+                            v = java.time.OffsetDateTime.ofInstant(t.truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+                                    ZoneOffset.UTC);
+                        }
+                        column[r] = v;
+                    }
+                    ps.setArray(c + 1, con.createArrayOf(types[c], column));
+                }
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    private static <T> List<List<T>> chunks(Set<T> values) {
+        List<T> all = new ArrayList<>(values);
+        List<List<T>> out = new ArrayList<>();
+        for (int from = 0; from < all.size(); from += Sql.CHUNK) {
+            out.add(all.subList(from, Math.min(all.size(), from + Sql.CHUNK)));
+        }
+        return out;
+    }
+
+    private static String key(List<Identity> ids) {
+        List<String> keys = new ArrayList<>(ids.size());
+        ids.forEach(i -> keys.add(i.key()));
+        keys.sort(null);
+        return String.join("\u0001", keys);
+    }
+
+    private Map<Identity, UUID> owners(Set<Identity> ids) {
+        Map<String, List<Identity>> byValue = new HashMap<>();
+        ids.forEach(i -> byValue.computeIfAbsent(i.value(), k -> new ArrayList<>()).add(i));
+        Map<Identity, UUID> out = new HashMap<>();
+        db.queryIn("SELECT type, namespace, \"value\", profile_id FROM identity WHERE \"value\" IN ", "", byValue.keySet(),
+                (rs, n) -> {
+                    Identity found = new Identity(IdentityType.valueOf(rs.getString("type")), rs.getString("namespace"),
+                            rs.getString("value"));
+                    if (ids.contains(found)) {
+                        out.put(found, Sql.uuid(rs, "profile_id"));
+                    }
+                    return null;
+                });
+        return out;
+    }
+
+    private static UUID survivor(UUID id, Map<UUID, UUID> mergedInto) {
+        UUID current = id;
+        for (int hops = 0; hops < 100 && mergedInto.containsKey(current); hops++) {
+            current = mergedInto.get(current);
+        }
+        return current;
+    }
+
+    private static boolean isTransient(RuntimeException e) {
+        return e instanceof org.springframework.dao.TransientDataAccessException
+                || e instanceof org.springframework.dao.RecoverableDataAccessException
+                || e instanceof org.springframework.dao.DataAccessResourceFailureException
+                || e instanceof org.springframework.transaction.CannotCreateTransactionException;
+    }
+
+    private long campaignId(ClickEvent e, Map<String, Long> newCampaigns) {
+        Long id = campaignIds.get(e.campaign());
+        if (id == null) {
+            id = newCampaigns.get(e.campaign());
+        }
+        if (id == null) {
+            String channel = e.adCreative() != null ? "ads" : e.medium() != null ? e.medium().toLowerCase(java.util.Locale.ROOT) : "web";
+            id = crm.campaign(e.campaign(), e.campaignName(), channel).id();
+            newCampaigns.put(e.campaign(), id);
+        }
+        return id;
+    }
+
+    private static void countDaily(Map<LocalDate, Map<String, Long>> daily, ClickEvent e) {
+        Map<String, Long> day = daily.computeIfAbsent(LocalDate.ofInstant(e.at(), ZoneOffset.UTC), d -> new TreeMap<>());
+        String event = e.type() == ClickEvent.Type.TRACK ? "track:" + e.name() : e.type().label();
+        day.merge("event\u0001" + cap(event), 1L, Long::sum);
+        if (e.category() != null) {
+            day.merge("category\u0001" + e.category(), 1L, Long::sum);
+        }
+        if (e.campaign() != null) {
+            day.merge("campaign\u0001" + e.campaign(), 1L, Long::sum);
+        }
+    }
+
+    private static String cap(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200);
+    }
+
+    private void writeDaily(Map<LocalDate, Map<String, Long>> daily) {
+        List<Object[]> updates = new ArrayList<>();
+        daily.forEach((day, counts) -> counts.forEach((k, n) -> {
+            int sep = k.indexOf('\u0001');
+            updates.add(new Object[]{n, day, k.substring(0, sep), k.substring(sep + 1)});
+        }));
+        int[] counts = db.batch("UPDATE click_daily_aggregate SET events = events + ? WHERE on_day = ? AND dimension = ?"
+                + " AND dim_value = ?", updates);
+        List<Object[]> inserts = new ArrayList<>();
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] == 0) {
+                Object[] u = updates.get(i);
+                inserts.add(new Object[]{u[1], u[2], u[3], u[0]});
+            }
+        }
+        // a concurrent first insert of the same row fails this batch with a duplicate key: apply() retries
+        db.batch("INSERT INTO click_daily_aggregate (on_day, dimension, dim_value, events) VALUES (?, ?, ?, ?)", inserts);
+    }
+
+    /** Moves the engagement of a merged-away profile to its survivor (inside the caller's transaction). */
+    void moveEngagement(UUID from, UUID to) {
+        if (from.equals(to)) {
+            return;
+        }
+        List<Stats> both = new ArrayList<>();
+        db.query("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
+                + " last_visit FROM click_profile_stats WHERE profile_id IN (?, ?) ORDER BY profile_id FOR UPDATE", (rs, n) -> {
+            Stats s = new Stats();
+            s.exists = Sql.uuid(rs, "profile_id").equals(to);
+            s.events = rs.getLong("events");
+            s.pageViews = rs.getLong("page_views");
+            s.sessions = rs.getLong("sessions");
+            s.impressions = rs.getLong("ad_impressions");
+            s.clicks = rs.getLong("ad_clicks");
+            s.firstSeen = Sql.instant(rs, "first_seen");
+            s.lastSeen = Sql.instant(rs, "last_seen");
+            s.lastVisit = Sql.instant(rs, "last_visit");
+            both.add(s);
+            return null;
+        }, from, to);
+        if (both.stream().noneMatch(s -> !s.exists)) {
+            return;      // nothing recorded on the merged profile
+        }
+        Stats sum = new Stats();
+        boolean survivorHas = false;
+        for (Stats s : both) {
+            survivorHas |= s.exists;
+            sum.events += s.events;
+            sum.pageViews += s.pageViews;
+            sum.sessions += s.sessions;
+            sum.impressions += s.impressions;
+            sum.clicks += s.clicks;
+            sum.firstSeen = min(sum.firstSeen, s.firstSeen);
+            sum.lastSeen = max(sum.lastSeen, s.lastSeen);
+            sum.lastVisit = max(sum.lastVisit, s.lastVisit);
+        }
+        Instant now = clock.instant();
+        if (survivorHas) {
+            db.update("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
+                            + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = FALSE"
+                            + " WHERE profile_id = ?", sum.events, sum.pageViews, sum.sessions, sum.impressions, sum.clicks,
+                    sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now, to);
+        } else {
+            db.update("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions,"
+                            + " ad_clicks, first_seen, last_seen, last_visit, updated_at, projected)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)", to, sum.events, sum.pageViews, sum.sessions,
+                    sum.impressions, sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now);
+        }
+        db.update("DELETE FROM click_profile_stats WHERE profile_id = ?", from);
+        // interests: scores combined at the later as-of time
+        Map<String, InterestScore.Score> target = new HashMap<>();
+        Map<String, InterestScore.Score> source = new HashMap<>();
+        db.query("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN (?, ?)",
+                (rs, n) -> {
+                    (Sql.uuid(rs, "profile_id").equals(to) ? target : source).put(rs.getString("category"),
+                            new InterestScore.Score(rs.getDouble("score"), Sql.instant(rs, "scored_at")));
+                    return null;
+                }, from, to);
+        source.forEach((category, s) -> {
+            InterestScore.Score t = target.get(category);
+            if (t == null) {
+                db.update("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)",
+                        to, category, s.value(), s.asOf());
+            } else {
+                InterestScore.Score m = interests.add(t, s.value(), s.asOf());
+                db.update("UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
+                        m.value(), m.asOf(), to, category);
+            }
+        });
+        db.update("DELETE FROM click_profile_interest WHERE profile_id = ?", from);
+        Map<Long, Camp> targetCamps = new HashMap<>();
+        Map<Long, Camp> sourceCamps = new HashMap<>();
+        db.query("SELECT profile_id, campaign_id, touches, impressions, clicks, first_touch, last_touch"
+                + " FROM click_profile_campaign WHERE profile_id IN (?, ?)", (rs, n) -> {
+            Camp c = new Camp();
+            c.touches = rs.getLong("touches");
+            c.impressions = rs.getLong("impressions");
+            c.clicks = rs.getLong("clicks");
+            c.first = Sql.instant(rs, "first_touch");
+            c.last = Sql.instant(rs, "last_touch");
+            (Sql.uuid(rs, "profile_id").equals(to) ? targetCamps : sourceCamps).put(rs.getLong("campaign_id"), c);
+            return null;
+        }, from, to);
+        sourceCamps.forEach((campaignId, s) -> {
+            Camp t = targetCamps.get(campaignId);
+            if (t == null) {
+                db.update("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks,"
+                                + " first_touch, last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)", to, campaignId, s.touches,
+                        s.impressions, s.clicks, s.first, s.last);
+            } else {
+                db.update("UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?,"
+                                + " last_touch = ? WHERE profile_id = ? AND campaign_id = ?", t.touches + s.touches,
+                        t.impressions + s.impressions, t.clicks + s.clicks, min(t.first, s.first), max(t.last, s.last),
+                        to, campaignId);
+            }
+        });
+        db.update("DELETE FROM click_profile_campaign WHERE profile_id = ?", from);
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a == null ? b : b == null ? a : a.isBefore(b) ? a : b;
+    }
+
+    private static Instant max(Instant a, Instant b) {
+        return a == null ? b : b == null ? a : a.isAfter(b) ? a : b;
+    }
+
+    // ---- housekeeping -------------------------------------------------------------------------
+
+    /** Deletes de-duplication entries older than {@code before}; returns how many. */
+    public int purgeSeen(Instant before) {
+        return db.update("DELETE FROM click_message_seen WHERE seen_at < ?", before);
+    }
+
+    /**
+     * Keeps engagement with live profiles: folds rows of profiles merged elsewhere (by another flow
+     * or the API) into their survivor, and deletes rows of erased profiles. Returns rows handled.
+     */
+    public int reconcile() {
+        int handled = 0;
+        List<UUID> erased = db.query("SELECT s.profile_id FROM click_profile_stats s JOIN profile p ON p.id = s.profile_id"
+                + " WHERE p.status = 'ERASED'", (rs, n) -> Sql.uuid(rs, "profile_id"));
+        for (UUID id : erased) {
+            forget(id);
+            handled++;
+        }
+        List<UUID[]> merged = db.query("SELECT s.profile_id, p.merged_into FROM click_profile_stats s"
+                + " JOIN profile p ON p.id = s.profile_id WHERE p.status = 'MERGED'", (rs, n) ->
+                new UUID[]{Sql.uuid(rs, "profile_id"), Sql.uuid(rs, "merged_into")});
+        for (UUID[] m : merged) {
+            tx.executeWithoutResult(s -> {
+                UUID to = m[1];
+                for (int hops = 0; hops < 100; hops++) {
+                    List<UUID> next = db.query("SELECT merged_into FROM profile WHERE id = ? AND status = 'MERGED'",
+                            (rs, n) -> Sql.uuid(rs, "merged_into"), to);
+                    if (next.isEmpty() || next.get(0) == null) {
+                        break;
+                    }
+                    to = next.get(0);
+                }
+                db.queryIn("SELECT id FROM profile WHERE id IN ", " ORDER BY id FOR UPDATE",
+                        new TreeSet<>(List.of(m[0], to)), (rs, n) -> null);
+                moveEngagement(m[0], to);
+            });
+            handled++;
+        }
+        return handled;
+    }
+
+    /** Removes every engagement row of the profile (erasure). */
+    public void forget(UUID profileId) {
+        tx.executeWithoutResult(s -> {
+            db.update("DELETE FROM click_profile_interest WHERE profile_id = ?", profileId);
+            db.update("DELETE FROM click_profile_campaign WHERE profile_id = ?", profileId);
+            db.update("DELETE FROM click_profile_stats WHERE profile_id = ?", profileId);
+        });
+    }
+
+    /**
+     * Projects changed engagement into the profiles' computed fields ({@code clickstream.*}, shown
+     * in the 360° view and published as {@code profile.computed}), at most {@code limit} profiles.
+     * Returns how many were projected.
+     */
+    public int project(int limit, int topInterests) {
+        record Row(UUID id, long pageViews, long sessions, long clicks, Instant lastSeen, Instant updatedAt) {
+        }
+        List<Row> rows = db.query("SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen, s.updated_at"
+                + " FROM click_profile_stats s JOIN profile p ON p.id = s.profile_id"
+                + " WHERE s.projected = FALSE AND p.status = 'ACTIVE' ORDER BY s.profile_id LIMIT " + Math.max(1, limit),
+                (rs, n) -> new Row(Sql.uuid(rs, "profile_id"), rs.getLong("page_views"), rs.getLong("sessions"),
+                        rs.getLong("ad_clicks"), Sql.instant(rs, "last_seen"), Sql.instant(rs, "updated_at")));
+        Instant now = clock.instant();
+        int done = 0;
+        for (Row r : rows) {
+            Map<String, Double> scores = new HashMap<>();
+            db.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", (rs, n) ->
+                    scores.put(rs.getString("category"), interests.valueAt(new InterestScore.Score(rs.getDouble("score"),
+                            Sql.instant(rs, "scored_at")), now)), r.id());
+            List<String> top = scores.entrySet().stream()
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                    .limit(topInterests).map(Map.Entry::getKey).toList();
+            List<String> campaigns = db.query("SELECT c.code FROM click_profile_campaign pc JOIN campaign c"
+                    + " ON c.id = pc.campaign_id WHERE pc.profile_id = ? ORDER BY pc.last_touch DESC, c.code", (rs, n) ->
+                    rs.getString(1), r.id());
+            Map<String, String> computed = new LinkedHashMap<>();
+            computed.put("clickstream.pageViews", Long.toString(r.pageViews()));
+            computed.put("clickstream.sessions", Long.toString(r.sessions()));
+            computed.put("clickstream.adClicks", Long.toString(r.clicks()));
+            computed.put("clickstream.lastSeen", r.lastSeen().toString());
+            computed.put("clickstream.topInterests", top.isEmpty() ? null : String.join(",", top));
+            computed.put("clickstream.campaigns", campaigns.isEmpty() ? null
+                    : String.join(",", campaigns.subList(0, Math.min(20, campaigns.size()))));
+            try {
+                crm.putComputed(r.id(), computed);
+            } catch (DataIntegrityViolationException | IllegalArgumentException e) {
+                LOG.debug("projection of {} skipped: {}", r.id(), e.getMessage());
+            }
+            db.update("UPDATE click_profile_stats SET projected = TRUE WHERE profile_id = ? AND updated_at = ?",
+                    r.id(), r.updatedAt());
+            done++;
+        }
+        return done;
+    }
+
+    /** Engagement of one profile (for the API and tests); empty when none is recorded. */
+    public java.util.Optional<Engagement> engagement(UUID profileId) {
+        Instant now = clock.instant();
+        List<Engagement> rows = db.query("SELECT events, page_views, sessions, ad_impressions, ad_clicks, first_seen,"
+                + " last_seen FROM click_profile_stats WHERE profile_id = ?", (rs, n) -> new Engagement(profileId,
+                rs.getLong("events"), rs.getLong("page_views"), rs.getLong("sessions"), rs.getLong("ad_impressions"),
+                rs.getLong("ad_clicks"), Sql.instant(rs, "first_seen"), Sql.instant(rs, "last_seen"), new TreeMap<>(),
+                new TreeMap<>()), profileId);
+        if (rows.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Engagement e = rows.get(0);
+        db.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", (rs, n) ->
+                e.interests().put(rs.getString("category"), Math.round(interests.valueAt(
+                        new InterestScore.Score(rs.getDouble("score"), Sql.instant(rs, "scored_at")), now) * 1000) / 1000.0),
+                profileId);
+        db.query("SELECT c.code, pc.touches, pc.impressions, pc.clicks FROM click_profile_campaign pc JOIN campaign c"
+                + " ON c.id = pc.campaign_id WHERE pc.profile_id = ?", (rs, n) -> e.campaigns().put(rs.getString(1),
+                new long[]{rs.getLong(2), rs.getLong(3), rs.getLong(4)}), profileId);
+        return java.util.Optional.of(e);
+    }
+
+    /**
+     * Engagement of a profile.
+     *
+     * @param interests decayed score per category, as of now
+     * @param campaigns per campaign code: touches (utm visits), impressions, clicks
+     */
+    public record Engagement(UUID profileId, long events, long pageViews, long sessions, long adImpressions,
+                             long adClicks, Instant firstSeen, Instant lastSeen, Map<String, Double> interests,
+                             Map<String, long[]> campaigns) {
+    }
+
+    /** Anonymous daily counts of one dimension between two days (inclusive). */
+    public Map<String, Long> daily(String dimension, LocalDate from, LocalDate to) {
+        Map<String, Long> out = new TreeMap<>();
+        db.query("SELECT dim_value, SUM(events) AS n FROM click_daily_aggregate WHERE dimension = ? AND on_day >= ?"
+                + " AND on_day <= ? GROUP BY dim_value", (rs, n) -> out.put(rs.getString(1), rs.getLong(2)),
+                dimension, from, to);
+        return out;
+    }
+}

@@ -1,0 +1,229 @@
+package io.crmhub.connectors.clickstream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.connectors.crm.JdbcCrmStore;
+import io.crmhub.connectors.crm.Migrations;
+import io.crmhub.mappings.clickstream.AudienceRule;
+import io.crmhub.mappings.clickstream.ClickEvent;
+import io.crmhub.mappings.clickstream.SegmentMapper;
+import io.crmhub.mappings.model.Channel;
+import io.crmhub.mappings.model.Consent;
+import io.crmhub.mappings.model.ConsentStatus;
+import io.crmhub.mappings.model.CustomerProfile;
+import io.crmhub.mappings.model.Identity;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.mappings.normalise.NormaliserSettings;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import io.crmhub.mappings.rules.ConsentRules;
+import io.crmhub.mappings.rules.IdentityPolicy;
+import io.crmhub.mappings.rules.SurvivorshipRules;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The clickstream fold on both databases the hub runs on: H2 in PostgreSQL mode (the embedded
+ * default) and the real PostgreSQL (schema crmhub_clickstream_store).
+ */
+class ClickstreamStoreTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Instant T0 = Instant.parse("2026-11-30T08:00:00Z");
+    private static final List<HikariDataSource> POOLS = new ArrayList<>();
+
+    @TempDir
+    static Path dir;
+
+    private final SegmentMapper mapper = new SegmentMapper();
+
+    @AfterAll
+    static void close() {
+        POOLS.forEach(HikariDataSource::close);
+    }
+
+    private static HikariDataSource database(String kind) throws Exception {
+        HikariConfig cfg = new HikariConfig();
+        if (kind.equals("h2")) {
+            cfg.setJdbcUrl("jdbc:h2:file:" + dir.resolve("click-" + UUID.randomUUID()).toAbsolutePath()
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+            cfg.setUsername("sa");
+            cfg.setPassword("");
+        } else {
+            String schema = "crmhub_clickstream_store";
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+                 Statement s = c.createStatement()) {
+                s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            }
+            cfg.setJdbcUrl("jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + schema);
+            cfg.setUsername("postgres");
+            cfg.setPassword("");
+            HikariDataSource ds = new HikariDataSource(cfg);
+            POOLS.add(ds);
+            Migrations.migrate(ds, schema);
+            return ds;
+        }
+        cfg.setMaximumPoolSize(4);
+        HikariDataSource ds = new HikariDataSource(cfg);
+        POOLS.add(ds);
+        Migrations.migrate(ds, null);
+        return ds;
+    }
+
+    private ClickEvent event(String json) {
+        try {
+            return mapper.map(JSON.readTree(json), T0);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ClickEvent page(String id, String anon, String user, Instant at, String category) {
+        return event("{\"type\":\"page\",\"messageId\":\"" + id + "\"" + (anon == null ? "" : ",\"anonymousId\":\"" + anon + "\"")
+                + (user == null ? "" : ",\"userId\":\"" + user + "\"") + ",\"timestamp\":\"" + at + "\""
+                + (category == null ? "" : ",\"category\":\"" + category + "\"")
+                + ",\"context\":{\"campaign\":{\"name\":\"Spring Launch\",\"medium\":\"email\"}}}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void foldsEventsIntoProfilesOnBothDatabases(String kind) throws Exception {
+        HikariDataSource ds = database(kind);
+        Clock clock = Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC);
+        JdbcCrmStore crm = new JdbcCrmStore(ds, SurvivorshipRules.parse("crm,clickstream"), new ConsentRules(),
+                IdentityPolicy.defaults(), JSON, clock);
+        RecordNormaliser normaliser = new RecordNormaliser(new NormaliserSettings("DE", ZoneId.of("Europe/Berlin"), true, false));
+        ClickstreamStore store = new ClickstreamStore(ds, crm, normaliser, ClickstreamStore.Settings.defaults(), clock);
+        JdbcTemplate sql = new JdbcTemplate(ds);
+
+        // anonymous visits: one profile per anonymousId, sessions split by 30 minutes of inactivity
+        ClickstreamStore.Report r1 = store.apply(List.of(
+                page("m1", "anon-1", null, T0, "Sports"),
+                page("m2", "anon-1", null, T0.plus(Duration.ofMinutes(10)), "sports"),
+                page("m2", "anon-1", null, T0.plus(Duration.ofMinutes(10)), "sports"),      // duplicate in the batch
+                page("m3", "anon-1", null, T0.plus(Duration.ofHours(2)), "travel")));
+        assertThat(r1.duplicates()).isEqualTo(1);
+        assertThat(r1.attached()).isEqualTo(3);
+        assertThat(r1.profilesCreated()).isEqualTo(1);
+        UUID anon = crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-1")).orElseThrow();
+        ClickstreamStore.Engagement e1 = store.engagement(anon).orElseThrow();
+        assertThat(e1.pageViews()).isEqualTo(3);
+        assertThat(e1.sessions()).isEqualTo(2);
+        assertThat(e1.lastSeen()).isEqualTo(T0.plus(Duration.ofHours(2)));
+        assertThat(e1.interests()).containsKeys("sports", "travel");
+        assertThat(e1.interests().get("sports")).isGreaterThan(e1.interests().get("travel"));
+        assertThat(e1.campaigns()).containsKey("spring-launch");
+        assertThat(e1.campaigns().get("spring-launch")[0]).isEqualTo(3);
+
+        // the same messageIds in a later batch (redelivery): nothing counted twice
+        ClickstreamStore.Report again = store.apply(List.of(page("m1", "anon-1", null, T0, "sports"),
+                page("m3", "anon-1", null, T0.plus(Duration.ofHours(2)), "travel")));
+        assertThat(again.duplicates()).isEqualTo(2);
+        assertThat(store.engagement(anon).orElseThrow().pageViews()).isEqualTo(3);
+
+        // identify: anonymous history stitched into the known profile (journaled merge), engagement moved
+        UUID known = crm.upsert(new ProfileRecord("crm", T0, List.of(Identity.of(IdentityType.EMAIL, "ann@example.com")),
+                Map.of("firstName", "Ann"), List.of())).profileId();
+        ClickstreamStore.Report r2 = store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"i1\","
+                + "\"anonymousId\":\"anon-1\",\"userId\":\"u-ann\",\"timestamp\":\"" + T0.plus(Duration.ofHours(3)) + "\","
+                + "\"traits\":{\"email\":\"Ann@Example.com\",\"gender\":\"female\",\"birthday\":\"1990-05-01\"}}"),
+                page("m4", "anon-1", null, T0.plus(Duration.ofHours(3)), "sports")));
+        assertThat(r2.merges()).isEqualTo(1);
+        UUID survivor = crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-1")).orElseThrow();
+        assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "ann@example.com"))).contains(survivor);
+        assertThat(crm.lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "u-ann"))).contains(survivor);
+        assertThat(survivor).isIn(known, anon);
+        assertThat(store.engagement(survivor).orElseThrow().pageViews()).as("history moved with the merge").isEqualTo(4);
+        UUID mergedAway = survivor.equals(known) ? anon : known;
+        assertThat(store.engagement(mergedAway)).isEmpty();
+        assertThat(sql.queryForObject("SELECT COUNT(*) FROM merge_journal WHERE survivor_id = ?", Long.class, survivor))
+                .isEqualTo(1);
+
+        // shared device: a second user on the same anonymousId is never merged with the first
+        store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"i2\",\"anonymousId\":\"anon-1\","
+                + "\"userId\":\"u-bob\",\"traits\":{\"email\":\"bob@example.com\"}}")));
+        UUID bob = crm.lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "u-bob")).orElseThrow();
+        assertThat(bob).isNotEqualTo(survivor);
+        assertThat(crm.lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "u-ann"))).contains(survivor);
+
+        // opt-out of ads: counted only in the anonymous aggregates
+        UUID carl = crm.upsert(new ProfileRecord("crm", T0, List.of(Identity.of(IdentityType.EXTERNAL_ID, "web", "u-carl")),
+                Map.of(), List.of(new Consent(Channel.ADS, ConsentStatus.OPT_OUT, "crm", T0, "form", true)))).profileId();
+        ClickstreamStore.Report r3 = store.apply(List.of(page("c1", null, "u-carl", T0, "opted-out-topic")));
+        assertThat(r3.anonymousOnly()).isEqualTo(1);
+        assertThat(store.engagement(carl)).isEmpty();
+        assertThat(store.daily("category", LocalDate.parse("2026-11-30"), LocalDate.parse("2026-11-30")))
+                .containsEntry("opted-out-topic", 1L).containsEntry("sports", 3L);
+
+        // ad-server click: campaign touched and a campaign response on the CRM campaign
+        store.apply(List.of(event("{\"recordType\":\"impression\",\"eventId\":\"imp1\",\"cookieId\":\"anon-1\","
+                        + "\"campaignId\":\"CMP-9\",\"timestamp\":\"" + T0.plus(Duration.ofHours(4)) + "\"}"),
+                event("{\"recordType\":\"click\",\"eventId\":\"clk1\",\"cookieId\":\"anon-1\",\"campaignId\":\"CMP-9\","
+                        + "\"timestamp\":\"" + T0.plus(Duration.ofHours(4).plusSeconds(5)) + "\",\"category\":\"Sports\"}")));
+        ClickstreamStore.Engagement e2 = store.engagement(survivor).orElseThrow();
+        assertThat(e2.adImpressions()).isEqualTo(1);
+        assertThat(e2.adClicks()).isEqualTo(1);
+        assertThat(e2.campaigns().get("cmp-9")).containsExactly(0, 1, 1);
+        long campaignId = crm.campaign("cmp-9", null, null).id();
+        assertThat(sql.queryForObject("SELECT COUNT(*) FROM campaign_response WHERE campaign_id = ? AND profile_id = ?"
+                + " AND type = 'ad.click'", Long.class, campaignId, survivor)).isEqualTo(1);
+
+        // projection into the profile's computed fields
+        assertThat(store.project(100, 3)).isGreaterThanOrEqualTo(1);
+        CustomerProfile view = crm.find(survivor, 0).orElseThrow();
+        assertThat(view.computed()).containsEntry("clickstream.pageViews", "4").containsEntry("clickstream.adClicks", "1");
+        assertThat(view.computed().get("clickstream.topInterests")).startsWith("sports");
+        assertThat(store.project(100, 3)).as("nothing changed since").isZero();
+
+        // audiences: the aggregate and the match list, both with the floor
+        crm.setConsent(survivor, new Consent(Channel.ADS, ConsentStatus.OPT_IN, "web", T0, "banner", true));
+        AudienceStore audiences = new AudienceStore(ds, Duration.ofDays(14), "DE", clock);
+        AudienceRule sports = new AudienceRule("sports", Set.of("sports"), 0.1, Set.of(), null, null, Set.of(), Set.of(),
+                Set.of(), 1);
+        AudienceStore.Aggregate agg = audiences.aggregate(sports);
+        assertThat(agg.members()).isEqualTo(1);
+        assertThat(agg.cells()).singleElement().satisfies(c -> {
+            assertThat(c.cell()).isEqualTo(new AudienceRule.Cell("35-44", "FEMALE", "unknown", "sports"));
+            assertThat(c.count()).isEqualTo(1);
+        });
+        AudienceStore.MatchList list = audiences.matchList(sports);
+        assertThat(list.suppressed()).isFalse();
+        assertThat(list.entries()).singleElement().satisfies(m ->
+                assertThat(m.hashedEmails()).containsExactly(io.crmhub.mappings.clickstream.MatchKeys.sha256("ann@example.com")));
+        AudienceRule floor = new AudienceRule("floor", Set.of("sports"), 0.1, Set.of(), null, null, Set.of(), Set.of(),
+                Set.of(), 100);
+        assertThat(audiences.aggregate(floor).cells()).isEmpty();
+        assertThat(audiences.aggregate(floor).suppressedMembers()).isEqualTo(1);
+        assertThat(audiences.matchList(floor).suppressed()).isTrue();
+        assertThat(audiences.matchList(floor).entries()).isEmpty();
+
+        // erasure: housekeeping drops the engagement of an erased profile
+        crm.erase(survivor, "test");
+        store.reconcile();
+        assertThat(store.engagement(survivor)).isEmpty();
+        assertThat(store.purgeSeen(Instant.parse("2100-01-01T00:00:00Z"))).isGreaterThan(5);
+    }
+}

@@ -1,0 +1,410 @@
+package io.crmhub.mappings.clickstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crmhub.mappings.model.Attributes;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Maps one JSON event into a {@link ClickEvent}, or rejects it with every violation found.
+ * <p>
+ * Accepted shapes:
+ * <ul>
+ *   <li>the Segment / RudderStack spec: {@code type} track, page, screen, identify, alias (and group,
+ *       counted only); common fields {@code messageId, anonymousId, userId, timestamp} (or
+ *       {@code originalTimestamp}, corrected as Segment does: {@code receivedAt − (sentAt − originalTimestamp)}),
+ *       {@code sentAt, receivedAt}, {@code context} with {@code campaign}
+ *       (utm name/source/medium/term/content), {@code page}, {@code ip}, {@code userAgent},
+ *       {@code locale}, {@code traits}; {@code properties} (track/page/screen), {@code traits} (identify),
+ *       {@code previousId} (alias). A page or track sent with the legacy {@code action} field is
+ *       read as {@code type}.</li>
+ *   <li>ad-server log records, told apart by {@code recordType} {@code impression} or {@code click}:
+ *       {@code eventId, timestamp} (ISO-8601 or epoch milliseconds), {@code cookieId} (or
+ *       {@code anonymousId}), optional {@code userId}, {@code campaignId} (required),
+ *       {@code creativeId, placement, clickId, ip, userAgent}, and the landing page's utm fields as
+ *       {@code landingUrl} query or {@code utm_source, utm_medium, utm_campaign, utm_term, utm_content}.</li>
+ * </ul>
+ * Events without a {@code messageId} get {@code sha256:<hex of the JSON text>} so that the same
+ * record written twice is still de-duplicated. Thread-safe.
+ */
+public final class SegmentMapper {
+
+    /** Longest id (messageId, anonymousId, userId) accepted. */
+    public static final int MAX_ID_LENGTH = 200;
+    private static final int MAX_CATEGORY_LENGTH = 100;
+
+    /**
+     * Maps the event.
+     *
+     * @param node       the event as parsed JSON
+     * @param receivedAt when the hub (or the producer's gateway) received it; the clock-skew anchor
+     * @throws InvalidEventException listing every violation
+     */
+    public ClickEvent map(JsonNode node, Instant receivedAt) {
+        if (node == null || !node.isObject()) {
+            throw new InvalidEventException("", "an event must be a JSON object");
+        }
+        ObjectNode e = (ObjectNode) node;
+        if (e.hasNonNull("recordType")) {
+            return adRecord(e, receivedAt);
+        }
+        List<InvalidEventException.Violation> v = new ArrayList<>();
+        String typeText = text(e, "type", v);
+        if (typeText == null) {
+            typeText = text(e, "action", v);
+        }
+        ClickEvent.Type type = null;
+        if (typeText == null) {
+            v.add(new InvalidEventException.Violation("/type", "is required (track, page, screen, identify, alias)"));
+        } else {
+            type = switch (typeText.trim().toLowerCase(Locale.ROOT)) {
+                case "track" -> ClickEvent.Type.TRACK;
+                case "page" -> ClickEvent.Type.PAGE;
+                case "screen" -> ClickEvent.Type.SCREEN;
+                case "identify" -> ClickEvent.Type.IDENTIFY;
+                case "alias" -> ClickEvent.Type.ALIAS;
+                case "group" -> ClickEvent.Type.GROUP;
+                default -> null;
+            };
+            if (type == null) {
+                v.add(new InvalidEventException.Violation("/type", "unknown type '" + typeText
+                        + "' (track, page, screen, identify, alias, group)"));
+            }
+        }
+        String messageId = id(e, "messageId", v);
+        String anonymousId = id(e, "anonymousId", v);
+        String userId = id(e, "userId", v);
+        String previousId = id(e, "previousId", v);
+        if (type == ClickEvent.Type.ALIAS) {
+            if (userId == null) {
+                v.add(new InvalidEventException.Violation("/userId", "an alias needs the new userId"));
+            }
+            if (previousId == null) {
+                v.add(new InvalidEventException.Violation("/previousId", "an alias needs the previousId"));
+            }
+        } else if (anonymousId == null && userId == null) {
+            v.add(new InvalidEventException.Violation("/userId", "either userId or anonymousId is required"));
+        }
+        String name = null;
+        if (type == ClickEvent.Type.TRACK) {
+            name = text(e, "event", v);
+            if (name == null || name.isBlank()) {
+                v.add(new InvalidEventException.Violation("/event", "a track call needs the event name"));
+            } else {
+                name = name.trim();
+            }
+        } else if (type == ClickEvent.Type.PAGE || type == ClickEvent.Type.SCREEN) {
+            name = blankToNull(text(e, "name", v));
+        }
+        ObjectNode context = object(e, "context", v);
+        ObjectNode properties = object(e, "properties", v);
+        ObjectNode traitsNode = object(e, "traits", v);
+        ObjectNode contextTraits = context == null ? null : object(context, "traits", v, "/context/traits");
+        ObjectNode campaign = context == null ? null : object(context, "campaign", v, "/context/campaign");
+
+        Instant timestamp = time(e, "timestamp", v);
+        Instant original = time(e, "originalTimestamp", v);
+        Instant sentAt = time(e, "sentAt", v);
+        Instant received = time(e, "receivedAt", v);
+        if (received == null) {
+            received = receivedAt;
+        }
+        Instant at;
+        if (timestamp != null) {
+            at = timestamp;                      // given by the sender (or already corrected by a gateway)
+        } else if (original != null && sentAt != null && received != null) {
+            // Segment's rule for device clocks: receivedAt - (sentAt - originalTimestamp)
+            at = received.minus(Duration.between(original, sentAt));
+        } else if (original != null) {
+            at = original;
+        } else {
+            at = received;
+        }
+        if (!v.isEmpty()) {
+            throw new InvalidEventException(v);
+        }
+
+        ObjectNode traits = type == ClickEvent.Type.IDENTIFY ? merge(contextTraits, traitsNode) : contextTraits;
+        String email = traits == null ? null : blankToNull(str(traits.get("email")));
+        String phone = traits == null ? null : blankToNull(str(traits.get("phone")));
+        Map<String, String> attributes = type == ClickEvent.Type.IDENTIFY ? attributes(traits) : Map.of();
+
+        String category = blankToNull(str(e.get("category")));
+        if (category == null && properties != null) {
+            category = blankToNull(str(properties.get("category")));
+        }
+        category = category == null ? null : cap(category.trim().toLowerCase(Locale.ROOT), MAX_CATEGORY_LENGTH);
+
+        String campaignName = campaign == null ? null : blankToNull(str(campaign.get("name")));
+        String medium = campaign == null ? null : blankToNull(str(campaign.get("medium")));
+        String ip = context == null ? null : IpAddresses.truncate(str(context.get("ip")));
+        if (messageId == null) {
+            messageId = contentId(e);
+        }
+        ObjectNode planned = type == ClickEvent.Type.IDENTIFY ? traitsNode : properties;
+        return new ClickEvent(messageId, type, name, anonymousId, userId, previousId, email, phone, at, ip, category,
+                campaignCode(campaignName), campaignName, medium, attributes, planned, null);
+    }
+
+    private ClickEvent adRecord(ObjectNode e, Instant receivedAt) {
+        List<InvalidEventException.Violation> v = new ArrayList<>();
+        String kind = text(e, "recordType", v);
+        ClickEvent.Type type = switch (kind == null ? "" : kind.trim().toLowerCase(Locale.ROOT)) {
+            case "impression" -> ClickEvent.Type.AD_IMPRESSION;
+            case "click" -> ClickEvent.Type.AD_CLICK;
+            default -> null;
+        };
+        if (type == null) {
+            v.add(new InvalidEventException.Violation("/recordType", "ad-server records are 'impression' or 'click', got '"
+                    + kind + "'"));
+        }
+        String eventId = id(e, "eventId", v);
+        String cookie = id(e, "cookieId", v);
+        if (cookie == null) {
+            cookie = id(e, "anonymousId", v);
+        }
+        String userId = id(e, "userId", v);
+        if (cookie == null && userId == null) {
+            v.add(new InvalidEventException.Violation("/cookieId", "an ad-server record needs cookieId (or userId)"));
+        }
+        String campaignId = id(e, "campaignId", v);
+        if (campaignId == null) {
+            v.add(new InvalidEventException.Violation("/campaignId", "is required"));
+        }
+        String creativeId = id(e, "creativeId", v);
+        String placement = id(e, "placement", v);
+        String clickId = id(e, "clickId", v);
+        Instant at = time(e, "timestamp", v);
+        if (!v.isEmpty()) {
+            throw new InvalidEventException(v);
+        }
+        Map<String, String> utm = new HashMap<>();
+        String landing = blankToNull(str(e.get("landingUrl")));
+        if (landing != null) {
+            utm.putAll(utmOf(landing));
+        }
+        for (String f : List.of("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")) {
+            String value = blankToNull(str(e.get(f)));
+            if (value != null) {
+                utm.put(f, value);
+            }
+        }
+        String campaignName = utm.getOrDefault("utm_campaign", campaignId);
+        String messageId = eventId != null ? "ad:" + eventId : contentId(e);
+        String category = blankToNull(str(e.get("category")));
+        return new ClickEvent(messageId, type, null, cookie, userId, null, null, null, at == null ? receivedAt : at,
+                IpAddresses.truncate(str(e.get("ip"))), category == null ? null : cap(category.toLowerCase(Locale.ROOT),
+                MAX_CATEGORY_LENGTH), campaignCode(campaignName), campaignName, utm.get("utm_medium"), Map.of(), null,
+                new ClickEvent.AdDetails(campaignId, creativeId, placement, clickId));
+    }
+
+    /** Canonical campaign code of a utm_campaign or ad campaign id: trimmed, lower-case, blanks as '-'. */
+    public static String campaignCode(String name) {
+        if (name == null || name.isBlank()) {
+            return null;
+        }
+        return cap(name.trim().toLowerCase(Locale.ROOT).replaceAll("\\s+", "-"), 200);
+    }
+
+    /** The utm_* parameters of a URL's query. */
+    public static Map<String, String> utmOf(String url) {
+        Map<String, String> out = new LinkedHashMap<>();
+        try {
+            String query = URI.create(url.trim()).getRawQuery();
+            if (query == null) {
+                return out;
+            }
+            for (String pair : query.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq <= 0) {
+                    continue;
+                }
+                String k = URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
+                if (k.startsWith("utm_")) {
+                    out.put(k, URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        } catch (IllegalArgumentException ignored) {
+            // not a URL: no utm fields
+        }
+        return out;
+    }
+
+    /** Segment traits to canonical profile attributes (only what the profile has a place for). */
+    static Map<String, String> attributes(ObjectNode traits) {
+        Map<String, String> a = new LinkedHashMap<>();
+        if (traits == null) {
+            return a;
+        }
+        put(a, Attributes.FIRST_NAME, traits, "firstName", "first_name");
+        put(a, Attributes.LAST_NAME, traits, "lastName", "last_name");
+        put(a, Attributes.FULL_NAME, traits, "name");
+        put(a, Attributes.BIRTH_DATE, traits, "birthday", "birthDate");
+        put(a, Attributes.GENDER, traits, "gender");
+        put(a, Attributes.JOB_TITLE, traits, "title");
+        JsonNode address = traits.get("address");
+        if (address != null && address.isObject()) {
+            put(a, Attributes.CITY, (ObjectNode) address, "city");
+            put(a, Attributes.COUNTRY, (ObjectNode) address, "country");
+            put(a, Attributes.POSTAL_CODE, (ObjectNode) address, "postalCode", "postal_code");
+            put(a, Attributes.REGION, (ObjectNode) address, "state", "region");
+            put(a, Attributes.ADDRESS, (ObjectNode) address, "street");
+        }
+        JsonNode company = traits.get("company");
+        if (company != null && company.isObject()) {
+            put(a, Attributes.COMPANY, (ObjectNode) company, "name");
+        } else {
+            put(a, Attributes.COMPANY, traits, "company");
+        }
+        return a;
+    }
+
+    private static void put(Map<String, String> out, String attribute, ObjectNode from, String... fields) {
+        for (String f : fields) {
+            String value = blankToNull(str(from.get(f)));
+            if (value != null) {
+                out.put(attribute, value);
+                return;
+            }
+        }
+    }
+
+    private static ObjectNode merge(ObjectNode base, ObjectNode over) {
+        if (base == null) {
+            return over;
+        }
+        if (over == null) {
+            return base;
+        }
+        ObjectNode m = base.deepCopy();
+        m.setAll(over);
+        return m;
+    }
+
+    private static String contentId(ObjectNode e) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(e.toString().getBytes(StandardCharsets.UTF_8));
+            return "sha256:" + HexFormat.of().formatHex(d);
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private static String text(ObjectNode e, String field, List<InvalidEventException.Violation> v) {
+        JsonNode n = e.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            v.add(new InvalidEventException.Violation("/" + field, "must be a string"));
+            return null;
+        }
+        return n.asText();
+    }
+
+    private static String id(ObjectNode e, String field, List<InvalidEventException.Violation> v) {
+        JsonNode n = e.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual() && !n.isIntegralNumber()) {
+            v.add(new InvalidEventException.Violation("/" + field, "must be a string"));
+            return null;
+        }
+        String s = n.asText().trim();
+        if (s.isEmpty()) {
+            return null;
+        }
+        if (s.length() > MAX_ID_LENGTH) {
+            v.add(new InvalidEventException.Violation("/" + field, "is longer than " + MAX_ID_LENGTH + " characters"));
+            return null;
+        }
+        return s;
+    }
+
+    private static ObjectNode object(ObjectNode e, String field, List<InvalidEventException.Violation> v) {
+        return object(e, field, v, "/" + field);
+    }
+
+    private static ObjectNode object(ObjectNode e, String field, List<InvalidEventException.Violation> v, String pointer) {
+        JsonNode n = e.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isObject()) {
+            v.add(new InvalidEventException.Violation(pointer, "must be an object"));
+            return null;
+        }
+        return (ObjectNode) n;
+    }
+
+    private static Instant time(ObjectNode e, String field, List<InvalidEventException.Violation> v) {
+        JsonNode n = e.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (n.isIntegralNumber()) {
+            return Instant.ofEpochMilli(n.asLong());
+        }
+        if (!n.isTextual()) {
+            v.add(new InvalidEventException.Violation("/" + field, "must be an ISO-8601 date-time"));
+            return null;
+        }
+        Instant t = parseTime(n.asText());
+        if (t == null) {
+            v.add(new InvalidEventException.Violation("/" + field, "'" + n.asText() + "' is not an ISO-8601 date-time"));
+        }
+        return t;
+    }
+
+    /** ISO-8601 with offset, or without (read as UTC); null when unparseable. */
+    public static Instant parseTime(String s) {
+        if (s == null || s.isBlank()) {
+            return null;
+        }
+        String t = s.trim();
+        try {
+            return OffsetDateTime.parse(t).toInstant();
+        } catch (DateTimeParseException e) {
+            try {
+                return LocalDateTime.parse(t).toInstant(ZoneOffset.UTC);
+            } catch (DateTimeParseException e2) {
+                try {
+                    return Instant.parse(t);
+                } catch (DateTimeParseException e3) {
+                    return null;
+                }
+            }
+        }
+    }
+
+    private static String str(JsonNode n) {
+        return n == null || n.isNull() || n.isContainerNode() ? null : n.asText();
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+
+    private static String cap(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+}

@@ -1,0 +1,142 @@
+package io.crmhub.routes.clickstream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.crmhub.connectors.clickstream.AudienceStore;
+import io.crmhub.mappings.clickstream.AudienceRule;
+import io.crmhub.routes.api.Problem;
+import io.crmhub.routes.security.BodySizeLimitFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The clickstream endpoints, as Spring MVC (raw body with its own size limits):
+ * {@code POST /api/v1/events}, {@code GET /api/v1/audiences/{segment}} and
+ * {@code GET /api/v1/audiences/{segment}/match-list}. Contract: {@code openapi/flows/clickstream.json}.
+ */
+@RestController
+public class ClickstreamController {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClickstreamController.class);
+
+    private final EventIntake intake;
+    private final Audiences audiences;
+    private final ObjectMapper json;
+    private final ClickstreamProperties props;
+
+    public ClickstreamController(EventIntake intake, Audiences audiences, ObjectMapper json, ClickstreamProperties props) {
+        this.intake = intake;
+        this.audiences = audiences;
+        this.json = json;
+        this.props = props;
+    }
+
+    @PostMapping("/api/v1/events")
+    public void events(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        byte[] body;
+        try {
+            body = read(request, props.getRest().getMaxBatchBytes());
+        } catch (BodySizeLimitFilter.PayloadTooLargeException e) {
+            write(request, response, Problem.of(413, "Payload Too Large", "The request is larger than the limit of "
+                    + props.getRest().getMaxBatchBytes() + " bytes per batch (" + props.getRest().getMaxEventBytes()
+                    + " bytes per event)."));
+            return;
+        }
+        try {
+            List<String> ids = intake.accept(body, request.getRemoteAddr());
+            Map<String, Object> ok = new LinkedHashMap<>();
+            ok.put("success", true);
+            ok.put("accepted", ids.size());
+            ok.put("messageIds", ids);
+            response.setStatus(202);
+            response.setContentType("application/json");
+            json.writeValue(response.getOutputStream(), ok);
+        } catch (EventIntake.Rejected e) {
+            write(request, response, e.problem());
+        } catch (EventPublisher.BrokerUnavailableException e) {
+            LOG.warn("POST /events answered 503: {}", e.getMessage());
+            response.setHeader("Retry-After", "5");
+            write(request, response, Problem.of(503, "Service Unavailable",
+                    "The events could not be stored in Kafka (" + e.getMessage() + "); nothing was accepted, send them again."));
+        }
+    }
+
+    /** The benchmark's baseline: same reading and parsing, 202 without Kafka (off unless configured). */
+    @PostMapping("/api/v1/events/_bare")
+    public void bare(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        if (!props.getRest().isBareEndpoint()) {
+            write(request, response, Problem.of(404, "Not Found", "hub.clickstream.rest.bare-endpoint is off."));
+            return;
+        }
+        try {
+            int n = intake.parseOnly(read(request, props.getRest().getMaxBatchBytes()));
+            response.setStatus(202);
+            response.setContentType("application/json");
+            response.getOutputStream().write(("{\"success\":true,\"accepted\":" + n + "}").getBytes());
+        } catch (EventIntake.Rejected e) {
+            write(request, response, e.problem());
+        }
+    }
+
+    @GetMapping("/api/v1/audiences/{segment}")
+    public void aggregate(@PathVariable String segment, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        answer(request, response, segment, false);
+    }
+
+    @GetMapping("/api/v1/audiences/{segment}/match-list")
+    public void matchList(@PathVariable String segment, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        answer(request, response, segment, true);
+    }
+
+    private void answer(HttpServletRequest request, HttpServletResponse response, String segment, boolean matchList)
+            throws IOException {
+        AudienceRule rule = audiences.rule(segment);
+        if (rule == null) {
+            write(request, response, Problem.of(404, "Not Found", "No audience segment '" + segment
+                    + "' (configured: " + audiences.names() + ")."));
+            return;
+        }
+        try {
+            Object body = matchList ? audiences.store().matchList(rule) : audiences.store().aggregate(rule);
+            response.setStatus(200);
+            response.setContentType("application/json");
+            json.writeValue(response.getOutputStream(), body);
+        } catch (DataAccessException e) {
+            write(request, response, Problem.of(503, "Service Unavailable", "The database is unavailable."));
+        }
+    }
+
+    private static byte[] read(HttpServletRequest request, int max) throws IOException {
+        long declared = request.getContentLengthLong();
+        if (declared > max) {
+            throw new BodySizeLimitFilter.PayloadTooLargeException(max);
+        }
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes(max + 1);
+            if (body.length > max) {
+                throw new BodySizeLimitFilter.PayloadTooLargeException(max);
+            }
+            return body;
+        }
+    }
+
+    private void write(HttpServletRequest request, HttpServletResponse response, Problem problem) throws IOException {
+        response.setStatus(problem.status());
+        response.setContentType(Problem.MEDIA_TYPE);
+        json.writeValue(response.getOutputStream(), problem.at(request.getRequestURI()));
+    }
+}

@@ -1,0 +1,204 @@
+package io.crmhub.routes.clickstream;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Settings of the clickstream flow, {@code hub.clickstream.*}. */
+@ConfigurationProperties(prefix = "hub.clickstream")
+public class ClickstreamProperties {
+
+    /** Run the flow (REST intake, consumer, projection, audience export). */
+    private boolean enabled = true;
+    /** Topic of raw events: what POST /events writes and direct producers write. */
+    private String topic = "hub.clickstream";
+    /** Namespace of the EXTERNAL_ID identity a Segment userId becomes. */
+    private String userIdNamespace = "web";
+    /** How long a messageId is remembered for de-duplication (at least 24h). */
+    private Duration dedupRetention = Duration.ofHours(48);
+    /** A visit after this much inactivity starts a new session. */
+    private Duration sessionTimeout = Duration.ofMinutes(30);
+    /** Interest scores halve every this long. */
+    private Duration interestHalfLife = Duration.ofDays(14);
+    /** Interest weight per event type (page, screen, track, ad_click, ad_impression). */
+    private Map<String, Double> interestWeights = new LinkedHashMap<>(Map.of("page", 1.0, "screen", 1.0,
+            "track", 1.0, "ad_click", 3.0));
+    private final Rest rest = new Rest();
+    private final Consumer consumer = new Consumer();
+    private final TrackingPlan trackingPlan = new TrackingPlan();
+    private final Projection projection = new Projection();
+    private final Audiences audiences = new Audiences();
+
+    public boolean isEnabled() { return enabled; }
+    public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    public String getTopic() { return topic; }
+    public void setTopic(String topic) { this.topic = topic; }
+    public String getUserIdNamespace() { return userIdNamespace; }
+    public void setUserIdNamespace(String userIdNamespace) { this.userIdNamespace = userIdNamespace; }
+    public Duration getDedupRetention() { return dedupRetention; }
+    public void setDedupRetention(Duration dedupRetention) { this.dedupRetention = dedupRetention; }
+    public Duration getSessionTimeout() { return sessionTimeout; }
+    public void setSessionTimeout(Duration sessionTimeout) { this.sessionTimeout = sessionTimeout; }
+    public Duration getInterestHalfLife() { return interestHalfLife; }
+    public void setInterestHalfLife(Duration interestHalfLife) { this.interestHalfLife = interestHalfLife; }
+    public Map<String, Double> getInterestWeights() { return interestWeights; }
+    public void setInterestWeights(Map<String, Double> interestWeights) { this.interestWeights = interestWeights; }
+    public Rest getRest() { return rest; }
+    public Consumer getConsumer() { return consumer; }
+    public TrackingPlan getTrackingPlan() { return trackingPlan; }
+    public Projection getProjection() { return projection; }
+    public Audiences getAudiences() { return audiences; }
+
+    /** POST /api/v1/events. */
+    public static class Rest {
+        /** Largest single event (Segment: 32 KB). */
+        private int maxEventBytes = 32 * 1024;
+        /** Largest request (Segment: 500 KB per batch). */
+        private int maxBatchBytes = 500 * 1024;
+        /** How long a request waits for the broker's acknowledgement (acks=all) before answering 503. */
+        private Duration produceTimeout = Duration.ofSeconds(10);
+        /** Also serve POST /api/v1/events/_bare (202 without Kafka), the benchmark's baseline. */
+        private boolean bareEndpoint = false;
+
+        public int getMaxEventBytes() { return maxEventBytes; }
+        public void setMaxEventBytes(int maxEventBytes) { this.maxEventBytes = maxEventBytes; }
+        public int getMaxBatchBytes() { return maxBatchBytes; }
+        public void setMaxBatchBytes(int maxBatchBytes) { this.maxBatchBytes = maxBatchBytes; }
+        public Duration getProduceTimeout() { return produceTimeout; }
+        public void setProduceTimeout(Duration produceTimeout) { this.produceTimeout = produceTimeout; }
+        public boolean isBareEndpoint() { return bareEndpoint; }
+        public void setBareEndpoint(boolean bareEndpoint) { this.bareEndpoint = bareEndpoint; }
+    }
+
+    /** The consumer that folds the topic into profiles. */
+    public static class Consumer {
+        private boolean enabled = true;
+        private String groupId = "crm-hub.clickstream";
+        /** Consumer threads of this instance (each its own partitions). */
+        private int threads = 1;
+        /** Most events per micro-batch (one database transaction). */
+        private int batchSize = 2000;
+        private Duration pollTimeout = Duration.ofMillis(500);
+        /** Back-off after a failed batch (database away): first and longest delay. */
+        private Duration retryInitialDelay = Duration.ofMillis(500);
+        private Duration retryMaxDelay = Duration.ofSeconds(30);
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public String getGroupId() { return groupId; }
+        public void setGroupId(String groupId) { this.groupId = groupId; }
+        public int getThreads() { return threads; }
+        public void setThreads(int threads) { this.threads = threads; }
+        public int getBatchSize() { return batchSize; }
+        public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
+        public Duration getPollTimeout() { return pollTimeout; }
+        public void setPollTimeout(Duration pollTimeout) { this.pollTimeout = pollTimeout; }
+        public Duration getRetryInitialDelay() { return retryInitialDelay; }
+        public void setRetryInitialDelay(Duration d) { this.retryInitialDelay = d; }
+        public Duration getRetryMaxDelay() { return retryMaxDelay; }
+        public void setRetryMaxDelay(Duration d) { this.retryMaxDelay = d; }
+    }
+
+    /** JSON Schemas of the planned events. */
+    public static class TrackingPlan {
+        /** Folder of *.json schemas (relative to the working directory). */
+        private String folder = "config/tracking-plan";
+        /** Accept track events that have no schema (otherwise: quarantined as unplanned). */
+        private boolean allowUnplanned = false;
+
+        public String getFolder() { return folder; }
+        public void setFolder(String folder) { this.folder = folder; }
+        public boolean isAllowUnplanned() { return allowUnplanned; }
+        public void setAllowUnplanned(boolean allowUnplanned) { this.allowUnplanned = allowUnplanned; }
+    }
+
+    /** Engagement into the profiles' computed fields (clickstream.*). */
+    public static class Projection {
+        private Duration interval = Duration.ofSeconds(2);
+        private int batchSize = 500;
+        private int topInterests = 3;
+        /** Housekeeping: purge old messageIds, fold engagement of merged profiles, drop erased ones. */
+        private Duration housekeepingInterval = Duration.ofMinutes(1);
+
+        public Duration getInterval() { return interval; }
+        public void setInterval(Duration interval) { this.interval = interval; }
+        public int getBatchSize() { return batchSize; }
+        public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
+        public int getTopInterests() { return topInterests; }
+        public void setTopInterests(int topInterests) { this.topInterests = topInterests; }
+        public Duration getHousekeepingInterval() { return housekeepingInterval; }
+        public void setHousekeepingInterval(Duration d) { this.housekeepingInterval = d; }
+    }
+
+    /** Anonymous audiences out. */
+    public static class Audiences {
+        /** Cells (and match lists) with fewer people are suppressed. */
+        private int anonymityFloor = 100;
+        /** Segments by name. */
+        private Map<String, Segment> segments = new LinkedHashMap<>();
+        private final Export export = new Export();
+
+        public int getAnonymityFloor() { return anonymityFloor; }
+        public void setAnonymityFloor(int k) { this.anonymityFloor = k; }
+        public Map<String, Segment> getSegments() { return segments; }
+        public void setSegments(Map<String, Segment> segments) { this.segments = segments; }
+        public Export getExport() { return export; }
+    }
+
+    /** One segment rule. Empty criteria do not restrict. */
+    public static class Segment {
+        private List<String> interests = new ArrayList<>();
+        /** Minimum decayed interest score. */
+        private double minScore = 0.5;
+        private List<String> campaigns = new ArrayList<>();
+        private Integer minAge;
+        private Integer maxAge;
+        private List<String> genders = new ArrayList<>();
+        private List<String> countries = new ArrayList<>();
+        private List<String> regions = new ArrayList<>();
+        /** Overrides the global floor for this segment (never below 1). */
+        private Integer anonymityFloor;
+
+        public List<String> getInterests() { return interests; }
+        public void setInterests(List<String> interests) { this.interests = interests; }
+        public double getMinScore() { return minScore; }
+        public void setMinScore(double minScore) { this.minScore = minScore; }
+        public List<String> getCampaigns() { return campaigns; }
+        public void setCampaigns(List<String> campaigns) { this.campaigns = campaigns; }
+        public Integer getMinAge() { return minAge; }
+        public void setMinAge(Integer minAge) { this.minAge = minAge; }
+        public Integer getMaxAge() { return maxAge; }
+        public void setMaxAge(Integer maxAge) { this.maxAge = maxAge; }
+        public List<String> getGenders() { return genders; }
+        public void setGenders(List<String> genders) { this.genders = genders; }
+        public List<String> getCountries() { return countries; }
+        public void setCountries(List<String> countries) { this.countries = countries; }
+        public List<String> getRegions() { return regions; }
+        public void setRegions(List<String> regions) { this.regions = regions; }
+        public Integer getAnonymityFloor() { return anonymityFloor; }
+        public void setAnonymityFloor(Integer k) { this.anonymityFloor = k; }
+    }
+
+    /** Scheduled export of every segment's aggregate and match list. */
+    public static class Export {
+        private boolean enabled = true;
+        private Duration interval = Duration.ofHours(1);
+        /** Folder the JSON files are written to (atomically: temp file, then rename). */
+        private String folder = "data/outbox/audiences";
+        /** Topic for the ad platform connector (key = segment, header hub_audience_kind). */
+        private String topic = "hub.audiences";
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public Duration getInterval() { return interval; }
+        public void setInterval(Duration interval) { this.interval = interval; }
+        public String getFolder() { return folder; }
+        public void setFolder(String folder) { this.folder = folder; }
+        public String getTopic() { return topic; }
+        public void setTopic(String topic) { this.topic = topic; }
+    }
+}

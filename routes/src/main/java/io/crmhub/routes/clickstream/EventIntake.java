@@ -1,0 +1,176 @@
+package io.crmhub.routes.clickstream;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.crmhub.mappings.clickstream.ClickEvent;
+import io.crmhub.mappings.clickstream.InvalidEventException;
+import io.crmhub.mappings.clickstream.IpAddresses;
+import io.crmhub.mappings.clickstream.SegmentMapper;
+import io.crmhub.routes.api.Problem;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What {@code POST /api/v1/events} does with a body: one event or {@code {"batch": [...]}},
+ * checked against the size limits and the Segment spec (every violation reported, nothing stored
+ * when one event is bad), enriched ({@code messageId} when missing, {@code receivedAt}, the client
+ * IP when the event has none — truncated like every IP), and written to Kafka with {@code acks=all}.
+ */
+public class EventIntake {
+
+    /** A request the caller must fix: status (400/413) and the problem. */
+    public static class Rejected extends RuntimeException {
+        private final transient Problem problem;
+
+        public Rejected(Problem problem) {
+            super(problem.detail());
+            this.problem = problem;
+        }
+
+        public Problem problem() {
+            return problem;
+        }
+    }
+
+    private final ObjectMapper json;
+    private final SegmentMapper mapper = new SegmentMapper();
+    private final EventPublisher publisher;
+    private final ClickstreamProperties.Rest limits;
+
+    public EventIntake(ObjectMapper json, EventPublisher publisher, ClickstreamProperties.Rest limits) {
+        this.json = json;
+        this.publisher = publisher;
+        this.limits = limits;
+    }
+
+    /** Accepts the body; returns the messageIds written (in order). */
+    public List<String> accept(byte[] body, String clientIp) {
+        List<ObjectNode> events = parse(body);
+        boolean batch = lastWasBatch.get();
+        Instant now = Instant.now();
+        List<Problem.FieldProblem> errors = new ArrayList<>();
+        List<EventPublisher.Message> out = new ArrayList<>(events.size());
+        List<String> ids = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+            ObjectNode e = events.get(i);
+            String prefix = batch ? "/batch/" + i : "";
+            if (!e.hasNonNull("messageId") && !e.hasNonNull("eventId")) {
+                e.put("messageId", UUID.randomUUID().toString());
+            }
+            e.put("receivedAt", now.toString());
+            ObjectNode context = e.get("context") instanceof ObjectNode c ? c : null;
+            if (context == null && !e.has("context") && !e.has("recordType")) {
+                context = e.putObject("context");
+            }
+            if (context != null) {
+                String ip = context.hasNonNull("ip") ? context.get("ip").asText() : clientIp;
+                String truncated = IpAddresses.truncate(ip);
+                if (truncated == null) {
+                    context.remove("ip");
+                } else {
+                    context.put("ip", truncated);
+                }
+            } else if (e.hasNonNull("ip")) {
+                String truncated = IpAddresses.truncate(e.get("ip").asText());
+                if (truncated == null) {
+                    e.remove("ip");
+                } else {
+                    e.put("ip", truncated);
+                }
+            }
+            byte[] bytes;
+            try {
+                bytes = json.writeValueAsBytes(e);
+            } catch (JsonProcessingException ex) {
+                throw new IllegalStateException(ex);
+            }
+            if (bytes.length > limits.getMaxEventBytes()) {
+                errors.add(new Problem.FieldProblem(prefix.isEmpty() ? "/" : prefix, null, "the event has "
+                        + bytes.length + " bytes; the limit is " + limits.getMaxEventBytes() + " bytes per event"));
+                continue;
+            }
+            try {
+                ClickEvent mapped = mapper.map(e, now);
+                out.add(new EventPublisher.Message(mapped.personKey(), bytes));
+                ids.add(mapped.messageId());
+            } catch (InvalidEventException ex) {
+                for (InvalidEventException.Violation v : ex.violations()) {
+                    errors.add(new Problem.FieldProblem(prefix + v.field(), null, v.reason()));
+                }
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new Rejected(Problem.of(400, "Bad Request", errors.size() == 1 ? errors.get(0).reason()
+                    : "The events do not follow the Segment spec; nothing was stored.", errors));
+        }
+        publisher.publish(out);
+        return ids;
+    }
+
+    /** Parses and checks the body without storing anything (the benchmark's bare endpoint). */
+    public int parseOnly(byte[] body) {
+        return parse(body).size();
+    }
+
+    private final ThreadLocal<Boolean> lastWasBatch = ThreadLocal.withInitial(() -> false);
+
+    private List<ObjectNode> parse(byte[] body) {
+        lastWasBatch.set(false);
+        if (body.length > limits.getMaxBatchBytes()) {
+            throw new Rejected(Problem.of(413, "Payload Too Large", "The request has " + body.length
+                    + " bytes; the limit is " + limits.getMaxBatchBytes() + " bytes per batch."));
+        }
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (java.io.IOException e) {
+            throw new Rejected(Problem.of(400, "Bad Request", "The body is not valid JSON: "
+                    + e.getMessage().lines().findFirst().orElse("")));
+        }
+        if (root == null || !root.isObject()) {
+            throw new Rejected(Problem.of(400, "Bad Request", "The body must be one event (a JSON object) or {\"batch\": [...]}."));
+        }
+        List<ObjectNode> events = new ArrayList<>();
+        if (root.has("batch")) {
+            lastWasBatch.set(true);
+            JsonNode batch = root.get("batch");
+            if (!(batch instanceof ArrayNode array) || array.isEmpty()) {
+                throw new Rejected(Problem.of(400, "Bad Request", "\"batch\" must be a non-empty array of events."));
+            }
+            List<Problem.FieldProblem> errors = new ArrayList<>();
+            JsonNode context = root.get("context");   // Segment: batch-level context applies to every event
+            for (int i = 0; i < array.size(); i++) {
+                JsonNode e = array.get(i);
+                if (e instanceof ObjectNode o) {
+                    if (context instanceof ObjectNode c && !o.has("context")) {
+                        o.set("context", c.deepCopy());
+                    }
+                    events.add(o);
+                } else {
+                    errors.add(new Problem.FieldProblem("/batch/" + i, null, "an event must be a JSON object"));
+                }
+            }
+            if (!errors.isEmpty()) {
+                throw new Rejected(Problem.of(400, "Bad Request", "The batch holds entries that are not events.", errors));
+            }
+        } else {
+            if (body.length > limits.getMaxEventBytes()) {
+                throw new Rejected(Problem.of(413, "Payload Too Large", "The event has " + body.length
+                        + " bytes; the limit is " + limits.getMaxEventBytes() + " bytes per event."));
+            }
+            events.add((ObjectNode) root);
+        }
+        return events;
+    }
+
+    static String text(byte[] body) {
+        return new String(body, StandardCharsets.UTF_8);
+    }
+}

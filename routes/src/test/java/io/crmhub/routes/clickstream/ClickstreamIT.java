@@ -1,0 +1,318 @@
+package io.crmhub.routes.clickstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.crmhub.connectors.clickstream.ClickstreamStore;
+import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.mappings.model.Channel;
+import io.crmhub.mappings.model.Consent;
+import io.crmhub.mappings.model.ConsentStatus;
+import io.crmhub.mappings.model.Identity;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.routes.ApiClient;
+import io.crmhub.routes.HubIntegrationTest;
+import io.crmhub.routes.config.HubProperties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The clickstream flow end to end: REST and Kafka in, PostgreSQL profiles and quarantine out. */
+@HubIntegrationTest
+class ClickstreamIT {
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    HubProperties hub;
+    @Autowired
+    ClickstreamProperties props;
+    @Autowired
+    ClickstreamStore clicks;
+    @Autowired
+    CrmStore crm;
+    @Autowired
+    JdbcTemplate sql;
+    @Autowired
+    ObjectMapper json;
+    @Autowired
+    Audiences audiences;
+    ApiClient api;
+    String u;
+
+    @BeforeEach
+    void setUp() {
+        api = new ApiClient(port, ApiClient.DEV_KEY);
+        u = UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private UUID awaitProfile(Identity id) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> crm.lookup(id).orElse(null), p -> p != null);
+    }
+
+    private ClickstreamStore.Engagement awaitEngagement(Identity id, long pageViews) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> crm.lookup(id).flatMap(clicks::engagement).orElse(null),
+                e -> e != null && e.pageViews() >= pageViews);
+    }
+
+    @Test
+    void segmentPayloadsFromTheSpecAreAcceptedAndFoldedIntoProfiles() throws Exception {
+        String anon = "anon-" + u;
+        // shapes of the Segment spec pages: common fields, page, track, identify — as an SDK sends them
+        String page = """
+                {"type":"page","name":"Home","category":"it-docs","anonymousId":"%s","messageId":"page-%s",
+                 "channel":"browser","timestamp":"2026-11-30T09:00:00.000Z","sentAt":"2026-11-30T09:00:00.500Z",
+                 "context":{"ip":"198.51.100.23","locale":"en-US","userAgent":"Mozilla/5.0 (Macintosh)",
+                   "library":{"name":"analytics.js","version":"2.11.1"},
+                   "page":{"path":"/","referrer":"","search":"","title":"Home","url":"https://example.com/"},
+                   "campaign":{"name":"TPS Innovation Newsletter","source":"Newsletter","medium":"email",
+                               "term":"tps reports","content":"image link"}},
+                 "properties":{"title":"Welcome | Initech","url":"http://www.initech.com","path":"/","referrer":""},
+                 "integrations":{"All":true},"version":2}""".formatted(anon, u);
+        ApiClient.Response r = api.post("/api/v1/events", page);
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        assertThat(r.json().get("messageIds").get(0).asText()).isEqualTo("page-" + u);
+
+        String batch = """
+                {"batch":[
+                  {"type":"track","event":"User Registered","anonymousId":"%1$s","messageId":"reg-%2$s",
+                   "properties":{"plan":"Pro Annual","accountType":"Facebook"}},
+                  {"type":"identify","anonymousId":"%1$s","userId":"user-%2$s","messageId":"id-%2$s",
+                   "traits":{"email":"Peter.Gibbons.%2$s@Initech.com","name":"Peter Gibbons","gender":"male",
+                             "address":{"city":"Austin","country":"US","state":"TX"}}},
+                  {"type":"track","event":"Article Viewed","userId":"user-%2$s","messageId":"art-%2$s",
+                   "properties":{"title":"Stapler","category":"it-docs"}}
+                ],"context":{"ip":"2001:db8:85a3::8a2e:370:7334"}}""".formatted(anon, u);
+        r = api.post("/api/v1/events", batch);
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        assertThat(r.json().get("accepted").asInt()).isEqualTo(3);
+
+        Identity user = Identity.of(IdentityType.EXTERNAL_ID, "web", "user-" + u);
+        UUID id = awaitProfile(user);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            UUID p = crm.lookup(user).orElseThrow();
+            assertThat(crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, anon))).as("stitched").contains(p);
+            assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "peter.gibbons." + u + "@initech.com"))).contains(p);
+            ClickstreamStore.Engagement e = clicks.engagement(p).orElseThrow();
+            assertThat(e.pageViews()).isEqualTo(1);
+            assertThat(e.events()).isEqualTo(3);
+            assertThat(e.interests()).containsKey("it-docs");
+            assertThat(e.campaigns()).containsKey("tps-innovation-newsletter");
+        });
+        UUID p = crm.lookup(user).orElseThrow();
+        // the computed fields show on the 360° view
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode view = api.get("/api/v1/profiles/" + p).json();
+            assertThat(view.toString()).contains("clickstream.pageViews").contains("it-docs");
+        });
+        JsonNode view = api.get("/api/v1/profiles/" + p).json();
+        assertThat(view.toString()).contains("Austin");
+        assertThat(id).isNotNull();
+
+        // IPs were truncated before they reached Kafka
+        try (KafkaConsumer<String, String> c = consumer()) {
+            c.subscribe(List.of(props.getTopic()));
+            StringBuilder all = new StringBuilder();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                c.poll(Duration.ofMillis(300)).forEach(rec -> all.append(rec.value()).append('\n'));
+                assertThat(all.toString()).contains("page-" + u).contains("art-" + u);
+            });
+            assertThat(all.toString()).contains("198.51.100.0").doesNotContain("198.51.100.23")
+                    .contains("2001:db8:85a3::").doesNotContain("8a2e:370:7334");
+        }
+    }
+
+    @Test
+    void limitsAndBadRequestsGetTheReason() {
+        String big = "{\"type\":\"track\",\"event\":\"Signed Up\",\"userId\":\"u\",\"properties\":{\"plan\":\""
+                + "x".repeat(33 * 1024) + "\"}}";
+        ApiClient.Response r = api.post("/api/v1/events", big);
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.json().get("detail").asText()).contains("32768 bytes per event");
+
+        String bigInBatch = "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"a\"}," + big + "]}";
+        r = api.post("/api/v1/events", bigInBatch);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().at("/errors/0/field").asText()).isEqualTo("/batch/1");
+
+        StringBuilder huge = new StringBuilder("{\"batch\":[");
+        for (int i = 0; i < 20; i++) {
+            huge.append(i == 0 ? "" : ",").append("{\"type\":\"page\",\"anonymousId\":\"a\",\"properties\":{\"p\":\"")
+                    .append("y".repeat(30 * 1024)).append("\"}}");
+        }
+        r = api.post("/api/v1/events", huge.append("]}").toString());
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.json().get("detail").asText()).contains("per batch");
+
+        r = api.post("/api/v1/events", "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"a\"},"
+                + "{\"type\":\"track\",\"userId\":\"u\"},{\"type\":\"shout\",\"anonymousId\":\"a\"}]}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        assertThat(r.json().get("errors").findValuesAsText("field")).containsExactly("/batch/1/event", "/batch/2/type");
+
+        assertThat(api.post("/api/v1/events", "{not json").status()).isEqualTo(400);
+        assertThat(api.post("/api/v1/events", "{\"type\":\"page\"}").json().at("/errors/0/field").asText())
+                .isEqualTo("/userId");
+        assertThat(api.withKey(ApiClient.READER_KEY).post("/api/v1/events", "{\"type\":\"page\",\"anonymousId\":\"a\"}")
+                .status()).isEqualTo(403);
+        assertThat(api.withKey(null).post("/api/v1/events", "{\"type\":\"page\",\"anonymousId\":\"a\"}").status())
+                .isEqualTo(401);
+        assertThat(api.post("/api/v1/events/_bare", "{\"type\":\"page\",\"anonymousId\":\"a\"}").status())
+                .as("the benchmark endpoint is off by default").isEqualTo(404);
+    }
+
+    @Test
+    void brokerThatCannotTakeTheEventsAnswers503() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            deadPort = s.getLocalPort();
+        }
+        ClickstreamProperties.Rest rest = new ClickstreamProperties.Rest();
+        rest.setProduceTimeout(Duration.ofSeconds(2));
+        try (EventPublisher dead = new EventPublisher("127.0.0.1:" + deadPort, props.getTopic(), rest.getProduceTimeout())) {
+            ClickstreamController controller = new ClickstreamController(new EventIntake(json, dead, rest), audiences, json,
+                    props);
+            MockHttpServletRequest request = new MockHttpServletRequest("POST", "/api/v1/events");
+            request.setContent(("{\"type\":\"page\",\"anonymousId\":\"dead-" + u + "\"}").getBytes());
+            request.setContentType("application/json");
+            MockHttpServletResponse response = new MockHttpServletResponse();
+            long t0 = System.nanoTime();
+            controller.events(request, response);
+            assertThat(response.getStatus()).isEqualTo(503);
+            assertThat(response.getContentType()).startsWith("application/problem+json");
+            assertThat(response.getContentAsString()).contains("nothing was accepted");
+            assertThat(response.getHeader("Retry-After")).isEqualTo("5");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void directProducersAdServerLogsDuplicatesAndQuarantine() throws Exception {
+        String cookie = "ck-" + u;
+        try (KafkaProducer<String, String> producer = producer()) {
+            String imp = "{\"recordType\":\"impression\",\"eventId\":\"imp-" + u + "\",\"cookieId\":\"" + cookie
+                    + "\",\"campaignId\":\"CMP-" + u + "\",\"creativeId\":\"cr-1\",\"placement\":\"top\",\"ip\":\"203.0.113.9\"}";
+            String click = "{\"recordType\":\"click\",\"eventId\":\"clk-" + u + "\",\"cookieId\":\"" + cookie
+                    + "\",\"campaignId\":\"CMP-" + u + "\",\"clickId\":\"gclid-" + u + "\",\"category\":\"it-ads\","
+                    + "\"landingUrl\":\"https://shop.example.com/?utm_source=dsp&utm_medium=display&utm_campaign=cmp-" + u + "\"}";
+            String view = "{\"type\":\"page\",\"anonymousId\":\"" + cookie + "\",\"messageId\":\"pv-" + u
+                    + "\",\"category\":\"it-ads\",\"context\":{\"ip\":\"203.0.113.99\"}}";
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, imp)).get();
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, imp)).get();          // written twice
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, click)).get();
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, "{\"batch\":[" + view + "," + view + "]}")).get();
+            // unusable: not JSON, unplanned, missing required property, wrong type — quarantined, the stream flows on
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, "not json " + u)).get();
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, "{\"type\":\"track\",\"event\":\"Rocket " + u
+                    + "\",\"anonymousId\":\"" + cookie + "\"}")).get();
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, "{\"type\":\"track\",\"event\":\"Product Viewed\","
+                    + "\"anonymousId\":\"" + cookie + "\",\"properties\":{\"price\":\"free-" + u + "\"},"
+                    + "\"context\":{\"ip\":\"192.0.2.201\"}}")).get();
+            producer.send(new ProducerRecord<>(props.getTopic(), cookie, "{\"type\":\"page\",\"messageId\":\"pv2-" + u
+                    + "\",\"anonymousId\":\"" + cookie + "\",\"category\":\"it-ads\"}")).get();
+        }
+        Identity id = Identity.of(IdentityType.ANONYMOUS_ID, cookie);
+        ClickstreamStore.Engagement e = awaitEngagement(id, 2);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            ClickstreamStore.Engagement now = clicks.engagement(crm.lookup(id).orElseThrow()).orElseThrow();
+            assertThat(now.pageViews()).isEqualTo(2);
+            assertThat(now.adImpressions()).as("the impression written twice counts once").isEqualTo(1);
+            assertThat(now.adClicks()).isEqualTo(1);
+            assertThat(now.campaigns().get("cmp-" + u)).containsExactly(0, 1, 1);
+        });
+        UUID profile = crm.lookup(id).orElseThrow();
+        assertThat(sql.queryForObject("SELECT COUNT(*) FROM campaign_response r JOIN campaign c ON c.id = r.campaign_id"
+                + " WHERE c.code = ? AND r.profile_id = ? AND r.type = 'ad.click'", Long.class, "cmp-" + u, profile)).isEqualTo(1);
+        assertThat(e).isNotNull();
+
+        List<CrmStore.QuarantineEntry> mine = await().atMost(Duration.ofSeconds(30)).until(() -> crm.quarantined("OPEN", 1000)
+                .stream().filter(q -> q.routeId().equals(ClickstreamConsumer.ROUTE) && q.payload() != null
+                        && q.payload().contains(u)).toList(), l -> l.size() >= 3);
+        assertThat(mine).extracting(CrmStore.QuarantineEntry::error).anySatisfy(err -> assertThat(err).contains("not JSON"))
+                .anySatisfy(err -> assertThat(err).contains("unplanned event 'Rocket " + u + "'"))
+                .anySatisfy(err -> assertThat(err).contains("/properties/product_id").contains("/properties/price"));
+        CrmStore.QuarantineEntry typed = mine.stream().filter(q -> q.error().contains("product_id")).findFirst().orElseThrow();
+        assertThat(typed.payload()).as("no full IP in the quarantine").contains("192.0.2.0").doesNotContain("192.0.2.201");
+        assertThat(typed.endpointUri()).isEqualTo(ClickstreamConsumer.REPLAY);
+
+        // replay puts it back on the topic; still invalid, so it is quarantined again
+        ApiClient.Response replay = api.post("/api/v1/quarantine/" + typed.id() + "/replay", null);
+        assertThat(replay.status()).as(replay.body()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> crm.quarantined("OPEN", 1000).stream()
+                .anyMatch(q -> q.id() > typed.id() && q.payload() != null && q.payload().contains("free-" + u)));
+    }
+
+    @Test
+    void optedOutPeopleCountOnlyInTheAnonymousAggregates() {
+        String userId = "optout-" + u;
+        UUID p = crm.upsert(new ProfileRecord("crm", Instant.now(), List.of(Identity.of(IdentityType.EXTERNAL_ID, "web", userId)),
+                Map.of(), List.of(new Consent(Channel.PERSONALISATION, ConsentStatus.OPT_OUT, "crm", Instant.now(), "form",
+                        true)))).profileId();
+        String category = "it-optout-" + u;
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        ApiClient.Response r = api.post("/api/v1/events", "{\"type\":\"page\",\"userId\":\"" + userId + "\",\"category\":\""
+                + category + "\"}");
+        assertThat(r.status()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> clicks.daily("category", today.minusDays(1), today.plusDays(1))
+                .getOrDefault(category, 0L) == 1L);
+        assertThat(clicks.engagement(p)).isEmpty();
+        assertThat(crm.lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", userId))).contains(p);
+    }
+
+    @Test
+    void theSameMessageIdSentTwiceIsCountedOnce() {
+        String anon = "dup-" + u;
+        String event = "{\"type\":\"page\",\"anonymousId\":\"" + anon + "\",\"messageId\":\"dup-msg-" + u + "\"}";
+        assertThat(api.post("/api/v1/events", event).status()).isEqualTo(202);
+        assertThat(api.post("/api/v1/events", event).status()).isEqualTo(202);
+        assertThat(api.post("/api/v1/events", "{\"type\":\"page\",\"anonymousId\":\"" + anon + "\",\"messageId\":\"dup-msg2-"
+                + u + "\"}").status()).isEqualTo(202);
+        Identity id = Identity.of(IdentityType.ANONYMOUS_ID, anon);
+        awaitEngagement(id, 2);
+        // the consumer is past all three (a later marker arrived), and still only two views
+        String marker = "dup-marker-" + u;
+        api.post("/api/v1/events", "{\"type\":\"page\",\"anonymousId\":\"" + marker + "\"}");
+        awaitEngagement(Identity.of(IdentityType.ANONYMOUS_ID, marker), 1);
+        assertThat(clicks.engagement(crm.lookup(id).orElseThrow()).orElseThrow().pageViews()).isEqualTo(2);
+    }
+
+    private KafkaConsumer<String, String> consumer() {
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, hub.getKafka().getBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
+    }
+
+    private KafkaProducer<String, String> producer() {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, hub.getKafka().getBootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+    }
+}

@@ -1,0 +1,247 @@
+package io.crmhub.routes.clickstream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.crmhub.connectors.clickstream.ClickstreamStore;
+import io.crmhub.connectors.clickstream.TrackingPlan;
+import io.crmhub.connectors.crm.JdbcCrmStore;
+import io.crmhub.mappings.clickstream.ClickEvent;
+import io.crmhub.mappings.normalise.NormaliserSettings;
+import io.crmhub.mappings.normalise.RecordNormaliser;
+import io.crmhub.mappings.rules.ConsentRules;
+import io.crmhub.mappings.rules.IdentityPolicy;
+import io.crmhub.mappings.rules.SurvivorshipRules;
+import io.crmhub.routes.HubIntegrationTest;
+import io.crmhub.routes.config.HubProperties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Nothing lost, nothing counted twice: a consumer of its own (own topic, group and connection pool
+ * on the IT schema of the real PostgreSQL) under load while its database goes away — connections
+ * refused for a while, then its server-side sessions killed mid-transaction — and while it
+ * "crashes" between the database commit and the offset commit. Exact counts afterwards.
+ */
+@HubIntegrationTest
+class ClickstreamOutageIT {
+
+    @Autowired
+    HubProperties hub;
+    @Autowired
+    ObjectMapper json;
+    @Autowired
+    TrackingPlan plan;
+    @Value("${spring.datasource.url}")
+    String url;
+
+    /** The database as the consumer sees it: refuses connections while {@code down}. */
+    static final class SwitchableDataSource extends DelegatingDataSource {
+        final AtomicBoolean down = new AtomicBoolean();
+
+        SwitchableDataSource(javax.sql.DataSource target) {
+            super(target);
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            if (down.get()) {
+                throw new SQLTransientConnectionException("database unavailable (outage test)", "08001");
+            }
+            return super.getConnection();
+        }
+    }
+
+    private HikariDataSource pool(String app) {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(url + "&ApplicationName=" + app);
+        cfg.setUsername("postgres");
+        cfg.setPassword("");
+        cfg.setMaximumPoolSize(3);
+        cfg.setConnectionTimeout(2000);
+        cfg.setPoolName(app);
+        return new HikariDataSource(cfg);
+    }
+
+    private String topic(String name) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, hub.getKafka().getBootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(name, 3, (short) 1))).all().get(20, TimeUnit.SECONDS);
+        }
+        return name;
+    }
+
+    private long committed(String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, hub.getKafka().getBootstrapServers()))) {
+            Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            return offsets.values().stream().filter(java.util.Objects::nonNull).mapToLong(OffsetAndMetadata::offset).sum();
+        }
+    }
+
+    private ClickstreamStore store(javax.sql.DataSource ds, JdbcCrmStore crm) {
+        return new ClickstreamStore(ds, crm, new RecordNormaliser(new NormaliserSettings("DE", ZoneId.of("Europe/Berlin"),
+                true, false)), ClickstreamStore.Settings.defaults(), Clock.systemUTC());
+    }
+
+    private static JdbcCrmStore crm(javax.sql.DataSource ds, ObjectMapper json) {
+        return new JdbcCrmStore(ds, SurvivorshipRules.parse("crm,clickstream"), new ConsentRules(), IdentityPolicy.defaults(),
+                json);
+    }
+
+    private long pageViews(JdbcTemplate sql, String prefix) {
+        Long n = sql.queryForObject("SELECT COALESCE(SUM(s.page_views), 0) FROM click_profile_stats s JOIN identity i"
+                + " ON i.profile_id = s.profile_id WHERE i.type = 'ANONYMOUS_ID' AND i.\"value\" LIKE ?", Long.class, prefix + "%");
+        return n == null ? 0 : n;
+    }
+
+    @Test
+    void databaseOutageUnderLoadLosesNothingAndCountsNothingTwice() throws Exception {
+        String u = UUID.randomUUID().toString().substring(0, 8);
+        String topic = topic("it.clickstream.outage." + u);
+        String group = "it-outage-" + u;
+        String app = "cs-outage-" + u;
+        int distinct = 3000;
+        try (HikariDataSource real = pool(app); HikariDataSource admin = pool("cs-outage-admin-" + u)) {
+            SwitchableDataSource ds = new SwitchableDataSource(real);
+            JdbcCrmStore crm = crm(ds, json);
+            ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
+                    hub.getKafka().getBootstrapServers(), topic, group, 2, 200, Duration.ofMillis(100),
+                    Duration.ofMillis(50), Duration.ofMillis(400)), store(ds, crm), plan, crm, json, null);
+            JdbcTemplate sql = new JdbcTemplate(admin);
+            AtomicInteger sent = new AtomicInteger();
+            Thread load = new Thread(() -> {
+                try (KafkaProducer<String, String> p = producer()) {
+                    for (int i = 0; i < distinct; i++) {
+                        String anon = "out-" + u + "-" + (i % 150);
+                        String e = "{\"type\":\"page\",\"messageId\":\"" + u + "-" + i + "\",\"anonymousId\":\"" + anon
+                                + "\",\"category\":\"it-outage\"}";
+                        p.send(new ProducerRecord<>(topic, anon, e));
+                        if (i % 10 == 0) {
+                            p.send(new ProducerRecord<>(topic, anon, e));      // at-least-once producers re-send
+                        }
+                        sent.incrementAndGet();
+                        if (i % 100 == 0) {
+                            p.flush();
+                            Thread.sleep(20);
+                        }
+                    }
+                    p.flush();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "outage-load");
+            consumer.start();
+            try {
+                load.start();
+                await().atMost(Duration.ofSeconds(30)).until(() -> pageViews(sql, "out-" + u) > 200);
+
+                // 1. the database refuses connections: nothing is committed to Kafka meanwhile
+                ds.down.set(true);
+                Thread.sleep(400);
+                long offsetsDuringOutage = committed(group);
+                Thread.sleep(1500);
+                assertThat(committed(group)).as("no offset commit while the database is away").isEqualTo(offsetsDuringOutage);
+                ds.down.set(false);
+
+                // 2. the database kills the consumer's sessions mid-transaction, a few times, under load
+                for (int k = 0; k < 4; k++) {
+                    sql.queryForList("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", app);
+                    Thread.sleep(300);
+                }
+                load.join(120_000);
+                assertThat(sent.get()).isEqualTo(distinct);
+
+                long produced = distinct + distinct / 10;
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> committed(group) == produced);
+                assertThat(pageViews(sql, "out-" + u)).as("every distinct event exactly once").isEqualTo(distinct);
+                assertThat(consumer.failedBatches()).as("the outage did hit batches").isGreaterThan(0);
+                assertThat(sql.queryForObject("SELECT COUNT(*) FROM identity WHERE type = 'ANONYMOUS_ID' AND \"value\" LIKE ?",
+                        Long.class, "out-" + u + "%")).isEqualTo(150);
+            } finally {
+                consumer.stop();
+            }
+        }
+    }
+
+    @Test
+    void crashBetweenDatabaseCommitAndOffsetCommitIsDeduplicated() throws Exception {
+        String u = UUID.randomUUID().toString().substring(0, 8);
+        String topic = topic("it.clickstream.crash." + u);
+        String group = "it-crash-" + u;
+        try (HikariDataSource ds = pool("cs-crash-" + u)) {
+            JdbcCrmStore crm = crm(ds, json);
+            AtomicInteger crashes = new AtomicInteger();
+            ClickstreamStore crashing = new ClickstreamStore(ds, crm, new RecordNormaliser(new NormaliserSettings("DE",
+                    ZoneId.of("Europe/Berlin"), true, false)), ClickstreamStore.Settings.defaults(), Clock.systemUTC()) {
+                @Override
+                public Report apply(List<ClickEvent> events) {
+                    Report r = super.apply(events);      // committed in the database ...
+                    if (crashes.getAndIncrement() < 3) {
+                        throw new IllegalStateException("crash before the offset commit (test)");   // ... offsets not
+                    }
+                    return r;
+                }
+            };
+            try (KafkaProducer<String, String> p = producer()) {
+                for (int i = 0; i < 500; i++) {
+                    String anon = "crash-" + u + "-" + (i % 20);
+                    p.send(new ProducerRecord<>(topic, anon, "{\"type\":\"page\",\"messageId\":\"c" + u + "-" + i
+                            + "\",\"anonymousId\":\"" + anon + "\"}"));
+                }
+            }
+            ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
+                    hub.getKafka().getBootstrapServers(), topic, group, 1, 100, Duration.ofMillis(100),
+                    Duration.ofMillis(20), Duration.ofMillis(100)), crashing, plan, crm, json, null);
+            consumer.start();
+            try {
+                JdbcTemplate sql = new JdbcTemplate(ds);
+                await().atMost(Duration.ofSeconds(60)).until(() -> committed(group) == 500);
+                assertThat(crashes.get()).isGreaterThan(3);
+                assertThat(pageViews(sql, "crash-" + u)).isEqualTo(500);
+            } finally {
+                consumer.stop();
+            }
+        }
+    }
+
+    private KafkaProducer<String, String> producer() {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, hub.getKafka().getBootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+    }
+
+    static Instant now() {
+        return Instant.now();
+    }
+}
