@@ -66,7 +66,7 @@ public class MailTemplates {
             throw new IllegalArgumentException("template " + name + ".txt has no 'Subject:' line before the blank line");
         }
         String html = read(dir.resolve(name + ".html"));
-        return new Rendered(fill(subject, model, false).replaceAll("[\\r\\n]+", " "), fill(body, model, false),
+        return new Rendered(fill(subject, model, false).replaceAll("[\\r\\n]+", " ").strip(), fill(body, model, false),
                 html == null ? null : fill(html, model, true));
     }
 
