@@ -52,10 +52,17 @@ public class MailRoutes extends RouteBuilder {
 
     @Override
     public void configure() throws Exception {
-        rest().clientRequestValidation(true)
-                .openApi()
-                    .specification(CONTRACT)
-                    .missingOperation("fail");
+        // REST DSL on its own paths (the profile API's rest-openapi consumer holds /api/v1/ as a prefix;
+        // a second rest-openapi consumer on the same base path is refused by Camel). Requests are
+        // validated against the merged contract, which includes openapi/flows/email.json.
+        rest("/mail").clientRequestValidation(true)
+                .get("/unmatched").routeId("rest.mailListUnmatched").to("direct:mailListUnmatched")
+                .get("/cases/{caseId}").routeId("rest.mailGetCase").to("direct:mailGetCase")
+                .post("/messages").routeId("rest.mailQueue").to("direct:mailQueue")
+                .get("/messages/{outboundId}").routeId("rest.mailGetMessage").to("direct:mailGetMessage");
+        rest("/unsubscribe").clientRequestValidation(true)
+                .post("/{token}").routeId("rest.mailUnsubscribe").to("direct:mailUnsubscribe")
+                .get("/{token}").routeId("rest.mailUnsubscribePage").to("direct:mailUnsubscribePage");
         operation("mailListUnmatched").bean(api, "listUnmatched");
         operation("mailGetCase").bean(api, "getCase");
         operation("mailQueue").bean(api, "queue");
