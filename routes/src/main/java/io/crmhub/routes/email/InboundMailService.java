@@ -296,7 +296,8 @@ public class InboundMailService {
             c.matchedBy = "sender";
         }
         String evidence = "unsubscribe reply " + m.messageId() + " from " + m.from() + " to mailbox " + inbox.getName();
-        Consent optOut = new Consent(Channel.EMAIL, ConsentStatus.OPT_OUT, SOURCE, at, evidence, true);
+        // the statement counts from when we received it (a Date header can be anything the client set)
+        Consent optOut = new Consent(Channel.EMAIL, ConsentStatus.OPT_OUT, SOURCE, Instant.now(), evidence, true);
         if (profile == null) {
             // keep the refusal: a profile carrying the opt-out, so no later import mails this address
             profile = profiles.upsertLenient(new ProfileRecord(SOURCE, at, List.of(Identity.of(IdentityType.EMAIL, m.from())),
@@ -431,7 +432,16 @@ public class InboundMailService {
     }
 
     private UUID upsertPerson(String address, String name, Instant at) {
-        Map<String, String> attrs = name == null || name.contains("@") ? Map.of() : Map.of("fullName", name);
+        Map<String, String> attrs = new HashMap<>();
+        if (name != null && !name.contains("@") && !name.isBlank()) {
+            attrs.put("fullName", name);
+            // "Nina Weber" or "Weber, Nina": a first and last name a template can greet by
+            String[] parts = name.contains(",") ? name.split("\\s*,\\s*") : name.strip().split("\\s+");
+            if (parts.length == 2 && !parts[0].isBlank() && !parts[1].isBlank()) {
+                attrs.put("firstName", name.contains(",") ? parts[1] : parts[0]);
+                attrs.put("lastName", name.contains(",") ? parts[0] : parts[1]);
+            }
+        }
         return profiles.upsertLenient(new ProfileRecord(SOURCE, at, List.of(Identity.of(IdentityType.EMAIL, address)),
                 attrs, List.of())).result().profileId();
     }
