@@ -133,7 +133,8 @@ public class OutboundMailService {
             return 0;
         }
         MailProperties.Smtp s = props.getSmtp();
-        if (!crm.acquireLease(LEASE, instanceId, s.getLeaseTtl())) {
+        // a cheap indexed look first: the lease (a write) is only taken when there is work
+        if (mail.due(1).isEmpty() || !crm.acquireLease(LEASE, instanceId, s.getLeaseTtl())) {
             return 0;
         }
         List<MailStore.Outbound> due = mail.due(s.getBatchSize());
