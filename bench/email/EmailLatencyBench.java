@@ -87,6 +87,8 @@ public class EmailLatencyBench {
         send(smtp, BASE, template, "base", n, gapNanos, sentAt);
         waitFor(doneAt, sentAt.keySet(), Duration.ofSeconds(120));
         List<Long> baseline = latencies(sentAt, doneAt);
+        Map<String, Long> doneAtBaseline = Map.copyOf(doneAt);
+        sentAt = Map.copyOf(sentAt);
         poller.interrupt();
 
         // ---- the hub: tracking mailbox, PostgreSQL, embedded Kafka --------------------------
@@ -119,6 +121,8 @@ public class EmailLatencyBench {
             System.out.printf("%-34s %8s %8s %8s %8s %6s%n", "", "p50 ms", "p95 ms", "max ms", "mean ms", "n");
             print("baseline: raw IMAP poll+fetch+move", baseline);
             print("hub: mail-in -> timeline", hubLat);
+            System.out.printf("throughput: baseline %.1f msg/s, hub %.1f msg/s (messages / first send to last effect)%n",
+                    throughput(sentAt, doneAtBaseline), throughput(hubSent, recorded));
             System.out.printf("ratio hub/baseline: p50 %.2f, p95 %.2f%n",
                     (double) pct(hubLat, 50) / Math.max(1, pct(baseline, 50)), (double) pct(hubLat, 95) / Math.max(1, pct(baseline, 95)));
         } finally {
@@ -222,6 +226,12 @@ public class EmailLatencyBench {
         }
         Collections.sort(out);
         return out;
+    }
+
+    static double throughput(Map<String, Long> sent, Map<String, Long> done) {
+        long first = sent.values().stream().mapToLong(Long::longValue).min().orElse(0);
+        long last = done.values().stream().mapToLong(Long::longValue).max().orElse(first);
+        return done.size() * 1000.0 / Math.max(1, last - first);
     }
 
     static long pct(List<Long> sorted, int p) {
