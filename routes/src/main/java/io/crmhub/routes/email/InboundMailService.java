@@ -123,7 +123,8 @@ public class InboundMailService {
             mail.appendToCase(c.caseId, at);
             UUID profile = c.profileId != null ? c.profileId : lookup(m.from());
             if (profile != null) {
-                timeline(profile, inbox, m, at, "inbound", c, null);
+                // staff answering on the case (support address in copy) is outbound to the customer
+                timeline(profile, inbox, m, at, isInternal(m.from()) ? "outbound" : "inbound", c, null);
             }
             return Outcome.of("CASE_REPLY", profile, c.caseId, "matched by " + c.matchedBy);
         }

@@ -196,8 +196,20 @@ public class MailApi {
     public void unsubscribe(Exchange exchange) throws Exception {
         long id = verified(exchange);
         String remote = exchange.getIn().getHeader("X-Forwarded-For", String.class);
-        outbound.unsubscribe(id, "one-click unsubscribe (RFC 8058 List-Unsubscribe-Post)", remote)
+        String accept = exchange.getIn().getHeader("Accept", String.class);
+        boolean browser = accept != null && accept.contains("text/html");
+        outbound.unsubscribe(id, browser ? "unsubscribe page button" : "one-click unsubscribe (RFC 8058 List-Unsubscribe-Post)", remote)
                 .orElseThrow(() -> ApiException.notFound("This unsubscribe link is not valid."));
+        if (browser) {
+            // a person pressed the button on the page: answer with a page, not JSON
+            var msg = exchange.getMessage();
+            msg.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+            msg.setHeader(Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
+            msg.setBody("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unsubscribed</title></head>"
+                    + "<body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\"><h1>You are unsubscribed.</h1>"
+                    + "<p>You will get no more of these e-mails.</p></body></html>");
+            return;
+        }
         respond(exchange, 200, Map.of("status", "unsubscribed", "channel", "EMAIL"));
     }
 
