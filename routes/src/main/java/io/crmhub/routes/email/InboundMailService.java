@@ -91,6 +91,7 @@ public class InboundMailService {
      * mail (the route quarantines it); a message handled before answers {@code DUPLICATE}.
      */
     public Outcome handle(String mailboxName, byte[] raw) {
+        long start = System.nanoTime();
         MailProperties.Inbox inbox = props.inbox(mailboxName);
         ParsedMail m = parser.parse(raw);
         Outcome o = tx.execute(status -> {
@@ -102,8 +103,8 @@ public class InboundMailService {
                     m.from(), ReplyText.snippet(m.subject(), 500), result.detail());
             return result;
         });
-        LOG.info("Mail {} in {} from {}: {}{}", m.messageId(), inbox.getName(), m.from(), o.outcome(),
-                o.detail() == null ? "" : " (" + o.detail() + ")");
+        LOG.info("Mail {} in {} from {}: {}{} in {} ms", m.messageId(), inbox.getName(), m.from(), o.outcome(),
+                o.detail() == null ? "" : " (" + o.detail() + ")", (System.nanoTime() - start) / 1_000_000);
         return o;
     }
 

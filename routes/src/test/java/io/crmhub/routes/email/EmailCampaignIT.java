@@ -107,6 +107,12 @@ class EmailCampaignIT {
         assertThat(consent.path("evidence").asText()).contains("one-click").contains(mail.getMessageID()).contains(campaign);
         assertThat(open.send(open.builder("/api/v1/unsubscribe/" + token).POST(HttpRequest.BodyPublishers.noBody())).status())
                 .as("idempotent").isEqualTo(200);
+        ApiClient.Response page = open.send(open.builder("/api/v1/unsubscribe/" + token).header("Accept", "text/html")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("List-Unsubscribe=One-Click")));
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.contentType()).startsWith("text/html");
+        assertThat(page.body()).contains("You are unsubscribed");
         assertThat(open.send(open.builder("/api/v1/unsubscribe/" + id + ".forged").POST(HttpRequest.BodyPublishers.noBody())).status())
                 .isEqualTo(404);
 
