@@ -12,6 +12,6 @@ cd "$(dirname "$0")/.."
 ./mvnw -B -q -pl routes -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/bench-classpath.txt
 CP="routes/target/classes:routes/target/test-classes:connectors/target/classes:mappings/target/classes:$(cat routes/target/bench-classpath.txt)"
-java -Xmx1g -cp "$CP" bench/email/EmailLatencyBench.java \
+java -Xmx1g ${BENCH_JAVA_OPTS:-} -cp "$CP" bench/email/EmailLatencyBench.java \
   "${BENCH_DB_URL:-jdbc:postgresql://127.0.0.1:5432/test}" "${BENCH_DB_USER:-postgres}" "${BENCH_DB_PASSWORD:-}" \
   "${1:-300}" "${2:-1s}" "${3:-5}"

@@ -101,7 +101,7 @@ public class EmailLatencyBench {
                 "--hub.mail.inboxes[0].uri=imap://127.0.0.1:" + imap,
                 "--hub.mail.inboxes[0].username=" + HUB, "--hub.mail.inboxes[0].password=" + PW,
                 "--hub.mail.inboxes[0].poll-interval=" + args[4],
-                "--logging.level.io.crmhub.routes.email=WARN");
+                "--logging.level.io.crmhub.routes.email=" + System.getProperty("bench.log", "WARN"));
         try {
             ProfileService profiles = hub.getBean(ProfileService.class);
             for (int i = 0; i < n + 5; i++) {
