@@ -230,6 +230,46 @@ public class MailStore {
                 sender, ts(now)) == 1;
     }
 
+    // --- erasure ----------------------------------------------------------------------------
+
+    /**
+     * GDPR erasure of the email flow's own rows of a person (the profile and the profiles merged
+     * into it): addresses, subjects and details blanked where rows must stay (dedup keys, cases,
+     * the queue), rows keyed by the person's addresses deleted (deliverability, auto-response
+     * window, unmatched mail). Idempotent. Answers the rows touched per table.
+     */
+    public java.util.Map<String, Integer> erase(UUID profileId) {
+        List<UUID> ids = db.query("SELECT id FROM profile WHERE id = ? OR merged_into = ?",
+                (rs, n) -> rs.getObject(1, UUID.class), profileId, profileId);
+        if (ids.isEmpty()) {
+            ids = List.of(profileId);
+        }
+        java.util.Set<String> addresses = new java.util.HashSet<>();
+        java.util.Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        for (UUID id : ids) {
+            addresses.addAll(db.queryForList("SELECT to_address FROM mail_outbound WHERE profile_id = ?", String.class, id));
+            addresses.addAll(db.queryForList("SELECT customer_address FROM service_case WHERE profile_id = ? AND customer_address IS NOT NULL",
+                    String.class, id));
+            addresses.addAll(db.queryForList("SELECT from_address FROM mail_message WHERE profile_id = ? AND from_address IS NOT NULL",
+                    String.class, id));
+            out.merge("mail_message", db.update("UPDATE mail_message SET from_address = NULL, subject = NULL, detail = NULL"
+                    + " WHERE profile_id = ?", id), Integer::sum);
+            out.merge("service_case", db.update("UPDATE service_case SET customer_address = NULL, subject = NULL"
+                    + " WHERE profile_id = ?", id), Integer::sum);
+            out.merge("mail_outbound", db.update("UPDATE mail_outbound SET to_address = 'erased', model = NULL, subject = NULL,"
+                    + " in_reply_to = NULL WHERE profile_id = ?", id), Integer::sum);
+        }
+        addresses.remove("erased");
+        for (String a : addresses) {
+            out.merge("mail_address", db.update("DELETE FROM mail_address WHERE address = ?", a), Integer::sum);
+            out.merge("mail_auto_response", db.update("DELETE FROM mail_auto_response WHERE sender = ?", a), Integer::sum);
+            out.merge("mail_unmatched", db.update("DELETE FROM mail_unmatched WHERE from_address = ?", a), Integer::sum);
+            out.merge("mail_message", db.update("UPDATE mail_message SET from_address = NULL, subject = NULL, detail = NULL"
+                    + " WHERE from_address = ?", a), Integer::sum);
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------------------------------
 
     private long insert(String sql, Object... args) {

@@ -43,7 +43,16 @@ public class MailRoutes extends RouteBuilder {
     private final OutboundMailService outbound;
     private final MailApi api;
 
-    public MailRoutes(MailProperties props, InboundMailService inbound, OutboundMailService outbound, MailApi api) {
+    private final io.crmhub.routes.config.HubProperties hub;
+    private final io.crmhub.connectors.email.MailStore mailStore;
+    private final com.fasterxml.jackson.databind.ObjectMapper mapper;
+
+    public MailRoutes(MailProperties props, InboundMailService inbound, OutboundMailService outbound, MailApi api,
+                      io.crmhub.routes.config.HubProperties hub, io.crmhub.connectors.email.MailStore mailStore,
+                      com.fasterxml.jackson.databind.ObjectMapper mapper) {
+        this.hub = hub;
+        this.mailStore = mailStore;
+        this.mapper = mapper;
         this.props = props;
         this.inbound = inbound;
         this.outbound = outbound;
@@ -86,6 +95,22 @@ public class MailRoutes extends RouteBuilder {
                 .setProperty(QuarantineProcessor.REPLAY_URI, constant(ENTRY))
                 .setProperty(QuarantineProcessor.SOURCE, simple("mail:${header." + MAILBOX + "}"))
                 .process(this::handle);
+
+        // GDPR erasure reaches the flow's own tables: on profile.erased (no PII in the event) the
+        // person's addresses, subjects and case data are scrubbed; idempotent, so at-least-once is fine
+        from("kafka:" + hub.getKafka().getTopics().getProfileChanges()
+                + "?groupId=crm-hub.mail-erasure&autoOffsetReset=earliest&breakOnFirstError=true")
+                .routeId("mail-erasure")
+                .filter(e -> {
+                    Object h = e.getIn().getHeader("hub_event_type");
+                    String type = h instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(h);
+                    return "profile.erased".equals(type);
+                })
+                .process(e -> {
+                    String id = mapper.readTree(e.getIn().getBody(String.class)).path("profileId").asText();
+                    java.util.Map<String, Integer> n = mailStore.erase(java.util.UUID.fromString(id));
+                    log.info("Erased the email flow's data of profile {}: {}", id, n);
+                });
 
         if (outbound.sending()) {
             long period = Math.max(50, props.getSmtp().getPollInterval().toMillis());

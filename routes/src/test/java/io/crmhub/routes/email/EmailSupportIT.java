@@ -153,6 +153,24 @@ class EmailSupportIT {
         assertThat(sentTo(sender).get(0).getSubject()).contains("Question one");
     }
 
+    @Test
+    void erasureReachesTheMailTables() throws Exception {
+        String u = uid();
+        String customer = "erase." + u + "@kunde-example.de";
+        String first = "<erase-" + u + "@kunde-example.de>";
+        deliver(SERVICE, simple("Eva Erase <" + customer + ">", SERVICE, "Please forget me later", first, null, "Hello"));
+        await().atMost(WAIT).until(() -> !sentTo(customer).isEmpty());
+        MailStore.Handled h = mailStore.handled("service", first).orElseThrow();
+        long caseId = h.caseId();
+        assertThat(mailStore.findCase(caseId).orElseThrow().customerAddress()).isEqualTo(customer);
+        assertThat(api.delete("/api/v1/profiles/" + h.profileId()).status()).isEqualTo(200);
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(mailStore.findCase(caseId).orElseThrow().customerAddress()).isNull();
+            assertThat(mailStore.handled("service", first).orElseThrow().from()).isNull();
+            assertThat(mailStore.outboundOfCase(caseId)).allSatisfy(o -> assertThat(o.to()).isEqualTo("erased"));
+        });
+    }
+
     private String detail(String messageId) {
         return mailStore.handled("service", messageId).map(MailStore.Handled::detail).orElse("");
     }
