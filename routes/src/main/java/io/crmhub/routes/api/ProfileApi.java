@@ -233,8 +233,20 @@ public class ProfileApi {
         if (i.currency() != null) m.put("currency", i.currency());
         if (i.summary() != null) m.put("summary", i.summary());
         if (i.externalId() != null) m.put("externalId", i.externalId());
+        if (i.details() != null) m.put("details", details(i.details()));
         return m;
     }
+
+    /** Channel details of an interaction: the JSON document a flow stored, as JSON (text if it is not JSON). */
+    private static Object details(String details) {
+        try {
+            return DETAILS_READER.readTree(details);
+        } catch (Exception e) {
+            return details;
+        }
+    }
+
+    private static final ObjectMapper DETAILS_READER = new ObjectMapper();
 
     private void respond(Exchange exchange, int status, Object body) throws Exception {
         var msg = exchange.getMessage();
