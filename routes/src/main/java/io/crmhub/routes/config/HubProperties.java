@@ -35,7 +35,9 @@ public class HubProperties {
                 host = "hub";
             }
         }
-        return host + "-" + ProcessHandle.current().pid();
+        // a random part too: two hubs in one JVM (or a restarted pid) never share a lease
+        return host + "-" + ProcessHandle.current().pid() + "-"
+                + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xffffffL);
     }
 
     public String getInstanceId() { return instanceId; }
