@@ -1,0 +1,63 @@
+package io.crmhub.routes.ecommerce;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One idempotent Kafka producer (acks=all) for the flow: webhooks are persisted through it before
+ * Shopify gets its 200, promotions are published through it. Sends wait for the broker's
+ * acknowledgement.
+ */
+public class EcommerceKafka implements AutoCloseable {
+
+    private final KafkaProducer<String, byte[]> producer;
+
+    public EcommerceKafka(String bootstrapServers) {
+        this.producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 0,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 5000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10000,
+                ProducerConfig.CLIENT_ID_CONFIG, "crm-hub-ecommerce"),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Sends and waits for the acknowledgement; throws when the broker did not acknowledge within {@code timeout}. */
+    public void send(String topic, String key, byte[] value, Map<String, String> headers, Duration timeout) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
+        headers.forEach((k, v) -> {
+            if (v != null) {
+                record.headers().add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8)));
+            }
+        });
+        try {
+            producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing to " + topic, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Kafka did not accept the message for " + topic + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka did not acknowledge within " + timeout.toMillis() + " ms (" + topic + ")", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}
