@@ -86,14 +86,19 @@ public class EcommerceConfig {
     }
 
     @Bean
-    EcommerceApi ecommerceApi(ProfileService profiles, PromotionService promotions, EcommerceKafka kafka, EcommerceProperties props,
-                              ObjectMapper mapper) {
-        return new EcommerceApi(profiles, promotions, kafka, props, mapper);
-    }
-
-    @Bean
     ProfileChangeListener ecommerceProfileChangeListener(EcommerceService service, PromotionService promotions, ObjectMapper mapper) {
         return new ProfileChangeListener(service, promotions, mapper);
+    }
+
+    /** GET /api/v1/profiles/{id}/promotions, after Spring Security (order -100), before the DispatcherServlet. */
+    @Bean
+    org.springframework.boot.web.servlet.FilterRegistrationBean<ProfilePromotionsFilter> ecommerceProfilePromotionsFilter(
+            EcommerceApiController api, ObjectMapper mapper) {
+        var reg = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new ProfilePromotionsFilter(api, mapper));
+        reg.addUrlPatterns("/api/v1/profiles/*");
+        reg.setOrder(0);
+        reg.setName("ecommerceProfilePromotions");
+        return reg;
     }
 
     /** Scopes of the flow's paths; the Shopify webhook carries its own proof (HMAC) instead of an API key. */

@@ -2,12 +2,10 @@ package io.crmhub.routes.ecommerce;
 
 import io.crmhub.connectors.ecommerce.EcommerceStore;
 import io.crmhub.routes.config.HubProperties;
-import io.crmhub.routes.errors.ApiErrorHandling;
 import io.crmhub.routes.errors.FlowErrorHandling;
 import io.crmhub.routes.errors.QuarantineProcessor;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.model.RouteDefinition;
 import org.springframework.stereotype.Component;
 
 import java.time.Clock;
@@ -32,18 +30,16 @@ public class EcommerceRoutes extends RouteBuilder {
     private final EcommerceProperties props;
     private final HubProperties hub;
     private final EcommerceService service;
-    private final EcommerceApi api;
     private final PromotionService promotions;
     private final ProfileChangeListener listener;
     private final EcommerceStore store;
     private final Clock clock;
 
-    public EcommerceRoutes(EcommerceProperties props, HubProperties hub, EcommerceService service, EcommerceApi api,
+    public EcommerceRoutes(EcommerceProperties props, HubProperties hub, EcommerceService service,
                            PromotionService promotions, ProfileChangeListener listener, EcommerceStore store, Clock ecommerceClock) {
         this.props = props;
         this.hub = hub;
         this.service = service;
-        this.api = api;
         this.promotions = promotions;
         this.listener = listener;
         this.store = store;
@@ -52,15 +48,6 @@ public class EcommerceRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        // the API: the webhook is a Spring MVC controller (raw body bytes for the HMAC); the others are here
-        rest().clientRequestValidation(true)
-                .openApi()
-                    .specification("openapi/flows/ecommerce.json")
-                    .missingOperation("ignore");
-        operation("postOrderEvent").bean(api, "postOrderEvent");
-        operation("getPromotions").bean(api, "getPromotions");
-        operation("getProfilePromotions").bean(api, "getProfilePromotions");
-
         // order events: webhooks persisted by the controller, Segment events, shops publishing directly
         from("kafka:" + props.getOrdersTopic() + "?groupId=crm-hub.ecommerce&autoOffsetReset=earliest&breakOnFirstError=true"
                 + "&consumersCount=" + Math.max(1, props.getConsumers()))
@@ -107,7 +94,4 @@ public class EcommerceRoutes extends RouteBuilder {
                 .process(exchange -> store.purgeReceipts(clock.instant().minus(props.getShopify().getDedupRetention())));
     }
 
-    private RouteDefinition operation(String operationId) {
-        return from("direct:" + operationId).routeId("api." + operationId).routeConfigurationId(ApiErrorHandling.ID);
-    }
 }
