@@ -282,10 +282,12 @@ public class EcommerceService {
      * and its promotion state, inside the caller's transaction. Returns the survivor's id.
      */
     UUID recompute(UUID anyProfileId, Instant now) {
-        UUID survivor = crm.find(anyProfileId, 0).map(CustomerProfile::id).orElse(anyProfileId);
+        CustomerProfile profile = crm.find(anyProfileId, 0)
+                .orElseThrow(() -> new IllegalStateException("profile " + anyProfileId + " is gone (erased meanwhile?)"));
+        UUID survivor = profile.id();
         Map<String, String> fields = metrics.compute(store.facts(store.family(survivor)), now);
         crm.putComputed(survivor, fields);
-        promotions.refresh(survivor, now);
+        promotions.refresh(profile, fields, now);
         return survivor;
     }
 

@@ -83,18 +83,27 @@ public class PromotionService {
      */
     public boolean refresh(UUID profileId, Instant now) {
         Optional<CustomerProfile> p = crm.find(profileId, 0);
-        if (p.isEmpty()) {
-            return false;
-        }
-        CustomerProfile profile = p.get();
+        return p.isPresent() && refresh(p.get(), p.get().computed(), now);
+    }
+
+    /** As {@link #refresh(UUID, Instant)} for a profile already read, with its computed fields as they are now. */
+    public boolean refresh(CustomerProfile profile, Map<String, String> computedNow, Instant now) {
+        Map<String, String> computed = new java.util.HashMap<>(profile.computed());
+        computedNow.forEach((k, v) -> {
+            if (v == null) {
+                computed.remove(k);
+            } else {
+                computed.put(k, v);
+            }
+        });
         boolean allowed = personalisationAllowed(profile);
-        List<Promotions.Offer> offers = allowed ? promotions.forProfile(profile.computed(), now) : promotions.generic(now);
+        List<Promotions.Offer> offers = allowed ? promotions.forProfile(computed, now) : promotions.generic(now);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("profileId", profile.id().toString());
         body.put("personalised", allowed);
         if (allowed) {
-            body.put("segment", profile.computed().get(OrderMetrics.SEGMENT));
-            body.put("rfm", profile.computed().get(OrderMetrics.RFM));
+            body.put("segment", computed.get(OrderMetrics.SEGMENT));
+            body.put("rfm", computed.get(OrderMetrics.RFM));
         }
         List<Map<String, String>> customerIds = new ArrayList<>();
         String email = null;
