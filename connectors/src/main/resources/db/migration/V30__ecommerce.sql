@@ -53,15 +53,16 @@ CREATE TABLE ecom_webhook_receipt (
 CREATE INDEX ecom_webhook_receipt_received_ix ON ecom_webhook_receipt (received_at);
 
 -- What was last computed for a profile's promotions (segment and offers) and whether that state has
--- been published to crm.promotions: version > published_version means "to publish".
+-- been published to crm.promotions: pending (version > published_version) means "to publish".
 CREATE TABLE ecom_promotion_state (
     profile_id        UUID                     NOT NULL,
     fingerprint       VARCHAR                  NOT NULL,
     payload           VARCHAR                  NOT NULL,
     version           BIGINT                   NOT NULL,
     published_version BIGINT                   NOT NULL DEFAULT 0,
+    pending           BOOLEAN                  NOT NULL DEFAULT TRUE,
     updated_at        TIMESTAMP WITH TIME ZONE NOT NULL,
     CONSTRAINT ecom_promotion_state_pk PRIMARY KEY (profile_id),
     CONSTRAINT ecom_promotion_state_profile_fk FOREIGN KEY (profile_id) REFERENCES profile (id)
 );
-CREATE INDEX ecom_promotion_state_unpublished_ix ON ecom_promotion_state (published_version, version);
+CREATE INDEX ecom_promotion_state_pending_ix ON ecom_promotion_state (pending, updated_at);

@@ -224,22 +224,22 @@ public class EcommerceStore {
 
     /** Stores the profile's promotion state; true (and a new version to publish) when the fingerprint changed. */
     public boolean putPromotionState(UUID profileId, String fingerprint, String payload, Instant now) {
-        if (update("UPDATE ecom_promotion_state SET fingerprint = ?, payload = ?, version = version + 1, updated_at = ?"
+        if (update("UPDATE ecom_promotion_state SET fingerprint = ?, payload = ?, version = version + 1, pending = TRUE, updated_at = ?"
                 + " WHERE profile_id = ? AND fingerprint <> ?", fingerprint, payload, now, profileId, fingerprint) == 1) {
             return true;
         }
-        return update("INSERT INTO ecom_promotion_state (profile_id, fingerprint, payload, version, published_version, updated_at)"
-                + " VALUES (?, ?, ?, 1, 0, ?) ON CONFLICT DO NOTHING", profileId, fingerprint, payload, now) == 1;
+        return update("INSERT INTO ecom_promotion_state (profile_id, fingerprint, payload, version, published_version, pending, updated_at)"
+                + " VALUES (?, ?, ?, 1, 0, TRUE, ?) ON CONFLICT DO NOTHING", profileId, fingerprint, payload, now) == 1;
     }
 
     public List<PromotionState> unpublished(int limit) {
-        return jdbc.query("SELECT * FROM ecom_promotion_state WHERE published_version < version ORDER BY updated_at LIMIT ?",
+        return jdbc.query("SELECT * FROM ecom_promotion_state WHERE pending = TRUE ORDER BY updated_at LIMIT ?",
                 ps -> bind(ps, limit), (rs, n) -> promotion(rs));
     }
 
     public void markPublished(UUID profileId, long version) {
-        update("UPDATE ecom_promotion_state SET published_version = ? WHERE profile_id = ? AND published_version < ?",
-                version, profileId, version);
+        update("UPDATE ecom_promotion_state SET published_version = ?, pending = (version > ?) WHERE profile_id = ? AND published_version < ?",
+                version, version, profileId, version);
     }
 
     // --- erasure -----------------------------------------------------------------------------

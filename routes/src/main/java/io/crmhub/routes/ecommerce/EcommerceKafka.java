@@ -36,6 +36,18 @@ public class EcommerceKafka implements AutoCloseable {
                 new StringSerializer(), new ByteArraySerializer());
     }
 
+    /** Sends without waiting; the future completes with the broker's acknowledgement. */
+    public java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> sendAsync(String topic, String key, byte[] value,
+                                                                                                Map<String, String> headers) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
+        headers.forEach((k, v) -> {
+            if (v != null) {
+                record.headers().add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8)));
+            }
+        });
+        return producer.send(record);
+    }
+
     /** Sends and waits for the acknowledgement; throws when the broker did not acknowledge within {@code timeout}. */
     public void send(String topic, String key, byte[] value, Map<String, String> headers, Duration timeout) {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);

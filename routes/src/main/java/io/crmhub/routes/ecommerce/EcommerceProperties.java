@@ -27,8 +27,8 @@ public class EcommerceProperties {
     private String promotionsFile = "config/promotions.yml";
     /** Consumers of the orders topic in this instance (at most the topic's partitions are busy). */
     private int consumers = 3;
-    /** How often unpublished promotion changes are (re)sent to Kafka. */
-    private Duration publishInterval = Duration.ofSeconds(2);
+    /** How often promotion changes are sent to Kafka (in rounds; also the catch-up after an outage). */
+    private Duration publishInterval = Duration.ofSeconds(1);
     private Shopify shopify = new Shopify();
     private Rfm rfm = new Rfm();
 

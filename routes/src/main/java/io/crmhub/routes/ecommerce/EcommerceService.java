@@ -156,9 +156,6 @@ public class EcommerceService {
             }
             return recompute(profileId, now);
         }));
-        if (survivor != null) {
-            promotions.publishPending(survivor);
-        }
         return new Outcome("order", o.shop(), o.orderId(), profileId, applied[0]);
     }
 
@@ -237,9 +234,6 @@ public class EcommerceService {
                     base, currency, r.createdAt()), order.get()));
             return recompute(profileId, now);
         }));
-        if (survivor != null) {
-            promotions.publishPending(survivor);
-        }
         return new Outcome("refund", r.shop(), r.refundId(), profileId, applied[0]);
     }
 
@@ -306,9 +300,6 @@ public class EcommerceService {
             }
             return recompute(id, now);
         }));
-        if (survivor != null) {
-            promotions.publishPending(survivor);
-        }
     }
 
     /**
@@ -327,9 +318,6 @@ public class EcommerceService {
             boolean known = shopKnows(p.get()) || store.promotionState(id).isPresent() || store.orderCount(store.family(id)) > 0;
             return known && promotions.refresh(id, now) ? id : null;
         }));
-        if (changed != null) {
-            promotions.publishPending(changed);
-        }
     }
 
     private static boolean shopKnows(CustomerProfile p) {
