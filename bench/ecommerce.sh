@@ -15,10 +15,12 @@ SHOP=bench-shop.myshopify.com; SECRET="bench-secret-$RANDOM$RANDOM"
 CP="bench/target/classes:$(cat bench/target/classpath.txt)"
 java -cp "$CP" io.crmhub.bench.EcommerceWebhookBench prepare "$DB_URL" "$DB_USER" "$DB_PASSWORD" "$SCHEMA"
 LOG=$(mktemp /tmp/crmhub-bench-ecommerce.XXXXXX.log)
-java -Xmx1g -jar routes/target/crm-hub.jar --server.port="$PORT" \
+# the embedded broker keeps its log under java.io.tmpdir: a private one, so no /tmp clean-up can pull it away
+HUBTMP="$PWD/bench/target/hub-tmp"; rm -rf "$HUBTMP"; mkdir -p "$HUBTMP"
+java -Xmx1g -Djava.io.tmpdir="$HUBTMP" -jar routes/target/crm-hub.jar --server.port="$PORT" \
   --spring.datasource.url="$DB_URL?currentSchema=$SCHEMA&reWriteBatchedInserts=true" \
   --spring.datasource.username="$DB_USER" --spring.datasource.password="$DB_PASSWORD" \
-  --spring.flyway.schemas="$SCHEMA" --hub.outbox.enabled=true \
+  --spring.flyway.schemas="$SCHEMA" --spring.datasource.hikari.maximum-pool-size="${BENCH_DB_POOL:-20}" \
   --hub.ecommerce.shopify.shops[0].domain="$SHOP" --hub.ecommerce.shopify.shops[0].secret="$SECRET" \
   --logging.level.root=WARN >"$LOG" 2>&1 &
 HUB=$!

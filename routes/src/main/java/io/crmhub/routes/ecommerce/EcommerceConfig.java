@@ -68,7 +68,11 @@ public class EcommerceConfig {
     /** The flow's topics exist before its consumers start. */
     @Bean(destroyMethod = "close")
     EcommerceKafka ecommerceKafka(HubProperties hub, EcommerceProperties props, KafkaTopics topics) {
-        topics.ensure(List.of(props.getOrdersTopic(), props.getPromotionsTopic()));
+        topics.ensure(List.of(props.getPromotionsTopic()));
+        if (hub.getKafka().isCreateTopics()) {
+            EcommerceKafka.ensurePartitions(hub.getKafka().getBootstrapServers(), props.getOrdersTopic(),
+                    Math.max(props.getConsumers(), hub.getKafka().getTopicPartitions()), (short) hub.getKafka().getTopicReplication());
+        }
         return new EcommerceKafka(hub.getKafka().getBootstrapServers());
     }
 

@@ -36,6 +36,41 @@ public class EcommerceKafka implements AutoCloseable {
                 new StringSerializer(), new ByteArraySerializer());
     }
 
+    /**
+     * Makes sure {@code topic} has at least {@code partitions} partitions (creates it, or adds
+     * partitions): the orders topic's partitions bound how many consumers work in parallel.
+     */
+    public static void ensurePartitions(String bootstrapServers, String topic, int partitions, short replication) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000,
+                org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG, "crm-hub-ecommerce-topics"))) {
+            if (!admin.listTopics().names().get(15, TimeUnit.SECONDS).contains(topic)) {
+                try {
+                    admin.createTopics(java.util.List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, replication)))
+                            .all().get(15, TimeUnit.SECONDS);
+                    return;
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+            int current = admin.describeTopics(java.util.List.of(topic)).allTopicNames().get(15, TimeUnit.SECONDS)
+                    .get(topic).partitions().size();
+            if (current < partitions) {
+                admin.createPartitions(Map.of(topic, org.apache.kafka.clients.admin.NewPartitions.increaseTo(partitions)))
+                        .all().get(15, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while preparing topic " + topic, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot prepare the Kafka topic " + topic + " with " + partitions + " partitions at "
+                    + bootstrapServers + ": " + e.getMessage() + " (set hub.kafka.create-topics=false if topics are managed elsewhere)", e);
+        }
+    }
+
     /** Sends without waiting; the future completes with the broker's acknowledgement. */
     public java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> sendAsync(String topic, String key, byte[] value,
                                                                                                 Map<String, String> headers) {

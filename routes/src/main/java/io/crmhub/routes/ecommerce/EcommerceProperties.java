@@ -25,8 +25,11 @@ public class EcommerceProperties {
     private String defaultShop = "shop";
     /** Rules file of the personalised promotions. */
     private String promotionsFile = "config/promotions.yml";
-    /** Consumers of the orders topic in this instance (at most the topic's partitions are busy). */
-    private int consumers = 3;
+    /**
+     * Consumers of the orders topic in this instance; the topic gets at least this many partitions
+     * (each one a DB connection while busy: keep the pool larger).
+     */
+    private int consumers = 6;
     /** How often promotion changes are sent to Kafka (in rounds; also the catch-up after an outage). */
     private Duration publishInterval = Duration.ofSeconds(1);
     private Shopify shopify = new Shopify();

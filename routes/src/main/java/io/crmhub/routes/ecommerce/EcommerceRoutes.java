@@ -50,7 +50,7 @@ public class EcommerceRoutes extends RouteBuilder {
     public void configure() {
         // order events: webhooks persisted by the controller, Segment events, shops publishing directly
         from("kafka:" + props.getOrdersTopic() + "?groupId=crm-hub.ecommerce&autoOffsetReset=earliest&breakOnFirstError=true"
-                + "&consumersCount=" + Math.max(1, props.getConsumers()))
+                + "&maxPollRecords=50&consumersCount=" + Math.max(1, props.getConsumers()))
                 .routeId("ecommerce-intake.kafka")
                 .to(INTAKE);
 
