@@ -44,6 +44,7 @@ public class EcommerceKafka implements AutoCloseable {
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
                 org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000,
+                org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10000,
                 org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG, "crm-hub-ecommerce-topics"))) {
             if (!admin.listTopics().names().get(15, TimeUnit.SECONDS).contains(topic)) {
                 try {
