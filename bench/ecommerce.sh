@@ -24,7 +24,12 @@ java -Xmx1g -Djava.io.tmpdir="$HUBTMP" -jar routes/target/crm-hub.jar --server.p
   --hub.ecommerce.shopify.shops[0].domain="$SHOP" --hub.ecommerce.shopify.shops[0].secret="$SECRET" \
   --logging.level.root=WARN >"$LOG" 2>&1 &
 HUB=$!
-trap 'kill $HUB 2>/dev/null || true; wait $HUB 2>/dev/null || true' EXIT
+stop_hub() {
+  kill "$HUB" 2>/dev/null || return 0
+  for i in $(seq 1 40); do kill -0 "$HUB" 2>/dev/null || return 0; sleep 1; done
+  kill -9 "$HUB" 2>/dev/null || true
+}
+trap stop_hub EXIT
 for i in $(seq 1 180); do
   curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null 2>&1 && break
   kill -0 $HUB 2>/dev/null || { echo "hub did not start, see $LOG"; tail -40 "$LOG"; exit 1; }

@@ -41,6 +41,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class EcommerceWebhookBench {
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } finally {
+            System.exit(0); // HTTP client and server executors are not daemon threads
+        }
+    }
+
+    static void run(String[] args) throws Exception {
         if (args[0].equals("prepare")) {
             try (HikariDataSource ds = ds(args[1], args[2], args[3], null); Connection c = ds.getConnection(); Statement s = c.createStatement()) {
                 s.execute("DROP SCHEMA IF EXISTS " + args[4] + " CASCADE");
@@ -84,6 +92,7 @@ public final class EcommerceWebhookBench {
         send(bareUrl, bodies.subList(0, warmup), sigs.subList(0, warmup), shop, clients, 0);
         Result base = send(bareUrl, bodies.subList(warmup, bodies.size()), sigs.subList(warmup, sigs.size()), shop, clients, warmup);
         bare.stop(0);
+        ((ExecutorService) bare.getExecutor()).shutdown();
         System.out.printf("baseline  bare endpoint   : %,8.0f req/s, ack p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms (%d errors)%n",
                 base.rate(), base.p(50), base.p(99), base.max(), base.errors);
 
@@ -170,6 +179,7 @@ public final class EcommerceWebhookBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         pool.shutdown();
+        http.executor().ifPresent(e -> ((ExecutorService) e).shutdown());
         Arrays.sort(lat);
         return new Result(lat, secs, errors.get());
     }
