@@ -1,5 +1,7 @@
 package io.crmhub.connectors.clickstream;
 
+import io.crmhub.connectors.jdbc.Params;
+
 import io.crmhub.mappings.clickstream.AudienceRule;
 import io.crmhub.mappings.clickstream.InterestScore;
 import io.crmhub.mappings.clickstream.MatchKeys;
@@ -103,7 +105,7 @@ public class AudienceStore {
         List<UUID> ids = new ArrayList<>();
         scan(rule, now, (id, m) -> ids.add(id));
         Set<UUID> consenting = new LinkedHashSet<>(db.queryIn("SELECT profile_id FROM consent WHERE channel = 'ADS'"
-                + " AND status = 'OPT_IN' AND profile_id IN ", " ORDER BY profile_id", ids, (rs, n) -> Sql.uuid(rs, "profile_id")));
+                + " AND status = 'OPT_IN' AND profile_id IN ", " ORDER BY profile_id", ids, (rs, n) -> Params.uuid(rs, "profile_id")));
         if (consenting.size() < rule.kFloor()) {
             return new MatchList(rule.name(), now, rule.kFloor(), consenting.size(), true, List.of());
         }
@@ -111,7 +113,7 @@ public class AudienceStore {
         Map<UUID, List<String>> phones = new TreeMap<>();
         db.queryIn("SELECT profile_id, type, \"value\" FROM identity WHERE type IN ('EMAIL', 'PHONE') AND profile_id IN ",
                 " ORDER BY profile_id, type, \"value\"", consenting, (rs, n) -> {
-                    UUID id = Sql.uuid(rs, "profile_id");
+                    UUID id = Params.uuid(rs, "profile_id");
                     boolean email = "EMAIL".equals(rs.getString("type"));
                     String hash = email ? matchKeys.email(rs.getString("value")) : matchKeys.phone(rs.getString("value"));
                     if (hash != null) {
@@ -142,7 +144,7 @@ public class AudienceStore {
         List<Object> args = new ArrayList<>();
         if (!rule.interests().isEmpty()) {
             candidates = "SELECT DISTINCT i.profile_id FROM click_profile_interest i WHERE i.category IN ("
-                    + Sql.marks(rule.interests().size()) + ")";
+                    + Params.marks(rule.interests().size()) + ")";
             args.addAll(rule.interests());
         } else {
             candidates = "SELECT s.profile_id FROM click_profile_stats s";
@@ -150,27 +152,27 @@ public class AudienceStore {
         String sql = "SELECT c.profile_id FROM (" + candidates + ") c JOIN profile p ON p.id = c.profile_id"
                 + " WHERE p.status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM consent o WHERE o.profile_id = c.profile_id"
                 + " AND o.status = 'OPT_OUT' AND o.channel IN ('ADS', 'PERSONALISATION')) ORDER BY c.profile_id";
-        List<UUID> all = db.query(sql, (rs, n) -> Sql.uuid(rs, "profile_id"), args.toArray());
+        List<UUID> all = db.query(sql, (rs, n) -> Params.uuid(rs, "profile_id"), args.toArray());
         for (int from = 0; from < all.size(); from += Sql.CHUNK) {
             List<UUID> chunk = all.subList(from, Math.min(all.size(), from + Sql.CHUNK));
             Map<UUID, Map<String, Double>> scores = new HashMap<>();
             db.queryIn("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ", "",
                     chunk, (rs, n) -> {
-                        scores.computeIfAbsent(Sql.uuid(rs, "profile_id"), k -> new HashMap<>()).put(rs.getString("category"),
-                                interests.valueAt(new InterestScore.Score(rs.getDouble("score"), Sql.instant(rs, "scored_at")), now));
+                        scores.computeIfAbsent(Params.uuid(rs, "profile_id"), k -> new HashMap<>()).put(rs.getString("category"),
+                                interests.valueAt(new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")), now));
                         return null;
                     });
             Map<UUID, Set<String>> campaigns = new HashMap<>();
             db.queryIn("SELECT pc.profile_id, c.code FROM click_profile_campaign pc JOIN campaign c ON c.id = pc.campaign_id"
                     + " WHERE pc.profile_id IN ", "", chunk, (rs, n) -> {
-                campaigns.computeIfAbsent(Sql.uuid(rs, "profile_id"), k -> new HashSet<>()).add(rs.getString("code"));
+                campaigns.computeIfAbsent(Params.uuid(rs, "profile_id"), k -> new HashSet<>()).add(rs.getString("code"));
                 return null;
             });
             Map<UUID, Map<String, String>> attrs = new HashMap<>();
             db.queryIn("SELECT profile_id, name, \"value\" FROM profile_attribute WHERE name IN ('" + Attributes.BIRTH_DATE
                     + "', '" + Attributes.GENDER + "', '" + Attributes.COUNTRY + "', '" + Attributes.REGION
                     + "') AND profile_id IN ", "", chunk, (rs, n) -> {
-                attrs.computeIfAbsent(Sql.uuid(rs, "profile_id"), k -> new HashMap<>()).put(rs.getString("name"),
+                attrs.computeIfAbsent(Params.uuid(rs, "profile_id"), k -> new HashMap<>()).put(rs.getString("name"),
                         rs.getString("value"));
                 return null;
             });

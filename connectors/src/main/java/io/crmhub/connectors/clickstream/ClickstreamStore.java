@@ -1,5 +1,7 @@
 package io.crmhub.connectors.clickstream;
 
+import io.crmhub.connectors.jdbc.Params;
+
 import io.crmhub.connectors.crm.ConcurrentChangeException;
 import io.crmhub.connectors.crm.CrmStore;
 import io.crmhub.connectors.crm.ErasedIdentityException;
@@ -275,7 +277,7 @@ public class ClickstreamStore {
         }
         if (!identified.isEmpty()) {
             for (List<UUID> chunk : chunks(identified)) {
-                db.update("UPDATE click_profile_stats SET projected = FALSE WHERE profile_id IN (" + Sql.marks(chunk.size())
+                db.update("UPDATE click_profile_stats SET projected = FALSE WHERE profile_id IN (" + Params.marks(chunk.size())
                         + ")", chunk.toArray());
             }
         }
@@ -289,7 +291,7 @@ public class ClickstreamStore {
         });
         Set<UUID> optedOut = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM consent WHERE status = 'OPT_OUT'"
                 + " AND channel IN ('ADS', 'PERSONALISATION') AND profile_id IN ", "", profiles,
-                (rs, n) -> Sql.uuid(rs, "profile_id")));
+                (rs, n) -> Params.uuid(rs, "profile_id")));
         Set<UUID> attach = new TreeSet<>(profiles);
         attach.removeAll(optedOut);
 
@@ -313,20 +315,20 @@ public class ClickstreamStore {
             s.sessions = rs.getLong("sessions");
             s.impressions = rs.getLong("ad_impressions");
             s.clicks = rs.getLong("ad_clicks");
-            s.firstSeen = Sql.instant(rs, "first_seen");
-            s.lastSeen = Sql.instant(rs, "last_seen");
-            s.lastVisit = Sql.instant(rs, "last_visit");
-            stats.put(Sql.uuid(rs, "profile_id"), s);
+            s.firstSeen = Params.instant(rs, "first_seen");
+            s.lastSeen = Params.instant(rs, "last_seen");
+            s.lastVisit = Params.instant(rs, "last_visit");
+            stats.put(Params.uuid(rs, "profile_id"), s);
             return null;
         });
         Map<UUID, Map<String, InterestScore.Score>> scores = new HashMap<>();
         Set<String> existingInterest = new HashSet<>();
         db.queryIn("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ", "",
                 attach, (rs, n) -> {
-                    UUID id = Sql.uuid(rs, "profile_id");
+                    UUID id = Params.uuid(rs, "profile_id");
                     String c = rs.getString("category");
                     scores.computeIfAbsent(id, k -> new HashMap<>())
-                            .put(c, new InterestScore.Score(rs.getDouble("score"), Sql.instant(rs, "scored_at")));
+                            .put(c, new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")));
                     existingInterest.add(id + "|" + c);
                     return null;
                 });
@@ -338,9 +340,9 @@ public class ClickstreamStore {
             c.touches = rs.getLong("touches");
             c.impressions = rs.getLong("impressions");
             c.clicks = rs.getLong("clicks");
-            c.first = Sql.instant(rs, "first_touch");
-            c.last = Sql.instant(rs, "last_touch");
-            camps.put(Sql.uuid(rs, "profile_id") + "|" + rs.getLong("campaign_id"), c);
+            c.first = Params.instant(rs, "first_touch");
+            c.last = Params.instant(rs, "last_touch");
+            camps.put(Params.uuid(rs, "profile_id") + "|" + rs.getLong("campaign_id"), c);
             return null;
         });
 
@@ -427,7 +429,7 @@ public class ClickstreamStore {
 
         // 7. write; only identified profiles (an identifier other than ANONYMOUS_ID) wait for the projection
         Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
-                + " AND profile_id IN ", "", touched, (rs, n) -> Sql.uuid(rs, "profile_id")));
+                + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
         List<Object[]> statUpdates = new ArrayList<>();
         List<Object[]> statInserts = new ArrayList<>();
         for (UUID id : touched) {
@@ -622,7 +624,7 @@ public class ClickstreamStore {
                     Identity found = new Identity(IdentityType.valueOf(rs.getString("type")), rs.getString("namespace"),
                             rs.getString("value"));
                     if (ids.contains(found)) {
-                        out.put(found, Sql.uuid(rs, "profile_id"));
+                        out.put(found, Params.uuid(rs, "profile_id"));
                     }
                     return null;
                 });
@@ -701,15 +703,15 @@ public class ClickstreamStore {
         db.query("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
                 + " last_visit FROM click_profile_stats WHERE profile_id IN (?, ?) ORDER BY profile_id FOR UPDATE", (rs, n) -> {
             Stats s = new Stats();
-            s.exists = Sql.uuid(rs, "profile_id").equals(to);
+            s.exists = Params.uuid(rs, "profile_id").equals(to);
             s.events = rs.getLong("events");
             s.pageViews = rs.getLong("page_views");
             s.sessions = rs.getLong("sessions");
             s.impressions = rs.getLong("ad_impressions");
             s.clicks = rs.getLong("ad_clicks");
-            s.firstSeen = Sql.instant(rs, "first_seen");
-            s.lastSeen = Sql.instant(rs, "last_seen");
-            s.lastVisit = Sql.instant(rs, "last_visit");
+            s.firstSeen = Params.instant(rs, "first_seen");
+            s.lastSeen = Params.instant(rs, "last_seen");
+            s.lastVisit = Params.instant(rs, "last_visit");
             both.add(s);
             return null;
         }, from, to);
@@ -747,8 +749,8 @@ public class ClickstreamStore {
         Map<String, InterestScore.Score> source = new HashMap<>();
         db.query("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN (?, ?)",
                 (rs, n) -> {
-                    (Sql.uuid(rs, "profile_id").equals(to) ? target : source).put(rs.getString("category"),
-                            new InterestScore.Score(rs.getDouble("score"), Sql.instant(rs, "scored_at")));
+                    (Params.uuid(rs, "profile_id").equals(to) ? target : source).put(rs.getString("category"),
+                            new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")));
                     return null;
                 }, from, to);
         source.forEach((category, s) -> {
@@ -771,9 +773,9 @@ public class ClickstreamStore {
             c.touches = rs.getLong("touches");
             c.impressions = rs.getLong("impressions");
             c.clicks = rs.getLong("clicks");
-            c.first = Sql.instant(rs, "first_touch");
-            c.last = Sql.instant(rs, "last_touch");
-            (Sql.uuid(rs, "profile_id").equals(to) ? targetCamps : sourceCamps).put(rs.getLong("campaign_id"), c);
+            c.first = Params.instant(rs, "first_touch");
+            c.last = Params.instant(rs, "last_touch");
+            (Params.uuid(rs, "profile_id").equals(to) ? targetCamps : sourceCamps).put(rs.getLong("campaign_id"), c);
             return null;
         }, from, to);
         sourceCamps.forEach((campaignId, s) -> {
@@ -814,20 +816,20 @@ public class ClickstreamStore {
     public int reconcile() {
         int handled = 0;
         List<UUID> erased = db.query("SELECT s.profile_id FROM click_profile_stats s JOIN profile p ON p.id = s.profile_id"
-                + " WHERE p.status = 'ERASED'", (rs, n) -> Sql.uuid(rs, "profile_id"));
+                + " WHERE p.status = 'ERASED'", (rs, n) -> Params.uuid(rs, "profile_id"));
         for (UUID id : erased) {
             forget(id);
             handled++;
         }
         List<UUID[]> merged = db.query("SELECT s.profile_id, p.merged_into FROM click_profile_stats s"
                 + " JOIN profile p ON p.id = s.profile_id WHERE p.status = 'MERGED'", (rs, n) ->
-                new UUID[]{Sql.uuid(rs, "profile_id"), Sql.uuid(rs, "merged_into")});
+                new UUID[]{Params.uuid(rs, "profile_id"), Params.uuid(rs, "merged_into")});
         for (UUID[] m : merged) {
             tx.executeWithoutResult(s -> {
                 UUID to = m[1];
                 for (int hops = 0; hops < 100; hops++) {
                     List<UUID> next = db.query("SELECT merged_into FROM profile WHERE id = ? AND status = 'MERGED'",
-                            (rs, n) -> Sql.uuid(rs, "merged_into"), to);
+                            (rs, n) -> Params.uuid(rs, "merged_into"), to);
                     if (next.isEmpty() || next.get(0) == null) {
                         break;
                     }
@@ -862,15 +864,15 @@ public class ClickstreamStore {
         List<Row> rows = db.query("SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen, s.updated_at"
                 + " FROM click_profile_stats s JOIN profile p ON p.id = s.profile_id"
                 + " WHERE s.projected = FALSE AND p.status = 'ACTIVE' ORDER BY s.profile_id LIMIT " + Math.max(1, limit),
-                (rs, n) -> new Row(Sql.uuid(rs, "profile_id"), rs.getLong("page_views"), rs.getLong("sessions"),
-                        rs.getLong("ad_clicks"), Sql.instant(rs, "last_seen"), Sql.instant(rs, "updated_at")));
+                (rs, n) -> new Row(Params.uuid(rs, "profile_id"), rs.getLong("page_views"), rs.getLong("sessions"),
+                        rs.getLong("ad_clicks"), Params.instant(rs, "last_seen"), Params.instant(rs, "updated_at")));
         Instant now = clock.instant();
         int done = 0;
         for (Row r : rows) {
             Map<String, Double> scores = new HashMap<>();
             db.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", (rs, n) ->
                     scores.put(rs.getString("category"), interests.valueAt(new InterestScore.Score(rs.getDouble("score"),
-                            Sql.instant(rs, "scored_at")), now)), r.id());
+                            Params.instant(rs, "scored_at")), now)), r.id());
             List<String> top = scores.entrySet().stream()
                     .sorted(Map.Entry.<String, Double>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
                     .limit(topInterests).map(Map.Entry::getKey).toList();
@@ -903,7 +905,7 @@ public class ClickstreamStore {
         List<Engagement> rows = db.query("SELECT events, page_views, sessions, ad_impressions, ad_clicks, first_seen,"
                 + " last_seen FROM click_profile_stats WHERE profile_id = ?", (rs, n) -> new Engagement(profileId,
                 rs.getLong("events"), rs.getLong("page_views"), rs.getLong("sessions"), rs.getLong("ad_impressions"),
-                rs.getLong("ad_clicks"), Sql.instant(rs, "first_seen"), Sql.instant(rs, "last_seen"), new TreeMap<>(),
+                rs.getLong("ad_clicks"), Params.instant(rs, "first_seen"), Params.instant(rs, "last_seen"), new TreeMap<>(),
                 new TreeMap<>()), profileId);
         if (rows.isEmpty()) {
             return java.util.Optional.empty();
@@ -911,7 +913,7 @@ public class ClickstreamStore {
         Engagement e = rows.get(0);
         db.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", (rs, n) ->
                 e.interests().put(rs.getString("category"), Math.round(interests.valueAt(
-                        new InterestScore.Score(rs.getDouble("score"), Sql.instant(rs, "scored_at")), now) * 1000) / 1000.0),
+                        new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")), now) * 1000) / 1000.0),
                 profileId);
         db.query("SELECT c.code, pc.touches, pc.impressions, pc.clicks FROM click_profile_campaign pc JOIN campaign c"
                 + " ON c.id = pc.campaign_id WHERE pc.profile_id = ?", (rs, n) -> e.campaigns().put(rs.getString(1),

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.Function;
 
+import static io.crmhub.connectors.jdbc.Params.marks;
+
 /** Small JDBC helpers of the clickstream stores: explicit binding, IN-list chunks, batches with counts. */
 final class Sql {
 
@@ -130,20 +132,4 @@ final class Sql {
         return t == null ? NullTime.INSTANCE : t;
     }
 
-    static String marks(int n) {
-        StringBuilder sb = new StringBuilder(n * 3);
-        for (int i = 0; i < n; i++) {
-            sb.append(i == 0 ? "?" : ", ?");
-        }
-        return sb.toString();
-    }
-
-    static Instant instant(ResultSet rs, String col) throws SQLException {
-        OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
-    }
-
-    static UUID uuid(ResultSet rs, String col) throws SQLException {
-        return rs.getObject(col, UUID.class);
-    }
 }

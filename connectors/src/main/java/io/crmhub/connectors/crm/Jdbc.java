@@ -1,5 +1,6 @@
 package io.crmhub.connectors.crm;
 
+import io.crmhub.connectors.jdbc.Params.TypedNull;
 import org.springframework.jdbc.core.BatchPreparedStatementSetter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
@@ -18,15 +19,14 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
 
+import static io.crmhub.connectors.jdbc.Params.bind;
+import static io.crmhub.connectors.jdbc.Params.marks;
+
 /**
  * Thin JDBC helpers with explicit parameter binding (no parameter metadata round trips, typed
  * NULLs that PostgreSQL accepts for uuid and timestamptz columns).
  */
 final class Jdbc {
-
-    /** A NULL parameter of a given JDBC type. */
-    record TypedNull(int sqlType) {
-    }
 
     static final TypedNull NULL_UUID = new TypedNull(Types.OTHER);
     static final TypedNull NULL_NUMERIC = new TypedNull(Types.NUMERIC);
@@ -94,47 +94,6 @@ final class Jdbc {
         return ((Number) id).longValue();
     }
 
-    static void bind(PreparedStatement ps, Object[] args) throws SQLException {
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            int p = i + 1;
-            if (a == null) {
-                ps.setNull(p, Types.VARCHAR);
-            } else if (a instanceof TypedNull t) {
-                ps.setNull(p, t.sqlType());
-            } else if (a instanceof String s) {
-                ps.setString(p, s);
-            } else if (a instanceof UUID u) {
-                ps.setObject(p, u);
-            } else if (a instanceof Instant t) {
-                ps.setObject(p, OffsetDateTime.ofInstant(t, ZoneOffset.UTC));
-            } else if (a instanceof Long l) {
-                ps.setLong(p, l);
-            } else if (a instanceof Integer n) {
-                ps.setInt(p, n);
-            } else if (a instanceof Boolean b) {
-                ps.setBoolean(p, b);
-            } else if (a instanceof BigDecimal d) {
-                ps.setBigDecimal(p, d);
-            } else if (a instanceof Enum<?> e) {
-                ps.setString(p, e.name());
-            } else if (a instanceof String[] arr) {
-                // PostgreSQL text[]; the SQL casts it where another element type is meant (?::uuid[])
-                ps.setArray(p, ps.getConnection().createArrayOf("text", arr));
-            } else {
-                ps.setObject(p, a);
-            }
-        }
-    }
-
-    static String marks(int n) {
-        StringBuilder sb = new StringBuilder(n * 3);
-        for (int i = 0; i < n; i++) {
-            sb.append(i == 0 ? "?" : ", ?");
-        }
-        return sb.toString();
-    }
-
     /** {@code (?, ?, ?), (?, ?, ?)} for n tuples of the given width. */
     static String tuples(int n, int width) {
         String one = "(" + marks(width) + ")";
@@ -146,15 +105,6 @@ final class Jdbc {
             sb.append(one);
         }
         return sb.toString();
-    }
-
-    static Instant instant(ResultSet rs, String col) throws SQLException {
-        OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
-    }
-
-    static UUID uuid(ResultSet rs, String col) throws SQLException {
-        return rs.getObject(col, UUID.class);
     }
 
     /** Timestamps are kept to the microsecond in both databases. */

@@ -1,5 +1,7 @@
 package io.crmhub.connectors.crm;
 
+import io.crmhub.connectors.jdbc.Params;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -656,8 +658,8 @@ public class JdbcCrmStore implements CrmStore {
             // segments hold what earlier ones wrote: they do not wait (NOWAIT), their part is retried.
             List<Locked> locked = db.query("SELECT id, status, version, created_at FROM profile"
                             + " WHERE id = ANY (?::uuid[]) ORDER BY id FOR UPDATE" + (from == 0 && !joined ? "" : " NOWAIT"),
-                    (rs, k) -> new Locked(Jdbc.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
-                            Jdbc.instant(rs, "created_at")), (Object) texts(ids));
+                    (rs, k) -> new Locked(Params.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
+                            Params.instant(rs, "created_at")), (Object) texts(ids));
             if (locked.size() != ids.size()) {
                 throw new ConcurrentChangeException("a profile vanished during resolution");
             }
@@ -911,9 +913,9 @@ public class JdbcCrmStore implements CrmStore {
         db.query(sql.toString(), (rs, k) -> {
             switch (rs.getString("k")) {
                 case "T" -> tombstoned.add(rs.getString("h"));
-                case "I" -> owners.put(identity(rs), new Owner(Jdbc.uuid(rs, "profile_id"), rs.getLong("version")));
-                case "S" -> sighted.computeIfAbsent(identity(rs), x -> new HashSet<>()).add(Jdbc.uuid(rs, "profile_id"));
-                default -> unique.computeIfAbsent(Jdbc.uuid(rs, "profile_id"), x -> new ArrayList<>()).add(identity(rs));
+                case "I" -> owners.put(identity(rs), new Owner(Params.uuid(rs, "profile_id"), rs.getLong("version")));
+                case "S" -> sighted.computeIfAbsent(identity(rs), x -> new HashSet<>()).add(Params.uuid(rs, "profile_id"));
+                default -> unique.computeIfAbsent(Params.uuid(rs, "profile_id"), x -> new ArrayList<>()).add(identity(rs));
             }
             return null;
         }, args.toArray());
@@ -933,14 +935,14 @@ public class JdbcCrmStore implements CrmStore {
                 + " UNION ALL SELECT 'C', c.profile_id, c.channel, c.status, c.source, c.at, c.evidence, c.explicit"
                 + " FROM unnest(?::uuid[]) AS q(id) CROSS JOIN LATERAL (SELECT * FROM consent WHERE profile_id = q.id OFFSET 0) AS c",
                 (rs, n) -> {
-            State st = states.get(Jdbc.uuid(rs, "profile_id"));
+            State st = states.get(Params.uuid(rs, "profile_id"));
             if ("A".equals(rs.getString(1))) {
                 st.attributes().put(rs.getString(3), new AttributeValue(rs.getString(4), rs.getString(5),
-                        Jdbc.instant(rs, "t")));
+                        Params.instant(rs, "t")));
             } else {
                 Channel ch = Channel.valueOf(rs.getString(3));
                 st.consents().put(ch, new Consent(ch, ConsentStatus.valueOf(rs.getString(4)), rs.getString(5),
-                        Jdbc.instant(rs, "t"), rs.getString(7), rs.getBoolean(8)));
+                        Params.instant(rs, "t"), rs.getString(7), rs.getBoolean(8)));
             }
             return null;
         }, ids, ids);
@@ -1182,17 +1184,17 @@ public class JdbcCrmStore implements CrmStore {
         }
         String sql = "SELECT 'I' AS k, i.type, i.namespace, i.\"value\", i.profile_id, p.version, NULL AS h"
                 + " FROM identity i JOIN profile p ON p.id = i.profile_id"
-                + " WHERE i.\"value\" IN (" + Jdbc.marks(ids.size()) + ")"
+                + " WHERE i.\"value\" IN (" + Params.marks(ids.size()) + ")"
                 + " AND (i.type, i.namespace, i.\"value\") IN (" + Jdbc.tuples(ids.size(), 3) + ")"
                 + " UNION ALL SELECT 'T', NULL, NULL, NULL, NULL, NULL, t.identity_hash FROM erasure_tombstone t"
-                + " WHERE t.identity_hash IN (" + Jdbc.marks(ids.size()) + ")";
+                + " WHERE t.identity_hash IN (" + Params.marks(ids.size()) + ")";
         Map<Identity, Owner> owners = new HashMap<>();
         Set<String> tombstoned = new LinkedHashSet<>();
         db.query(sql, (rs, n) -> {
             if ("T".equals(rs.getString("k"))) {
                 tombstoned.add(rs.getString("h"));
             } else {
-                owners.put(identity(rs), new Owner(Jdbc.uuid(rs, "profile_id"), rs.getLong("version")));
+                owners.put(identity(rs), new Owner(Params.uuid(rs, "profile_id"), rs.getLong("version")));
             }
             return null;
         }, args.toArray());
@@ -1231,7 +1233,7 @@ public class JdbcCrmStore implements CrmStore {
         StringBuilder sql = new StringBuilder(
                 "SELECT 'S' AS k, s.type, s.namespace, s.\"value\", CAST(NULL AS UUID) AS profile_id,"
                         + " COUNT(DISTINCT s.profile_id) AS n FROM identity_sighting s JOIN profile p ON p.id = s.profile_id"
-                        + " WHERE p.status = 'ACTIVE' AND s.\"value\" IN (").append(Jdbc.marks(owned.size()))
+                        + " WHERE p.status = 'ACTIVE' AND s.\"value\" IN (").append(Params.marks(owned.size()))
                 .append(") AND (s.type, s.namespace, s.\"value\") IN (")
                 .append(Jdbc.tuples(owned.size(), 3))
                 .append(") AND NOT EXISTS (SELECT 1 FROM identity o WHERE o.type = s.type AND o.namespace = s.namespace"
@@ -1249,8 +1251,8 @@ public class JdbcCrmStore implements CrmStore {
         Set<UUID> profiles = lk.profiles();
         if (!uniqueTypes.isEmpty()) {
             sql.append(" UNION ALL SELECT 'U', i.type, i.namespace, i.\"value\", i.profile_id, 0 FROM identity i"
-                    + " WHERE i.profile_id IN (").append(Jdbc.marks(profiles.size()))
-                    .append(") AND i.type IN (").append(Jdbc.marks(uniqueTypes.size())).append(")");
+                    + " WHERE i.profile_id IN (").append(Params.marks(profiles.size()))
+                    .append(") AND i.type IN (").append(Params.marks(uniqueTypes.size())).append(")");
             args.addAll(profiles);
             uniqueTypes.forEach(t -> args.add(t.name()));
         }
@@ -1261,7 +1263,7 @@ public class JdbcCrmStore implements CrmStore {
             if ("S".equals(rs.getString("k"))) {
                 sightings.put(i, rs.getInt("n"));
             } else {
-                unique.computeIfAbsent(Jdbc.uuid(rs, "profile_id"), x -> new ArrayList<>()).add(i);
+                unique.computeIfAbsent(Params.uuid(rs, "profile_id"), x -> new ArrayList<>()).add(i);
             }
             return null;
         }, args.toArray());
@@ -1355,10 +1357,10 @@ public class JdbcCrmStore implements CrmStore {
     }
 
     private List<Locked> lock(Collection<UUID> ids, boolean noWait) {
-        return db.query("SELECT id, status, version, created_at FROM profile WHERE id IN (" + Jdbc.marks(ids.size())
+        return db.query("SELECT id, status, version, created_at FROM profile WHERE id IN (" + Params.marks(ids.size())
                         + ") ORDER BY id FOR UPDATE" + (noWait ? " NOWAIT" : ""),
-                (rs, n) -> new Locked(Jdbc.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
-                        Jdbc.instant(rs, "created_at")), ids.toArray());
+                (rs, n) -> new Locked(Params.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
+                        Params.instant(rs, "created_at")), ids.toArray());
     }
 
     /** Locks the profile, following merges to the survivor. */
@@ -1368,8 +1370,8 @@ public class JdbcCrmStore implements CrmStore {
         for (int hop = 0; hop < 64; hop++) {
             UUID cur = id;
             List<Object[]> rows = db.query("SELECT id, status, merged_into, version, created_at FROM profile WHERE id = ? FOR UPDATE",
-                    (rs, n) -> new Object[]{rs.getString("status"), Jdbc.uuid(rs, "merged_into"), rs.getLong("version"),
-                            Jdbc.instant(rs, "created_at")}, cur);
+                    (rs, n) -> new Object[]{rs.getString("status"), Params.uuid(rs, "merged_into"), rs.getLong("version"),
+                            Params.instant(rs, "created_at")}, cur);
             if (rows.isEmpty()) {
                 throw new NoSuchProfileException(profileId, false);
             }
@@ -1393,7 +1395,7 @@ public class JdbcCrmStore implements CrmStore {
         for (int hop = 0; hop < 64 && id != null; hop++) {
             UUID cur = id;
             List<Object[]> rows = db.query("SELECT status, merged_into FROM profile WHERE id = ?",
-                    (rs, n) -> new Object[]{rs.getString("status"), Jdbc.uuid(rs, "merged_into")}, cur);
+                    (rs, n) -> new Object[]{rs.getString("status"), Params.uuid(rs, "merged_into")}, cur);
             if (rows.isEmpty() || ERASED.equals(rows.get(0)[0])) {
                 return Optional.empty();
             }
@@ -1432,7 +1434,7 @@ public class JdbcCrmStore implements CrmStore {
         }
         db.query(sql.toString(), (rs, n) -> {
             if ("A".equals(rs.getString(1))) {
-                attrs.put(rs.getString(2), new AttributeValue(rs.getString(3), rs.getString(4), Jdbc.instant(rs, "t")));
+                attrs.put(rs.getString(2), new AttributeValue(rs.getString(3), rs.getString(4), Params.instant(rs, "t")));
             } else {
                 Channel ch = Channel.valueOf(rs.getString(2));
                 cons.put(ch, new Consent(ch, ConsentStatus.valueOf(rs.getString(3)), rs.getString(4),
@@ -1538,30 +1540,30 @@ public class JdbcCrmStore implements CrmStore {
 
     private FullState loadFull(UUID id) {
         Object[] p = db.query("SELECT created_at, updated_at, version FROM profile WHERE id = ?",
-                (rs, n) -> new Object[]{Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "updated_at"),
+                (rs, n) -> new Object[]{Params.instant(rs, "created_at"), Params.instant(rs, "updated_at"),
                         rs.getLong("version")}, id).get(0);
         List<IdentityRow> identities = db.query("SELECT type, namespace, \"value\", source, created_at FROM identity"
                         + " WHERE profile_id = ? ORDER BY type, namespace, \"value\"",
-                (rs, n) -> new IdentityRow(identity(rs), rs.getString("source"), Jdbc.instant(rs, "created_at")), id);
+                (rs, n) -> new IdentityRow(identity(rs), rs.getString("source"), Params.instant(rs, "created_at")), id);
         Map<String, AttributeValue> attributes = new TreeMap<>();
         db.query("SELECT name, \"value\", source, observed_at FROM profile_attribute WHERE profile_id = ?", (rs, n) ->
                 attributes.put(rs.getString("name"), new AttributeValue(rs.getString("value"), rs.getString("source"),
-                        Jdbc.instant(rs, "observed_at"))), id);
+                        Params.instant(rs, "observed_at"))), id);
         List<ConsentRow> consents = db.query("SELECT channel, status, source, at, evidence, explicit, updated_at"
                 + " FROM consent WHERE profile_id = ? ORDER BY channel", (rs, n) -> new ConsentRow(consent(rs),
-                Jdbc.instant(rs, "updated_at")), id);
+                Params.instant(rs, "updated_at")), id);
         List<MemberRow> lists = db.query("SELECT list_id, suppressed, added_at, source FROM list_member WHERE profile_id = ?"
                         + " ORDER BY list_id", (rs, n) -> new MemberRow(rs.getLong("list_id"), rs.getBoolean("suppressed"),
-                        Jdbc.instant(rs, "added_at"), rs.getString("source")), id);
+                        Params.instant(rs, "added_at"), rs.getString("source")), id);
         Map<String, ComputedRow> computed = new TreeMap<>();
         db.query("SELECT name, \"value\", updated_at FROM profile_computed WHERE profile_id = ?", (rs, n) ->
                 computed.put(rs.getString("name"), new ComputedRow(rs.getString("value"),
-                        Jdbc.instant(rs, "updated_at"))), id);
+                        Params.instant(rs, "updated_at"))), id);
         List<Long> interactions = db.query("SELECT id FROM interaction WHERE profile_id = ? ORDER BY id",
                 (rs, n) -> rs.getLong(1), id);
         List<Object[]> responses = db.query("SELECT id, campaign_id, type, at FROM campaign_response WHERE profile_id = ?"
                         + " ORDER BY id", (rs, n) -> new Object[]{rs.getLong("id"), rs.getLong("campaign_id"),
-                        rs.getString("type"), Jdbc.instant(rs, "at")}, id);
+                        rs.getString("type"), Params.instant(rs, "at")}, id);
         return new FullState(id, (Instant) p[0], (Instant) p[1], (Long) p[2], identities, attributes, consents, lists,
                 computed, interactions, responses);
     }
@@ -1720,7 +1722,7 @@ public class JdbcCrmStore implements CrmStore {
             List<Object> args = new ArrayList<>();
             args.add(survivor);
             args.addAll(movedResponses);
-            db.update("UPDATE campaign_response SET profile_id = ? WHERE id IN (" + Jdbc.marks(movedResponses.size()) + ")",
+            db.update("UPDATE campaign_response SET profile_id = ? WHERE id IN (" + Params.marks(movedResponses.size()) + ")",
                     args.toArray());
         }
         db.update("UPDATE profile SET status = 'MERGED', merged_into = ?, version = version + 1, updated_at = ? WHERE id = ?",
@@ -1754,7 +1756,7 @@ public class JdbcCrmStore implements CrmStore {
     private UnmergeResult doUnmerge(UUID survivorId, UUID mergedProfileId) {
         List<Object[]> journal = db.query("SELECT id, merged_id, survivor_snapshot, merged_snapshot FROM merge_journal"
                         + " WHERE survivor_id = ? AND unmerged_at IS NULL ORDER BY id DESC",
-                (rs, n) -> new Object[]{rs.getLong("id"), Jdbc.uuid(rs, "merged_id"), rs.getString("survivor_snapshot"),
+                (rs, n) -> new Object[]{rs.getLong("id"), Params.uuid(rs, "merged_id"), rs.getString("survivor_snapshot"),
                         rs.getString("merged_snapshot")}, survivorId);
         if (journal.isEmpty()) {
             throw new IllegalArgumentException("no merge into " + survivorId + " to undo");
@@ -1816,7 +1818,7 @@ public class JdbcCrmStore implements CrmStore {
             args.add(survivorId);
             args.add(loser);
             args.addAll(lists);
-            db.update("DELETE FROM list_member WHERE profile_id IN (?, ?) AND list_id IN (" + Jdbc.marks(lists.size()) + ")",
+            db.update("DELETE FROM list_member WHERE profile_id IN (?, ?) AND list_id IN (" + Params.marks(lists.size()) + ")",
                     args.toArray());
             List<Object[]> rows = new ArrayList<>();
             for (UUID p : List.of(survivorId, loser)) {
@@ -1849,7 +1851,7 @@ public class JdbcCrmStore implements CrmStore {
         args.add(to);
         args.add(from);
         ids.forEach(x -> args.add(x.asLong()));
-        db.update("UPDATE " + table + " SET profile_id = ? WHERE profile_id = ? AND id IN (" + Jdbc.marks(ids.size()) + ")",
+        db.update("UPDATE " + table + " SET profile_id = ? WHERE profile_id = ? AND id IN (" + Params.marks(ids.size()) + ")",
                 args.toArray());
     }
 
@@ -1888,13 +1890,13 @@ public class JdbcCrmStore implements CrmStore {
             }
             UUID id = live.get();
             Object[] p = db.query("SELECT created_at, updated_at FROM profile WHERE id = ?",
-                    (rs, n) -> new Object[]{Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "updated_at")}, id).get(0);
+                    (rs, n) -> new Object[]{Params.instant(rs, "created_at"), Params.instant(rs, "updated_at")}, id).get(0);
             List<Identity> identities = db.query("SELECT type, namespace, \"value\" FROM identity WHERE profile_id = ?"
                     + " ORDER BY type, namespace, \"value\"", (rs, n) -> identity(rs), id);
             Map<String, AttributeValue> attributes = new TreeMap<>();
             db.query("SELECT name, \"value\", source, observed_at FROM profile_attribute WHERE profile_id = ?", (rs, n) ->
                     attributes.put(rs.getString("name"), new AttributeValue(rs.getString("value"), rs.getString("source"),
-                            Jdbc.instant(rs, "observed_at"))), id);
+                            Params.instant(rs, "observed_at"))), id);
             Map<Channel, Consent> consents = new EnumMap<>(Channel.class);
             db.query("SELECT channel, status, source, at, evidence, explicit FROM consent WHERE profile_id = ?",
                     (rs, n) -> {
@@ -1911,7 +1913,7 @@ public class JdbcCrmStore implements CrmStore {
                             + " m.added_at FROM list_member m JOIN marketing_list l ON l.id = m.list_id WHERE m.profile_id = ?"
                             + " ORDER BY l.name",
                     (rs, n) -> new CustomerProfile.ListMembership(rs.getLong(1), rs.getString(2),
-                            MemberType.valueOf(rs.getString(3)), rs.getBoolean(4), Jdbc.instant(rs, "added_at")), id);
+                            MemberType.valueOf(rs.getString(3)), rs.getBoolean(4), Params.instant(rs, "added_at")), id);
             return Optional.of(new CustomerProfile(id, (Instant) p[0], (Instant) p[1], identities, attributes, consents,
                     computed, latest, lists));
         });
@@ -1921,7 +1923,7 @@ public class JdbcCrmStore implements CrmStore {
     public Optional<UUID> lookup(Identity identity) {
         Objects.requireNonNull(identity, "identity");
         List<UUID> r = db.query("SELECT profile_id FROM identity WHERE type = ? AND namespace = ? AND \"value\" = ?",
-                (rs, n) -> Jdbc.uuid(rs, "profile_id"), identity.type().name(), identity.namespace(), identity.value());
+                (rs, n) -> Params.uuid(rs, "profile_id"), identity.type().name(), identity.namespace(), identity.value());
         return r.stream().findFirst();
     }
 
@@ -1939,7 +1941,7 @@ public class JdbcCrmStore implements CrmStore {
                 + " FROM interaction WHERE profile_id = ?";
         org.springframework.jdbc.core.RowMapper<CustomerProfile.StoredInteraction> m = (rs, n) ->
                 new CustomerProfile.StoredInteraction(rs.getLong("id"), new Interaction(rs.getString("type"),
-                        Jdbc.instant(rs, "at"), rs.getString("source"), rs.getString("channel"), rs.getString("campaign"),
+                        Params.instant(rs, "at"), rs.getString("source"), rs.getString("channel"), rs.getString("campaign"),
                         rs.getBigDecimal("amount"), rs.getString("currency"), rs.getString("summary"),
                         rs.getString("external_id"), rs.getString("details")));
         if (before == null) {
@@ -2020,7 +2022,7 @@ public class JdbcCrmStore implements CrmStore {
     private ErasureReport doErase(UUID profileId, String requestedBy) {
         Instant now = now();
         List<Object[]> row = db.query("SELECT status, merged_into FROM profile WHERE id = ?",
-                (rs, n) -> new Object[]{rs.getString(1), Jdbc.uuid(rs, "merged_into")}, profileId);
+                (rs, n) -> new Object[]{rs.getString(1), Params.uuid(rs, "merged_into")}, profileId);
         if (row.isEmpty()) {
             throw new NoSuchProfileException(profileId, false);
         }
@@ -2034,13 +2036,13 @@ public class JdbcCrmStore implements CrmStore {
         List<UUID> frontier = List.of(root.id());
         while (!frontier.isEmpty()) {
             List<UUID> next = db.query("SELECT id FROM profile WHERE status = 'MERGED' AND merged_into IN ("
-                    + Jdbc.marks(frontier.size()) + ")", (rs, n) -> Jdbc.uuid(rs, "id"), frontier.toArray());
+                    + Params.marks(frontier.size()) + ")", (rs, n) -> Params.uuid(rs, "id"), frontier.toArray());
             next.removeAll(all);
             all.addAll(next);
             frontier = next;
         }
         lock(all);
-        String in = " IN (" + Jdbc.marks(all.size()) + ")";
+        String in = " IN (" + Params.marks(all.size()) + ")";
         Object[] ids = all.toArray();
 
         List<Identity> identities = db.query("SELECT type, namespace, \"value\" FROM identity WHERE profile_id" + in,
@@ -2058,7 +2060,7 @@ public class JdbcCrmStore implements CrmStore {
                 args.add(i.namespace());
                 args.add(i.value());
             }
-            sightings += db.update("DELETE FROM identity_sighting WHERE \"value\" IN (" + Jdbc.marks(identities.size())
+            sightings += db.update("DELETE FROM identity_sighting WHERE \"value\" IN (" + Params.marks(identities.size())
                     + ") AND (type, namespace, \"value\") IN (" + Jdbc.tuples(identities.size(), 3) + ")", args.toArray());
         }
         removed.put("identity_sighting", sightings);
@@ -2163,7 +2165,7 @@ public class JdbcCrmStore implements CrmStore {
         });
         return new QuarantineEntry(rs.getLong("id"), rs.getString("route_id"), rs.getString("source"),
                 rs.getString("endpoint_uri"), rs.getString("payload"), headers, rs.getString("error"),
-                rs.getInt("attempts"), Jdbc.instant(rs, "first_seen"), Jdbc.instant(rs, "last_seen"),
+                rs.getInt("attempts"), Params.instant(rs, "first_seen"), Params.instant(rs, "last_seen"),
                 rs.getString("status"));
     }
 
@@ -2236,8 +2238,8 @@ public class JdbcCrmStore implements CrmStore {
             return List.of();
         }
         return db.query("SELECT id, profile_id, event_type, payload, created_at FROM outbox WHERE sent_at IS NULL"
-                        + " ORDER BY id LIMIT ?", (rs, n) -> new OutboxEvent(rs.getLong("id"), Jdbc.uuid(rs, "profile_id"),
-                        rs.getString("event_type"), rs.getString("payload"), Jdbc.instant(rs, "created_at")), limit);
+                        + " ORDER BY id LIMIT ?", (rs, n) -> new OutboxEvent(rs.getLong("id"), Params.uuid(rs, "profile_id"),
+                        rs.getString("event_type"), rs.getString("payload"), Params.instant(rs, "created_at")), limit);
     }
 
     @Override
@@ -2251,7 +2253,7 @@ public class JdbcCrmStore implements CrmStore {
             List<Object> args = new ArrayList<>();
             args.add(now);
             args.addAll(chunk);
-            db.update("UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (" + Jdbc.marks(chunk.size()) + ")",
+            db.update("UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (" + Params.marks(chunk.size()) + ")",
                     args.toArray());
         }
     }
@@ -2315,7 +2317,7 @@ public class JdbcCrmStore implements CrmStore {
     private Optional<MarketingList> findListIn(String name) {
         return db.query("SELECT id, name, member_type, created_at FROM marketing_list WHERE name = ?",
                 (rs, n) -> new MarketingList(rs.getLong("id"), rs.getString("name"),
-                        MemberType.valueOf(rs.getString("member_type")), Jdbc.instant(rs, "created_at")), name)
+                        MemberType.valueOf(rs.getString("member_type")), Params.instant(rs, "created_at")), name)
                 .stream().findFirst();
     }
 
@@ -2438,7 +2440,7 @@ public class JdbcCrmStore implements CrmStore {
 
     private static Consent consent(ResultSet rs) throws SQLException {
         return new Consent(Channel.valueOf(rs.getString("channel")), ConsentStatus.valueOf(rs.getString("status")),
-                rs.getString("source"), Jdbc.instant(rs, "at"), rs.getString("evidence"), rs.getBoolean("explicit"));
+                rs.getString("source"), Params.instant(rs, "at"), rs.getString("evidence"), rs.getBoolean("explicit"));
     }
 
     private static List<String> keys(List<Identity> ids) {

@@ -28,6 +28,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
 
+import static io.crmhub.connectors.jdbc.Params.instant;
+import static io.crmhub.connectors.jdbc.Params.marks;
+
 /**
  * Persistence of the e-commerce flow: orders (newest version wins), refunds (once per refund id),
  * Shopify webhook receipts (de-duplication), and the promotion state published to the shop.
@@ -336,12 +339,4 @@ public class EcommerceStore {
         }
     }
 
-    private static Instant instant(ResultSet rs, String col) throws SQLException {
-        OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
-    }
-
-    private static String marks(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "?"));
-    }
 }

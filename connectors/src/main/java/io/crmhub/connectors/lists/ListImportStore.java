@@ -28,6 +28,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+
+import static io.crmhub.connectors.jdbc.Params.bind;
+import static io.crmhub.connectors.jdbc.Params.instant;
+import static io.crmhub.connectors.jdbc.Params.marks;
 import java.util.function.Supplier;
 
 /**
@@ -390,41 +394,8 @@ public class ListImportStore {
 
     // ---- helpers -----------------------------------------------------------------------------
 
-    static String marks(int n) {
-        StringBuilder b = new StringBuilder(n * 2);
-        for (int i = 0; i < n; i++) {
-            b.append(i == 0 ? "?" : ",?");
-        }
-        return b.toString();
-    }
-
     private static Object ts(Instant t) {
         return t == null ? null : OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
-    }
-
-    static void bind(PreparedStatement ps, Object... args) throws SQLException {
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            int p = i + 1;
-            if (a == null) {
-                ps.setNull(p, Types.VARCHAR);
-            } else if (a instanceof Instant t) {
-                ps.setObject(p, OffsetDateTime.ofInstant(t, ZoneOffset.UTC));
-            } else if (a instanceof String s) {
-                ps.setString(p, s);
-            } else if (a instanceof Long l) {
-                ps.setLong(p, l);
-            } else if (a instanceof Boolean b) {
-                ps.setBoolean(p, b);
-            } else {
-                ps.setObject(p, a);
-            }
-        }
-    }
-
-    private static Instant instant(ResultSet rs, String col) throws SQLException {
-        OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
     }
 
 }

@@ -1,5 +1,6 @@
 package io.crmhub.connectors.membership;
 
+import io.crmhub.connectors.jdbc.Params.TypedNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.springframework.jdbc.core.BatchPreparedStatementSetter;
@@ -23,6 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+
+import static io.crmhub.connectors.jdbc.Params.bind;
+import static io.crmhub.connectors.jdbc.Params.marks;
 
 /**
  * The membership flow's own tables in the CRM core database ({@code membership_source_state},
@@ -386,9 +390,6 @@ public class MembershipStore {
         });
     }
 
-    record TypedNull(int sqlType) {
-    }
-
     /** The state rows as column arrays (member, profile, fingerprint, tier, status, state, changed, problems, quarantine). */
     private static Object[] columns(List<StateWrite> rows) {
         int n = rows.size();
@@ -427,30 +428,6 @@ public class MembershipStore {
         return l == null ? new TypedNull(Types.BIGINT) : l;
     }
 
-    static void bind(PreparedStatement ps, Object... args) throws SQLException {
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            int p = i + 1;
-            if (a == null) {
-                ps.setNull(p, Types.VARCHAR);
-            } else if (a instanceof TypedNull t) {
-                ps.setNull(p, t.sqlType());
-            } else if (a instanceof String s) {
-                ps.setString(p, s);
-            } else if (a instanceof Instant t) {
-                ps.setObject(p, OffsetDateTime.ofInstant(t, ZoneOffset.UTC));
-            } else if (a instanceof Long l) {
-                ps.setLong(p, l);
-            } else if (a instanceof Integer n) {
-                ps.setInt(p, n);
-            } else if (a instanceof String[] arr) {
-                ps.setArray(p, ps.getConnection().createArrayOf("text", arr));
-            } else {
-                ps.setObject(p, a);
-            }
-        }
-    }
-
     private static Instant instant(ResultSet rs, int col) throws SQLException {
         OffsetDateTime t = rs.getObject(col, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
@@ -464,11 +441,4 @@ public class MembershipStore {
         }
     }
 
-    static String marks(int n) {
-        StringBuilder sb = new StringBuilder(n * 3);
-        for (int i = 0; i < n; i++) {
-            sb.append(i == 0 ? "?" : ", ?");
-        }
-        return sb.toString();
-    }
 }
