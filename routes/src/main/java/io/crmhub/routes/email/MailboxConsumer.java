@@ -76,8 +76,30 @@ class MailboxConsumer extends ScheduledPollConsumer {
         return (MailEndpoint) super.getEndpoint();
     }
 
+    /**
+     * One scheduled poll: rounds of {@link #round()} as long as the mailbox is behind — a round that
+     * handled messages and either left some for later (per-poll limits) or took at least the poll
+     * interval (more mail has arrived meanwhile) is followed at once by the next, instead of the
+     * interval's idle wait. An idle or quick round ends the poll.
+     */
     @Override
     protected int poll() throws Exception {
+        int total = 0;
+        while (true) {
+            long start = System.nanoTime();
+            Round r = round();
+            total += r.handled();
+            boolean slow = System.nanoTime() - start >= getDelay() * 1_000_000L;
+            if (!isRunAllowed() || r.handled() == 0 || !(r.behind() || slow)) {
+                return total;
+            }
+        }
+    }
+
+    private record Round(int handled, boolean behind) {
+    }
+
+    private Round round() throws Exception {
         long t0 = System.nanoTime();
         IMAPFolder folder;
         try {
@@ -95,10 +117,12 @@ class MailboxConsumer extends ScheduledPollConsumer {
             Message[] listed = settings.moves() ? folder.getMessages()
                     : folder.search(new FlagTerm(new Flags(Flags.Flag.SEEN), false));
             if (listed.length == 0) {
-                return 0;
+                return new Round(0, false);
             }
+            boolean behind = false;
             if (settings.maxMessagesPerPoll() > 0 && listed.length > settings.maxMessagesPerPoll()) {
                 listed = Arrays.copyOf(listed, settings.maxMessagesPerPoll());
+                behind = true;
             }
             FetchProfile meta = new FetchProfile();
             meta.add(UIDFolder.FetchProfileItem.UID);
@@ -139,7 +163,7 @@ class MailboxConsumer extends ScheduledPollConsumer {
                 handled += b.done.size();
                 expunge |= b.expunge;
             }
-            return handled;
+            return new Round(handled, behind || i < todo.size());
         } catch (MessagingException e) {
             if (!store.isConnected()) {
                 disconnect();
