@@ -52,7 +52,12 @@ class MailboxConsumer extends ScheduledPollConsumer {
 
     /** What the consumer needs beyond Camel's connection settings. */
     record Settings(String mailbox, String folder, String processedFolder, int maxMessagesPerPoll, int batchSize,
-                    long maxMessageBytes) {
+                    long maxMessageBytes, boolean useMove) {
+        Settings(String mailbox, String folder, String processedFolder, int maxMessagesPerPoll, int batchSize,
+                 long maxMessageBytes) {
+            this(mailbox, folder, processedFolder, maxMessagesPerPoll, batchSize, maxMessageBytes, true);
+        }
+
         boolean moves() {
             return processedFolder != null && !processedFolder.isBlank();
         }
@@ -280,7 +285,7 @@ class MailboxConsumer extends ScheduledPollConsumer {
         PasswordAuthentication auth = config.getPasswordAuthentication();
         store.connect(config.getHost(), config.getPort(), auth.getUserName(), auth.getPassword());
         IMAPStore imap = (IMAPStore) store;
-        canMove = imap.hasCapability("MOVE");
+        canMove = settings.useMove() && imap.hasCapability("MOVE");   // useMove false: tests of the COPY path
         uidPlus = imap.hasCapability("UIDPLUS");
         if (settings.moves()) {
             Folder target = store.getFolder(settings.processedFolder());
