@@ -58,6 +58,11 @@ public class EmailLatencyBench {
         Duration poll = Duration.parse("PT" + args[4].toUpperCase());
         double rate = Double.parseDouble(args[5]);
         long gapNanos = (long) (1_000_000_000L / rate);
+        // -Dbench.imapTrace=true: the hub's IMAP conversation (debugMode) with a millisecond timestamp per line
+        boolean trace = Boolean.getBoolean("bench.imapTrace");
+        if (trace) {
+            System.setOut(timestamped(System.out));
+        }
 
         try (Connection c = DriverManager.getConnection(url, user, password); Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
@@ -101,6 +106,7 @@ public class EmailLatencyBench {
                 "--hub.mail.inboxes[0].uri=imap://127.0.0.1:" + imap,
                 "--hub.mail.inboxes[0].username=" + HUB, "--hub.mail.inboxes[0].password=" + PW,
                 "--hub.mail.inboxes[0].poll-interval=" + args[4],
+                "--hub.mail.inboxes[0].options=" + (trace ? "debugMode=true" : ""),
                 "--logging.level.io.crmhub.routes.email=" + System.getProperty("bench.log", "WARN"));
         try {
             ProfileService profiles = hub.getBean(ProfileService.class);
@@ -129,6 +135,23 @@ public class EmailLatencyBench {
             hub.close();
             mail.stop();
         }
+    }
+
+    static java.io.PrintStream timestamped(java.io.PrintStream out) {
+        return new java.io.PrintStream(new java.io.OutputStream() {
+            final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+            @Override
+            public synchronized void write(int b) {
+                if (b == '\n') {
+                    out.println(System.currentTimeMillis() % 100_000 + " [" + Thread.currentThread().getName() + "] "
+                            + line.toString(StandardCharsets.ISO_8859_1));
+                    line.reset();
+                } else {
+                    line.write(b);
+                }
+            }
+        }, true);
     }
 
     static String sender(int i) {

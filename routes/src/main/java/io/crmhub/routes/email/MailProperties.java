@@ -37,6 +37,8 @@ public class MailProperties {
     private Duration pollInterval = Duration.ofSeconds(1);
     /** At most this many messages per poll of one inbox. */
     private int maxMessagesPerPoll = 100;
+    /** Messages fetched in one IMAP command and moved to the processed folder in one command (each still committed on its own). */
+    private int batchSize = 20;
 
     public enum Role { TRACKING, SUPPORT }
 
@@ -239,4 +241,6 @@ public class MailProperties {
     public void setPollInterval(Duration pollInterval) { this.pollInterval = pollInterval; }
     public int getMaxMessagesPerPoll() { return maxMessagesPerPoll; }
     public void setMaxMessagesPerPoll(int maxMessagesPerPoll) { this.maxMessagesPerPoll = maxMessagesPerPoll; }
+    public int getBatchSize() { return batchSize; }
+    public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
 }

@@ -4,26 +4,24 @@ import io.crmhub.connectors.email.MalformedMailException;
 import io.crmhub.routes.errors.ApiErrorHandling;
 import io.crmhub.routes.errors.FlowErrorHandling;
 import io.crmhub.routes.errors.QuarantineProcessor;
-import jakarta.mail.Message;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.component.mail.MailMessage;
+import org.apache.camel.component.mail.MailEndpoint;
 import org.apache.camel.component.mail.microsoft.authenticator.MicrosoftExchangeOnlineOAuth2MailAuthenticator;
 import org.springframework.stereotype.Component;
 
-import java.io.ByteArrayOutputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Enumeration;
 import java.util.Locale;
 
 /**
  * The email flow:
  * <ul>
- *   <li>{@code mail-in.<name>}: one IMAP consumer per configured mailbox. A message is taken as raw
- *       bytes and handed to {@code mail-inbound}; only when that returns (its effect committed, or
- *       the message quarantined) does the consumer move it to the processed folder.</li>
+ *   <li>{@code mail-in.<name>}: one IMAP consumer per configured mailbox ({@link MailboxConsumer}).
+ *       Messages are fetched in batches as raw bytes and handed to {@code mail-inbound} one by one;
+ *       only those whose exchange returned (effect committed, or quarantined) are then moved to the
+ *       processed folder, together.</li>
  *   <li>{@code mail-inbound}: parse, de-duplicate by Message-ID, and apply (timeline, case,
  *       auto-response, opt-out, bounce); unusable mail goes to the quarantine with its reason.</li>
  *   <li>{@code mail-outbound}: sends queued mail through the consent gate by SMTP.</li>
@@ -83,9 +81,8 @@ public class MailRoutes extends RouteBuilder {
             if (!inbox.isEnabled()) {
                 continue;
             }
-            from(endpoint(inbox))
+            from(mailbox(inbox))
                     .routeId("mail-in." + inbox.getName())
-                    .process(e -> toRaw(e, inbox))
                     .to(ENTRY);
         }
 
@@ -138,48 +135,25 @@ public class MailRoutes extends RouteBuilder {
     }
 
     /**
-     * The message as its raw bytes (ISO-8859-1 text, so a quarantined copy replays byte for byte);
-     * an oversized one as its headers only, flagged for the quarantine.
+     * The consuming endpoint of a mailbox: Camel's mail endpoint for the connection (URI, login or
+     * OAuth2 authenticator, {@code options}) with the hub's {@link MailboxConsumer}.
      */
-    private void toRaw(Exchange e, MailProperties.Inbox inbox) throws Exception {
-        Message m = e.getIn(MailMessage.class).getOriginalMessage();
-        int size = m.getSize();
-        String raw;
-        if (size > props.getMaxMessageBytes()) {
-            StringBuilder h = new StringBuilder();
-            for (Enumeration<String> lines = ((jakarta.mail.internet.MimeMessage) m).getAllHeaderLines(); lines.hasMoreElements(); ) {
-                h.append(lines.nextElement()).append("\r\n");
-            }
-            raw = h.toString();
-            e.getIn().removeHeaders("*");
-            e.getIn().setHeader(OVERSIZE, size);
-        } else {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, size));
-            m.writeTo(out);
-            raw = out.toString(StandardCharsets.ISO_8859_1);
-            e.getIn().removeHeaders("*");
-        }
-        e.getIn().setHeader(MAILBOX, inbox.getName());
-        e.getIn().setBody(raw);
+    private MailboxEndpoint mailbox(MailProperties.Inbox inbox) {
+        MailEndpoint configured = getContext().getEndpoint(endpoint(inbox), MailEndpoint.class);
+        Duration poll = inbox.getPollInterval() != null ? inbox.getPollInterval() : props.getPollInterval();
+        MailboxEndpoint ep = new MailboxEndpoint(configured, new MailboxConsumer.Settings(inbox.getName(), inbox.getFolder(),
+                inbox.getProcessedFolder(), props.getMaxMessagesPerPoll(), props.getBatchSize(), props.getMaxMessageBytes()));
+        ep.setDelay(poll.toMillis());
+        ep.setInitialDelay(Math.min(1000, poll.toMillis()));
+        return ep;
     }
 
-    /** The Camel mail endpoint URI of a mailbox. */
+    /** The Camel mail endpoint URI of a mailbox (its connection). */
     String endpoint(MailProperties.Inbox inbox) {
         StringBuilder uri = new StringBuilder(inbox.getUri().strip());
         uri.append(uri.indexOf("?") < 0 ? '?' : '&');
-        Duration poll = inbox.getPollInterval() != null ? inbox.getPollInterval() : props.getPollInterval();
-        uri.append("folderName=").append(enc(inbox.getFolder()))
-                .append("&delete=false&peek=true&closeFolder=true&disconnect=false&mapMailMessage=false")
-                .append("&delay=").append(poll.toMillis())
-                .append("&initialDelay=").append(Math.min(1000, poll.toMillis()))
-                .append("&maxMessagesPerPoll=").append(props.getMaxMessagesPerPoll());
-        String processed = inbox.getProcessedFolder();
-        if (processed != null && !processed.isBlank()) {
-            // every message in the folder is work: read or not, it leaves only once handled
-            uri.append("&unseen=false&moveTo=").append(enc(processed));
-        } else {
-            uri.append("&unseen=true");
-        }
+        // connection settings only: what is read and where it goes is MailboxConsumer's (Settings)
+        uri.append("folderName=").append(enc(inbox.getFolder()));
         if (inbox.getUsername() != null) {
             uri.append("&username=").append(enc(inbox.getUsername()));
         }
