@@ -7,6 +7,7 @@
 #   bench/ecommerce.sh [webhooks=100000] [clients=16] [customers=webhooks/2] [maxWaitSeconds=3600]
 # Database: BENCH_DB_URL (default jdbc:postgresql://127.0.0.1:5432/test), BENCH_DB_USER, BENCH_DB_PASSWORD;
 # schema crmhub_bench_ecommerce (dropped and re-created). Hub port: BENCH_HUB_PORT (default 18085).
+# More hub settings (e.g. --hub.ecommerce.consumers=2): BENCH_HUB_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"; CLIENTS="${2:-16}"; CUSTOMERS="${3:-$((N / 2))}"; MAXWAIT="${4:-3600}"
@@ -27,7 +28,7 @@ java -Xmx1g -Djava.io.tmpdir="$HUBTMP" -jar routes/target/crm-hub.jar --server.p
   --spring.datasource.username="$DB_USER" --spring.datasource.password="$DB_PASSWORD" \
   --spring.flyway.schemas="$SCHEMA" --spring.datasource.hikari.maximum-pool-size="${BENCH_DB_POOL:-20}" \
   --hub.ecommerce.shopify.shops[0].domain="$SHOP" --hub.ecommerce.shopify.shops[0].secret="$SECRET" \
-  --logging.level.root=WARN >"$LOG" 2>&1 &
+  --logging.level.root=WARN ${BENCH_HUB_ARGS:-} >"$LOG" 2>&1 &
 HUB=$!
 stop_hub() {
   kill "$HUB" 2>/dev/null || return 0
