@@ -35,17 +35,28 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one resolved, on the timeline, with recomputed purchase figures) — against the same load on a
  * bare endpoint (JDK HttpServer in this process that reads the body and answers 200), in the same run.
  * <p>
+ * <p>
+ * Closed loop ({@code clients} requests in flight, each client sends the next as soon as it has its
+ * answer) measures the latency at saturation. After the hub has processed those, an open loop sends
+ * more webhooks at a fixed rate — half the hub's closed-loop rate unless given — first to the bare
+ * endpoint, then to the hub; latency is taken from the time each request was due, so a stalled
+ * server is not hidden by requests that were sent late.
+ * <p>
  * Modes: {@code prepare jdbcUrl user password schema} drops the schema;
- * {@code run hubUrl jdbcUrl user password schema shop secret [webhooks] [clients] [customers] [maxWaitSeconds]}.
+ * {@code run hubUrl jdbcUrl user password schema shop secret [webhooks] [clients] [customers] [maxWaitSeconds]
+ * [openLoopSeconds=30] [openLoopRate=half the hub's closed-loop rate; 0 = no open loop]}.
  */
 public final class EcommerceWebhookBench {
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        int status = 0;
         try {
             run(args);
-        } finally {
-            System.exit(0); // HTTP client and server executors are not daemon threads
+        } catch (Throwable t) {
+            t.printStackTrace(); // (an exit in a finally block would swallow it and report success)
+            status = 1;
         }
+        System.exit(status); // HTTP client and server executors are not daemon threads
     }
 
     static void run(String[] args) throws Exception {
@@ -65,31 +76,20 @@ public final class EcommerceWebhookBench {
         int clients = args.length > 9 ? Integer.parseInt(args[9]) : 16;
         int customers = args.length > 10 ? Integer.parseInt(args[10]) : n / 2;
         int maxWait = args.length > 11 ? Integer.parseInt(args[11]) : 3600;
+        int openSeconds = args.length > 12 ? Integer.parseInt(args[12]) : 30;
+        double openRate = args.length > 13 ? Double.parseDouble(args[13]) : -1;
         int warmup = Math.min(2000, Math.max(100, n / 50));
 
         System.out.printf("scenario ecommerce: %,d Shopify orders/create webhooks (+%,d warm-up) for %,d customers, %d concurrent clients%n",
                 n, warmup, customers, clients);
-        List<byte[]> bodies = generate(n + warmup, customers, 7);
+        List<byte[]> bodies = generate(0, n + warmup, customers, 7);
         List<String> sigs = new ArrayList<>(bodies.size());
         for (byte[] b : bodies) {
             sigs.add(ShopifyHmac.sign(b, secret));
         }
 
         // baseline: a bare endpoint on the same machine, same bodies, same clients
-        HttpServer bare = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
-        bare.createContext("/webhook", ex -> {
-            try (InputStream in = ex.getRequestBody()) {
-                in.readAllBytes();
-            }
-            byte[] ok = "{\"status\":\"accepted\"}".getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, ok.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(ok);
-            }
-        });
-        bare.setExecutor(Executors.newFixedThreadPool(Math.max(8, clients)));
-        bare.start();
+        HttpServer bare = bareServer(clients);
         String bareUrl = "http://127.0.0.1:" + bare.getAddress().getPort() + "/webhook";
         send(bareUrl, bodies.subList(0, warmup), sigs.subList(0, warmup), shop, clients, 0);
         Result base = send(bareUrl, bodies.subList(warmup, bodies.size()), sigs.subList(warmup, sigs.size()), shop, clients, warmup);
@@ -121,7 +121,96 @@ public final class EcommerceWebhookBench {
                 System.out.printf("          profiles %,d, purchase interactions %,d, quarantined %,d%n", rs.getLong(1), rs.getLong(2),
                         rs.getLong(3));
             }
+
+            // open loop at a fixed rate: same fresh webhooks to the bare endpoint, then to the hub
+            double rate = openRate >= 0 ? openRate : h.rate() / 2;
+            if (rate > 0 && openSeconds > 0) {
+                int count = (int) Math.ceil(rate * openSeconds);
+                List<byte[]> more = generate(n + warmup, count, customers, 11);
+                List<String> moreSigs = new ArrayList<>(count);
+                for (byte[] b : more) {
+                    moreSigs.add(ShopifyHmac.sign(b, secret));
+                }
+                HttpServer bare2 = bareServer(clients);
+                Result ob = openLoop("http://127.0.0.1:" + bare2.getAddress().getPort() + "/webhook", more, moreSigs, shop, rate,
+                        n + warmup);
+                bare2.stop(0);
+                ((ExecutorService) bare2.getExecutor()).shutdown();
+                Result oh = openLoop(hubUrl, more, moreSigs, shop, rate, n + warmup);
+                System.out.printf("open loop %,.0f req/s for %d s (%s):%n", rate, openSeconds,
+                        openRate >= 0 ? "given" : "half the hub's closed-loop rate");
+                System.out.printf("baseline  bare endpoint   : %,8.0f req/s, ack p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms (%d errors)%n",
+                        ob.rate(), ob.p(50), ob.p(99), ob.max(), ob.errors);
+                System.out.printf("hub       webhook ack     : %,8.0f req/s, ack p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms (%d errors)%n",
+                        oh.rate(), oh.p(50), oh.p(99), oh.max(), oh.errors);
+                System.out.printf("ratio     ack p99 hub/bare: %.1fx, ack p50 hub/bare: %.1fx%n", oh.p(99) / ob.p(99), oh.p(50) / ob.p(50));
+            }
         }
+    }
+
+    static HttpServer bareServer(int clients) throws Exception {
+        HttpServer bare = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
+        bare.createContext("/webhook", ex -> {
+            try (InputStream in = ex.getRequestBody()) {
+                in.readAllBytes();
+            }
+            byte[] ok = "{\"status\":\"accepted\"}".getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, ok.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(ok);
+            }
+        });
+        bare.setExecutor(Executors.newFixedThreadPool(Math.max(8, clients)));
+        bare.start();
+        return bare;
+    }
+
+    /**
+     * Requests started at {@code rate} per second whatever the answers take (open loop); each latency
+     * is taken from the time its request was due.
+     */
+    static Result openLoop(String url, List<byte[]> bodies, List<String> sigs, String shop, double rate, int idOffset) throws Exception {
+        ExecutorService exec = Executors.newCachedThreadPool();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(exec)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        int n = bodies.size();
+        long[] lat = new long[n];
+        AtomicInteger errors = new AtomicInteger();
+        List<java.util.concurrent.CompletableFuture<?>> all = new ArrayList<>(n);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long due = t0 + (long) (i * 1e9 / rate);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            int k = i;
+            all.add(http.sendAsync(request(url, bodies.get(i), sigs.get(i), shop, idOffset + i), HttpResponse.BodyHandlers.discarding())
+                    .whenComplete((r, ex) -> {
+                        if (ex != null || r.statusCode() != 200) {
+                            errors.incrementAndGet();
+                        }
+                        lat[k] = System.nanoTime() - due;
+                    }));
+        }
+        java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]))
+                .handle((a, b) -> null).get(120, java.util.concurrent.TimeUnit.SECONDS);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        exec.shutdown();
+        Arrays.sort(lat);
+        return new Result(lat, secs, errors.get());
+    }
+
+    static HttpRequest request(String url, byte[] body, String sig, String shop, int id) {
+        return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .header("X-Shopify-Topic", "orders/create")
+                .header("X-Shopify-Shop-Domain", shop)
+                .header("X-Shopify-Hmac-Sha256", sig)
+                .header("X-Shopify-Webhook-Id", "bench-" + id)
+                .header("X-Shopify-API-Version", "2025-10")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     }
 
     record Result(long[] latenciesNanos, double seconds, int errors) {
@@ -154,14 +243,7 @@ public final class EcommerceWebhookBench {
         for (int c = 0; c < clients; c++) {
             fs.add(pool.submit(() -> {
                 for (int i = next.getAndIncrement(); i < bodies.size(); i = next.getAndIncrement()) {
-                    HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
-                            .header("Content-Type", "application/json")
-                            .header("X-Shopify-Topic", "orders/create")
-                            .header("X-Shopify-Shop-Domain", shop)
-                            .header("X-Shopify-Hmac-Sha256", sigs.get(i))
-                            .header("X-Shopify-Webhook-Id", "bench-" + (idOffset + i))
-                            .header("X-Shopify-API-Version", "2025-10")
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(bodies.get(i))).build();
+                    HttpRequest req = request(url, bodies.get(i), sigs.get(i), shop, idOffset + i);
                     long s = System.nanoTime();
                     try {
                         HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
@@ -211,13 +293,14 @@ public final class EcommerceWebhookBench {
     }
 
     /** Shopify-shaped orders/create payloads (compact JSON, as Shopify sends). */
-    static List<byte[]> generate(int n, int customers, long seed) {
+    static List<byte[]> generate(int from, int count, int customers, long seed) {
+        int n = from + count;
         Random rnd = new Random(seed);
         String[] categories = {"Running", "Apparel", "Outdoor", "Shoes", "Accessories", "Kids"};
         String[] currencies = {"EUR", "EUR", "EUR", "USD", "GBP"};
         Instant now = Instant.parse("2026-11-30T00:00:00Z");
-        List<byte[]> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
+        List<byte[]> out = new ArrayList<>(count);
+        for (int i = from; i < n; i++) {
             int cust = rnd.nextInt(customers);
             Instant created = now.minusSeconds(rnd.nextInt(400 * 86400));
             String cur = currencies[rnd.nextInt(currencies.length)];

@@ -79,15 +79,14 @@ public class EcommerceStore {
 
     // --- webhook receipts --------------------------------------------------------------------
 
-    /** Records a webhook id; false when it was recorded before (a retry of a delivered webhook). */
+    /**
+     * Records a webhook id; false when it was recorded before (a retry of a processed webhook). Called
+     * in the transaction that applies the webhook's event, so the id is known exactly when its effect
+     * is committed; a concurrent insert of the same id waits for the other transaction's outcome.
+     */
     public boolean recordReceipt(String webhookId, String shop, String topic, Instant at) {
         return update("INSERT INTO ecom_webhook_receipt (webhook_id, shop, topic, received_at) VALUES (?, ?, ?, ?)"
                 + " ON CONFLICT DO NOTHING", webhookId, shop, topic, at) == 1;
-    }
-
-    /** Forgets a webhook id (its publication failed: Shopify's retry must be accepted). */
-    public void forgetReceipt(String webhookId) {
-        update("DELETE FROM ecom_webhook_receipt WHERE webhook_id = ?", webhookId);
     }
 
     public int purgeReceipts(Instant before) {

@@ -29,7 +29,7 @@ public class EcommerceProperties {
      * Consumers of the orders topic in this instance; the topic gets at least this many partitions
      * (each one a DB connection while busy: keep the pool larger).
      */
-    private int consumers = 6;
+    private int consumers = 2;
     /** How often promotion changes are sent to Kafka (in rounds; also the catch-up after an outage). */
     private Duration publishInterval = Duration.ofSeconds(1);
     private Shopify shopify = new Shopify();

@@ -49,6 +49,13 @@ public class EcommerceService {
     public static final String H_TOPIC = "hub_shopify_topic";
     public static final String H_SHOP = "hub_shop";
     public static final String H_WEBHOOK_ID = "hub_webhook_id";
+    /**
+     * {@code consumer}: the webhook id was not checked when the webhook was acknowledged; processing
+     * records it ({@code ecom_webhook_receipt}) in the transaction of the event's effect and skips
+     * an id it has seen. (Records without it were checked at the acknowledgement by an earlier version.)
+     */
+    public static final String H_DEDUP = "hub_webhook_dedup";
+    public static final String DEDUP_CONSUMER = "consumer";
     public static final String FORMAT_SHOPIFY = "shopify";
     public static final String FORMAT_SEGMENT = "segment";
     /** Source name of the shop in the profile (survivorship) and on the timeline. */
@@ -83,6 +90,13 @@ public class EcommerceService {
     public record Outcome(String kind, String shop, String id, UUID profileId, String applied) {
     }
 
+    /** A Shopify webhook id to record with the event's effect; a known id means the event was applied before. */
+    public record Receipt(String webhookId, String shop, String topic) {
+    }
+
+    /** What {@link #apply} answers for a webhook whose id was processed before: nothing was done. */
+    public static final String DUPLICATE = "DUPLICATE";
+
     /** One message of the orders topic (or of a replay from the quarantine). */
     public Outcome accept(Exchange exchange) {
         String body = exchange.getIn().getBody(String.class);
@@ -96,10 +110,15 @@ public class EcommerceService {
             throw new IllegalArgumentException("e-commerce event is not JSON: " + e.getOriginalMessage());
         }
         String format = exchange.getIn().getHeader(H_FORMAT, String.class);
-        EcomEvent event = FORMAT_SHOPIFY.equals(format)
-                ? shopify.map(exchange.getIn().getHeader(H_TOPIC, String.class), exchange.getIn().getHeader(H_SHOP, String.class), json)
-                : segment.map(json);
-        Outcome outcome = apply(event);
+        boolean shopifyFormat = FORMAT_SHOPIFY.equals(format);
+        String topic = exchange.getIn().getHeader(H_TOPIC, String.class);
+        String shop = exchange.getIn().getHeader(H_SHOP, String.class);
+        EcomEvent event = shopifyFormat ? shopify.map(topic, shop, json) : segment.map(json);
+        String webhookId = exchange.getIn().getHeader(H_WEBHOOK_ID, String.class);
+        Receipt receipt = shopifyFormat && webhookId != null && !webhookId.isBlank()
+                && DEDUP_CONSUMER.equals(exchange.getIn().getHeader(H_DEDUP, String.class))
+                ? new Receipt(webhookId, shop == null ? "" : shop, topic == null ? "" : topic) : null;
+        Outcome outcome = apply(event, receipt);
         exchange.getMessage().setHeader("HubEcommerceOutcome", outcome.applied());
         if (outcome.profileId() != null) {
             exchange.getMessage().setHeader("HubProfileId", outcome.profileId().toString());
@@ -108,18 +127,32 @@ public class EcommerceService {
     }
 
     public Outcome apply(EcomEvent event) {
+        return apply(event, null);
+    }
+
+    /**
+     * Applies the event; with a receipt, the webhook id is recorded in the same transaction as the
+     * event's effect (buyer upsert, order, refunds, timeline, figures), and an id recorded before
+     * makes the whole event a no-op ({@link #DUPLICATE}).
+     */
+    public Outcome apply(EcomEvent event, Receipt receipt) {
         if (event instanceof EcomEvent.Order o) {
-            return applyOrder(o);
+            return applyOrder(o, receipt);
         }
         if (event instanceof EcomEvent.Refund r) {
-            return applyRefund(r);
+            return applyRefund(r, receipt);
         }
-        return applyCustomer((EcomEvent.Customer) event);
+        return applyCustomer((EcomEvent.Customer) event, receipt);
+    }
+
+    /** Records the receipt inside the caller's transaction; false: the webhook was processed before. */
+    private boolean firstDelivery(Receipt receipt, Instant now) {
+        return receipt == null || store.recordReceipt(receipt.webhookId(), receipt.shop(), receipt.topic(), now);
     }
 
     // --- orders ---------------------------------------------------------------------------------
 
-    Outcome applyOrder(EcomEvent.Order o) {
+    Outcome applyOrder(EcomEvent.Order o, Receipt receipt) {
         BigDecimal totalBase = o.total() == null ? null : rates.toBase(o.total(), o.currency());
         List<BigDecimal> refundBase = new ArrayList<>();
         for (EcomEvent.Refund r : o.refunds()) {
@@ -129,10 +162,18 @@ public class EcommerceService {
             throw new IllegalArgumentException("order " + o.shop() + "/" + o.orderId()
                     + " names no customer (no customer id, e-mail, phone or anonymous id): it cannot be attached to a profile");
         }
-        UUID profileId = resolve(o.buyer(), o.shop(), o.updatedAt());
         Instant now = clock.instant();
         String[] applied = new String[1];
+        UUID[] resolved = new UUID[1];
+        // one transaction: receipt, buyer, order version, refunds, timeline, figures
         UUID survivor = retrying(() -> store.inTransaction(() -> {
+            if (!firstDelivery(receipt, now)) {
+                applied[0] = DUPLICATE;
+                resolved[0] = null;
+                return null;
+            }
+            UUID profileId = resolve(o.buyer(), o.shop(), o.updatedAt());
+            resolved[0] = profileId;
             store.lockProfile(profileId);
             EcommerceStore.Applied a = store.applyOrder(profileId, o, totalBase, now);
             applied[0] = a.name();
@@ -156,7 +197,7 @@ public class EcommerceService {
             }
             return recompute(profileId, now);
         }));
-        return new Outcome("order", o.shop(), o.orderId(), profileId, applied[0]);
+        return new Outcome("order", o.shop(), o.orderId(), resolved[0], applied[0]);
     }
 
     private Interaction purchase(EcommerceStore.StoredOrder stored, EcomEvent.Order o) {
@@ -214,7 +255,7 @@ public class EcommerceService {
 
     // --- refunds --------------------------------------------------------------------------------
 
-    Outcome applyRefund(EcomEvent.Refund r) {
+    Outcome applyRefund(EcomEvent.Refund r, Receipt receipt) {
         Instant now = clock.instant();
         var order = store.order(r.shop(), r.orderId());
         String currency = r.currency() != null ? r.currency() : order.map(EcommerceStore.StoredOrder::currency).orElse(rates.base());
@@ -222,6 +263,10 @@ public class EcommerceService {
         String[] applied = new String[1];
         UUID profileId = order.map(EcommerceStore.StoredOrder::profileId).orElse(null);
         UUID survivor = retrying(() -> store.inTransaction(() -> {
+            if (!firstDelivery(receipt, now)) {
+                applied[0] = DUPLICATE;
+                return null;
+            }
             if (profileId != null) {
                 store.lockProfile(profileId);
             }
@@ -239,12 +284,18 @@ public class EcommerceService {
 
     // --- customers ------------------------------------------------------------------------------
 
-    Outcome applyCustomer(EcomEvent.Customer c) {
+    Outcome applyCustomer(EcomEvent.Customer c, Receipt receipt) {
         if (!c.buyer().identifiable()) {
             throw new IllegalArgumentException("customer of " + c.shop() + " without id, e-mail or phone");
         }
-        UUID profileId = resolve(c.buyer(), c.shop(), c.updatedAt());
-        return new Outcome("customer", c.shop(), c.buyer().customerId(), profileId, "UPSERTED");
+        if (receipt == null) {
+            UUID profileId = resolve(c.buyer(), c.shop(), c.updatedAt());
+            return new Outcome("customer", c.shop(), c.buyer().customerId(), profileId, "UPSERTED");
+        }
+        Instant now = clock.instant();
+        UUID profileId = retrying(() -> store.inTransaction(() ->
+                firstDelivery(receipt, now) ? resolve(c.buyer(), c.shop(), c.updatedAt()) : null));
+        return new Outcome("customer", c.shop(), c.buyer().customerId(), profileId, profileId == null ? DUPLICATE : "UPSERTED");
     }
 
     // --- shared ---------------------------------------------------------------------------------

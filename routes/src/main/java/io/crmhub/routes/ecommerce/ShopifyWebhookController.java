@@ -1,6 +1,5 @@
 package io.crmhub.routes.ecommerce;
 
-import io.crmhub.connectors.ecommerce.EcommerceStore;
 import io.crmhub.mappings.ecommerce.ShopifyHmac;
 import io.crmhub.routes.api.Problem;
 import org.slf4j.Logger;
@@ -12,16 +11,18 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
-import java.time.Clock;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * {@code POST /api/v1/webhooks/shopify}: verifies Shopify's HMAC over the raw body bytes (before any
- * parsing), drops retries of an accepted webhook by {@code X-Shopify-Webhook-Id}, persists the
- * webhook to the orders topic and answers 200. Everything else happens asynchronously
- * ({@link EcommerceRoutes}).
+ * parsing), persists the webhook to the orders topic (key and header {@code X-Shopify-Webhook-Id},
+ * {@code acks=all}) and answers 200 — 503 when Kafka does not acknowledge in time. Nothing else is on
+ * the acknowledgement path: retries are recognised by their webhook id when they are processed
+ * ({@link EcommerceService}: the id is recorded in the transaction of the event's effect), so a retry
+ * has no effect. Everything else happens asynchronously ({@link EcommerceRoutes}).
  */
 @RestController
 public class ShopifyWebhookController {
@@ -30,16 +31,12 @@ public class ShopifyWebhookController {
     public static final String PATH = "/api/v1/webhooks/shopify";
 
     private final Map<String, String> secrets = new LinkedHashMap<>();
-    private final EcommerceStore store;
     private final EcommerceKafka kafka;
     private final EcommerceProperties props;
-    private final Clock clock;
 
-    public ShopifyWebhookController(EcommerceProperties props, EcommerceStore store, EcommerceKafka kafka, Clock ecommerceClock) {
+    public ShopifyWebhookController(EcommerceProperties props, EcommerceKafka kafka) {
         this.props = props;
-        this.store = store;
         this.kafka = kafka;
-        this.clock = ecommerceClock;
         for (EcommerceProperties.Shop s : props.getShopify().getShops()) {
             if (s.getDomain() == null || s.getDomain().isBlank() || s.getSecret() == null || s.getSecret().isBlank()) {
                 throw new IllegalStateException("hub.ecommerce.shopify.shops: every shop needs a domain and a secret");
@@ -66,41 +63,25 @@ public class ShopifyWebhookController {
         if (topic == null || topic.isBlank()) {
             return problem(400, "Bad Request", "X-Shopify-Topic is missing.");
         }
-        boolean dedup = webhookId != null && !webhookId.isBlank();
-        try {
-            if (dedup && !store.recordReceipt(webhookId, shop, topic, clock.instant())) {
-                return ResponseEntity.ok(Map.of("status", "duplicate", "webhookId", webhookId));
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("Shopify webhook {} not accepted: the database is not reachable ({})", webhookId, e.toString());
-            return problem(503, "Service Unavailable", "The hub cannot accept webhooks right now; Shopify will retry.");
-        }
-        Map<String, String> headers = new LinkedHashMap<>();
+        // nothing but Kafka on the acknowledgement path: the webhook id travels as key and header, and
+        // processing records it with the event's effect (one transaction), so a retry has no effect
+        boolean hasId = webhookId != null && !webhookId.isBlank();
+        Map<String, String> headers = new HashMap<>(8);
         headers.put(EcommerceService.H_FORMAT, EcommerceService.FORMAT_SHOPIFY);
         headers.put(EcommerceService.H_TOPIC, topic.trim().toLowerCase(Locale.ROOT));
         headers.put(EcommerceService.H_SHOP, shop);
-        headers.put(EcommerceService.H_WEBHOOK_ID, webhookId);
+        if (hasId) {
+            headers.put(EcommerceService.H_WEBHOOK_ID, webhookId);
+            headers.put(EcommerceService.H_DEDUP, EcommerceService.DEDUP_CONSUMER);
+        }
         headers.put("hub_shopify_api_version", apiVersion);
         try {
-            kafka.send(props.getOrdersTopic(), dedup ? webhookId : shop, raw, headers, props.getShopify().getPublishTimeout());
+            kafka.send(props.getOrdersTopic(), hasId ? webhookId : shop, raw, headers, props.getShopify().getPublishTimeout());
         } catch (RuntimeException e) {
             LOG.warn("Shopify webhook {} not accepted: Kafka did not take it ({})", webhookId, e.toString());
-            if (dedup) {
-                try {
-                    store.forgetReceipt(webhookId);
-                } catch (RuntimeException again) {
-                    LOG.error("Shopify webhook {}: receipt could not be withdrawn; its retries will be taken as duplicates ({})",
-                            webhookId, again.toString());
-                }
-            }
             return problem(503, "Service Unavailable", "The hub cannot accept webhooks right now; Shopify will retry.");
         }
-        Map<String, String> ack = new LinkedHashMap<>();
-        ack.put("status", "accepted");
-        if (dedup) {
-            ack.put("webhookId", webhookId);
-        }
-        return ResponseEntity.ok(ack);
+        return ResponseEntity.ok(hasId ? Map.of("status", "accepted", "webhookId", webhookId) : Map.of("status", "accepted"));
     }
 
     private static ResponseEntity<Object> problem(int status, String title, String detail) {

@@ -132,10 +132,10 @@ class EcommerceIT {
         ApiClient.Response ok = webhook("orders/create", body, "w-" + u);
         assertThat(ok.status()).as(ok.body()).isEqualTo(200);
         assertThat(ok.json().get("status").asText()).isEqualTo("accepted");
-        // Shopify's retry of the same delivery
+        // Shopify's retry of the same delivery: acknowledged again, recognised by its id when processed
         ApiClient.Response again = webhook("orders/create", body, "w-" + u);
         assertThat(again.status()).isEqualTo(200);
-        assertThat(again.json().get("status").asText()).isEqualTo("duplicate");
+        assertThat(again.json().get("status").asText()).isEqualTo("accepted");
         // the same order delivered under another webhook id (a redelivery by the shop): no effect either
         assertThat(webhook("orders/create", body, "w-" + u + "-b").json().get("status").asText()).isEqualTo("accepted");
 
@@ -169,6 +169,66 @@ class EcommerceIT {
                 "2 x Merino Socks [SOCK-MER] (Apparel) @ 25.00");
         Integer rows = jdbc.queryForObject("SELECT COUNT(*) FROM ecom_order WHERE order_id = ?", Integer.class, Long.toString(order));
         assertThat(rows).isEqualTo(1);
+    }
+
+    /** The order fixture as version {@code updatedAt} with total {@code total}. */
+    static String orderVersion(String u, long order, long customer, String updatedAt, String total) throws Exception {
+        return fixture("orders_create.json", u, order, customer)
+                .replace("\"updated_at\": \"2026-10-14T09:30:42-04:00\"", "\"updated_at\": \"" + updatedAt + "\"")
+                .replace("218.90", total);
+    }
+
+    /**
+     * Waits until every record sent so far with this Kafka key (the webhook id) was processed: a
+     * marker event with the same key lands on the same partition, behind them.
+     */
+    void drained(String key) throws Exception {
+        String marker = "marker-" + unique();
+        String event = "{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"" + marker + "\",\"messageId\":\"" + marker + "\","
+                + "\"timestamp\":\"2026-11-20T10:00:00Z\",\"properties\":{\"order_id\":\"" + marker + "\",\"shop\":\"markers\","
+                + "\"total\":1.00,\"currency\":\"EUR\",\"products\":[]}}";
+        try (KafkaProducer<String, String> producer = producer()) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(props.getOrdersTopic(), key, event)).get();
+        }
+        await().atMost(WAIT).until(() -> jdbc.queryForObject("SELECT COUNT(*) FROM ecom_order WHERE order_id = ?", Integer.class, marker) == 1);
+    }
+
+    /**
+     * A webhook id seen before is a no-op, whatever it carries, whether the retry comes before or
+     * after the first delivery was processed. (The retries here carry a newer order version, which
+     * would win if it were applied: only the webhook id can keep it out.)
+     */
+    @Test
+    void aRetriedWebhookIdHasNoEffectBeforeOrAfterTheFirstDeliveryWasProcessed() throws Exception {
+        String u = unique();
+        long order = Long.parseLong(u) * 1000;
+        long customer = Long.parseLong(u) * 1000 + 7;
+        String email = "jon." + u + "@example.com";
+        String id = "d-" + u;
+        assertThat(webhook("orders/create", orderVersion(u, order, customer, "2026-10-14T09:30:42-04:00", "100.00"), id).status())
+                .isEqualTo(200);
+        // the same id again at once (same key, same partition: queued behind the first delivery)
+        ApiClient.Response early = webhook("orders/create", orderVersion(u, order, customer, "2026-10-20T00:00:00-04:00", "999.00"), id);
+        assertThat(early.status()).isEqualTo(200);
+        assertThat(early.json().get("status").asText()).isEqualTo("accepted");
+        drained(id);
+        assertThat(jdbc.queryForObject("SELECT total FROM ecom_order WHERE order_id = ?", java.math.BigDecimal.class, Long.toString(order)))
+                .as("the retry sent before the first delivery was processed had no effect").isEqualByComparingTo("100.00");
+
+        // the same id once more, after it was processed; then a new id with an older version than that retry's
+        assertThat(webhook("orders/updated", orderVersion(u, order, customer, "2026-10-21T00:00:00-04:00", "888.00"), id).status())
+                .isEqualTo(200);
+        drained(id);
+        assertThat(webhook("orders/updated", orderVersion(u, order, customer, "2026-10-16T00:00:00-04:00", "555.00"), id + "-2")
+                .status()).isEqualTo(200);
+        drained(id + "-2");
+        assertThat(jdbc.queryForObject("SELECT total FROM ecom_order WHERE order_id = ?", java.math.BigDecimal.class, Long.toString(order)))
+                .as("the late retry had no effect; the new webhook id was applied").isEqualByComparingTo("555.00");
+        JsonNode p = awaitComputed(email, "ecommerce.ltv", "510.60"); // 555.00 USD x 0.92
+        assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM interaction WHERE profile_id = ?::uuid AND type = 'ecommerce.purchase'",
+                Integer.class, p.get("id").asText())).isEqualTo(1);
+        assertThat(jdbc.queryForList("SELECT webhook_id FROM ecom_webhook_receipt WHERE webhook_id LIKE ? ORDER BY webhook_id",
+                String.class, id + "%")).containsExactly(id, id + "-2");
     }
 
     @Test
