@@ -53,7 +53,7 @@ public class ClickstreamRoutes extends RouteBuilder {
                 .setProperty(QuarantineProcessor.REPLAY_URI, constant(ClickstreamConsumer.REPLAY))
                 .to("kafka:" + props.getTopic());
 
-        from("timer:clickstream-projection?period=" + props.getProjection().getInterval().toMillis() + "&delay=2000")
+        from("timer:clickstream-projection?synchronous=true&period=" + props.getProjection().getInterval().toMillis() + "&delay=2000")
                 .routeId("clickstream.projection")
                 .onException(Exception.class).handled(true)
                     .log(LoggingLevel.WARN, "clickstream projection failed, retried next round: ${exception.message}")
@@ -65,7 +65,7 @@ public class ClickstreamRoutes extends RouteBuilder {
                     } while (n >= props.getProjection().getBatchSize());
                 });
 
-        from("timer:clickstream-housekeeping?period=" + props.getProjection().getHousekeepingInterval().toMillis()
+        from("timer:clickstream-housekeeping?synchronous=true&period=" + props.getProjection().getHousekeepingInterval().toMillis()
                 + "&delay=5000")
                 .routeId("clickstream.housekeeping")
                 .onException(Exception.class).handled(true)
@@ -81,7 +81,7 @@ public class ClickstreamRoutes extends RouteBuilder {
         ClickstreamProperties.Export export = props.getAudiences().getExport();
         if (export.isEnabled() && !props.getAudiences().getSegments().isEmpty()) {
             Duration ttl = export.getInterval().multipliedBy(2);
-            from("timer:clickstream-audience-export?period=" + export.getInterval().toMillis() + "&delay="
+            from("timer:clickstream-audience-export?synchronous=true&period=" + export.getInterval().toMillis() + "&delay="
                     + export.getInterval().toMillis())
                     .routeId("clickstream.audience-export")
                     .onException(Exception.class).handled(true)

@@ -76,7 +76,7 @@ public class EcommerceRoutes extends RouteBuilder {
                 .bean(listener, "on");
 
         // promotion states not yet on Kafka (Kafka was away when they changed)
-        from("timer:ecommerce-promotions-publisher?delay=5000&period=" + props.getPublishInterval().toMillis())
+        from("timer:ecommerce-promotions-publisher?synchronous=true&delay=5000&period=" + props.getPublishInterval().toMillis())
                 .routeId("ecommerce-promotions-publisher")
                 .onException(Exception.class)
                     .handled(true)
@@ -85,7 +85,7 @@ public class EcommerceRoutes extends RouteBuilder {
                 .process(exchange -> promotions.publishAllPending(500));
 
         // forget webhook ids after the retention (Shopify stops retrying after 4 hours)
-        from("timer:ecommerce-receipts-purge?delay=60000&period=3600000")
+        from("timer:ecommerce-receipts-purge?synchronous=true&delay=60000&period=3600000")
                 .routeId("ecommerce-receipts-purge")
                 .onException(Exception.class)
                     .handled(true)

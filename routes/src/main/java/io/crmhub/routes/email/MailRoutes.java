@@ -111,7 +111,7 @@ public class MailRoutes extends RouteBuilder {
 
         if (outbound.sending()) {
             long period = Math.max(50, props.getSmtp().getPollInterval().toMillis());
-            from("timer:mail-outbound?delay=" + period + "&period=" + period)
+            from("timer:mail-outbound?synchronous=true&delay=" + period + "&period=" + period)
                     .routeId("mail-outbound")
                     .process(e -> outbound.sendDue());
         }

@@ -22,7 +22,9 @@ public class OutboxRelayRoute extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("timer:outbox-relay?delay=1000&period=" + props.getOutbox().getPollInterval().toMillis())
+        // synchronous: the timer waits for a round to finish (Kafka acknowledged, rows marked sent)
+        // before the next tick; asynchronous rounds overlapped and sent the same rows many times over
+        from("timer:outbox-relay?synchronous=true&delay=1000&period=" + props.getOutbox().getPollInterval().toMillis())
                 .routeId("outbox-relay")
                 .autoStartup(props.getOutbox().isEnabled())
                 .onException(Exception.class)

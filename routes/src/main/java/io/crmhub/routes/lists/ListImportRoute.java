@@ -64,7 +64,7 @@ public class ListImportRoute extends RouteBuilder {
                 .routeId("lists.import")
                 .process(this::runImport);
 
-        fromF("timer:lists-recovery?period=%d&delay=%d", props.getRecoveryInterval().toMillis(), 1000)
+        fromF("timer:lists-recovery?synchronous=true&period=%d&delay=%d", props.getRecoveryInterval().toMillis(), 1000)
                 .routeId("lists.recovery")
                 .process(e -> recover());
     }

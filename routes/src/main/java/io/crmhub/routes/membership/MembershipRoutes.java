@@ -31,12 +31,12 @@ public class MembershipRoutes extends RouteBuilder {
         for (MembershipSync sync : sources.all()) {
             MembershipProperties.Source cfg = sources.config(sync.name());
             long poll = Math.max(100, cfg.getPollInterval().toMillis());
-            from("timer:membership-" + sync.name() + "?delay=2000&period=" + poll)
+            from("timer:membership-" + sync.name() + "?synchronous=true&delay=2000&period=" + poll)
                     .routeId("membership." + sync.name() + ".poll")
                     .autoStartup(props.isEnabled() && !cfg.getPollInterval().isZero())
                     .bean(sync, "poll");
             long reconcile = cfg.getReconcileInterval().toMillis();
-            from("timer:membership-" + sync.name() + "-reconcile?delay=" + Math.max(60_000, reconcile) + "&period="
+            from("timer:membership-" + sync.name() + "-reconcile?synchronous=true&delay=" + Math.max(60_000, reconcile) + "&period="
                     + Math.max(1000, reconcile))
                     .routeId("membership." + sync.name() + ".reconcile")
                     .autoStartup(props.isEnabled() && reconcile > 0)

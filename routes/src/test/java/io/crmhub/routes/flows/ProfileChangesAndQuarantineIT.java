@@ -1,5 +1,11 @@
 package io.crmhub.routes.flows;
 
+import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.mappings.model.Identity;
+import io.crmhub.mappings.model.IdentityType;
+import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.mappings.normalise.NormaliserSettings;
+import io.crmhub.mappings.normalise.RecordNormaliser;
 import io.crmhub.routes.ApiClient;
 import io.crmhub.routes.HubIntegrationTest;
 import io.crmhub.routes.config.HubProperties;
@@ -18,6 +24,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +43,8 @@ class ProfileChangesAndQuarantineIT {
     int port;
     @Autowired
     HubProperties props;
+    @Autowired
+    CrmStore store;
     ApiClient api;
 
     @BeforeEach
@@ -68,6 +79,57 @@ class ProfileChangesAndQuarantineIT {
             assertThat(mine.get(0).value()).contains(id);
             assertThat(byOutboxId.keySet()).doesNotContainNull();
             assertThat(mine.stream().map(ConsumerRecord::partition).distinct()).as("one partition per profile").hasSize(1);
+        }
+    }
+
+    /**
+     * A burst of changes bigger than one relay round: every change leaves once. (Camel's timer hands
+     * its exchange on asynchronously; while the Kafka send of one round was in flight, the next tick
+     * started another round over the same unsent rows, so a burst went out many times over and the
+     * rounds piled up in memory.)
+     */
+    @Test
+    void aBurstOfChangesLeavesOnceEach() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        int n = 3 * props.getOutbox().getBatchSize() + 17;
+        RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
+        List<ProfileRecord> records = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            records.add(normaliser.normalise(new ProfileRecord("crm", null,
+                    List.of(Identity.of(IdentityType.EMAIL, "burst." + run + "." + i + "@example.com")),
+                    Map.of("lastName", "Burst"), List.of())).record());
+        }
+        Set<String> profiles = new HashSet<>();
+        for (CrmStore.BatchItem item : store.upsertAll(records)) {
+            assertThat(item.ok()).isTrue();
+            profiles.add(item.result().profileId().toString());
+        }
+        assertThat(profiles).hasSize(n);
+
+        try (KafkaConsumer<String, String> consumer = consumer()) {
+            consumer.subscribe(List.of(props.getKafka().getTopics().getProfileChanges()));
+            Map<String, Integer> timesByOutboxId = new HashMap<>();
+            Set<String> created = new HashSet<>();
+            await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).untilAsserted(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    if (profiles.contains(r.key())) {
+                        timesByOutboxId.merge(header(r, "hub_outbox_id"), 1, Integer::sum);
+                        created.add(r.key());
+                    }
+                });
+                assertThat(created).hasSize(n);
+            });
+            // a few more rounds of the relay: nothing of the burst may come again
+            long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (System.nanoTime() < until) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    if (profiles.contains(r.key())) {
+                        timesByOutboxId.merge(header(r, "hub_outbox_id"), 1, Integer::sum);
+                    }
+                });
+            }
+            assertThat(timesByOutboxId).hasSize(n);
+            assertThat(timesByOutboxId.entrySet()).filteredOn(e -> e.getValue() > 1).as("sent more than once").isEmpty();
         }
     }
 
