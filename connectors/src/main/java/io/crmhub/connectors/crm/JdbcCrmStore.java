@@ -475,7 +475,7 @@ public class JdbcCrmStore implements CrmStore {
                 continue;
             }
             Plan plan = resolve(p.ids(), new Lookup(Map.of(), Set.of()), Context.EMPTY);
-            UUID id = UUID.randomUUID();
+            UUID id = ProfileIds.next();
             profiles.add(new Object[]{id, now, now});
             for (Identity c : plan.claims()) {
                 identities.add(new Object[]{c.type().name(), c.namespace(), c.value(), id, p.source(), now});
@@ -617,7 +617,7 @@ public class JdbcCrmStore implements CrmStore {
             boolean created = plan.group().isEmpty();
             long version;
             if (created) {
-                target = UUID.randomUUID();
+                target = ProfileIds.next();
                 createdHere.add(target);
                 version = 0;
             } else {
@@ -1024,7 +1024,7 @@ public class JdbcCrmStore implements CrmStore {
         boolean created = false;
         State state;
         if (plan.group().isEmpty()) {
-            target = UUID.randomUUID();
+            target = ProfileIds.next();
             db.update("INSERT INTO profile (id, status, created_at, updated_at, version) VALUES (?, 'ACTIVE', ?, ?, 0)",
                     target, now, now);
             created = true;
