@@ -853,19 +853,11 @@ public class JdbcCrmStore implements CrmStore {
             List<String> v = new ArrayList<>();
             List<String> src = new ArrayList<>();
             List<String> at = new ArrayList<>();
-            List<String> up = new ArrayList<>();
-            List<String> un = new ArrayList<>();
-            List<String> uv = new ArrayList<>();
-            List<String> us = new ArrayList<>();
-            List<String> ut = new ArrayList<>();
+            List<Object[]> updates = new ArrayList<>();
             attrWrites.forEach((profile, byName) -> byName.forEach((name, av) -> {
                 Set<String> have = stored.get(profile);
                 if (have != null && have.contains(name)) {
-                    up.add(profile.toString());
-                    un.add(name);
-                    uv.add(av.value());
-                    us.add(av.source());
-                    ut.add(av.at().toString());
+                    updates.add(new Object[]{av.value(), av.source(), av.at(), profile, name});
                 } else {
                     p.add(profile.toString());
                     nm.add(name);
@@ -881,13 +873,11 @@ public class JdbcCrmStore implements CrmStore {
                         src.toArray(String[]::new), at.toArray(String[]::new));
                 tm = timings.add("pg.w.attribute.insert", tm);
             }
-            if (!up.isEmpty()) {
-                // one statement; (profile, name) pairs are unique here and every profile is locked already
-                db.update("UPDATE profile_attribute a SET \"value\" = u.v, source = u.s, observed_at = u.t"
-                                + " FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) AS u(p, n, v, s, t)"
-                                + " WHERE a.profile_id = u.p AND a.name = u.n",
-                        up.toArray(String[]::new), un.toArray(String[]::new), uv.toArray(String[]::new),
-                        us.toArray(String[]::new), ut.toArray(String[]::new));
+            if (!updates.isEmpty()) {
+                // JDBC batch of single-row updates (each an index probe): an UPDATE ... FROM unnest(...) was
+                // tried and was not faster, and its join plan depends on the table's statistics
+                db.batch("UPDATE profile_attribute SET \"value\" = ?, source = ?, observed_at = ? WHERE profile_id = ? AND name = ?",
+                        updates);
                 tm = timings.add("pg.w.attribute.update", tm);
             }
         }
@@ -905,16 +895,12 @@ public class JdbcCrmStore implements CrmStore {
             tm = timings.add("pg.w.sighting", tm);
         }
         if (!bumps.isEmpty()) {
-            String[] ids = new String[bumps.size()];
-            String[] by = new String[ids.length];
-            int k = 0;
-            for (Map.Entry<UUID, Integer> b : bumps.entrySet()) {
-                ids[k] = b.getKey().toString();
-                by[k++] = b.getValue().toString();
+            List<UUID> ids = new ArrayList<>(new java.util.TreeSet<>(bumps.keySet()));
+            List<Object[]> rows = new ArrayList<>();
+            for (UUID id : ids) {
+                rows.add(new Object[]{bumps.get(id), now, id});
             }
-            // one statement; every one of these profiles is locked by this transaction already
-            db.update("UPDATE profile p SET version = p.version + u.b, updated_at = ?"
-                    + " FROM unnest(?::uuid[], ?::bigint[]) AS u(id, b) WHERE p.id = u.id", now, ids, by);
+            db.batch("UPDATE profile SET version = version + ?, updated_at = ? WHERE id = ?", rows);
             tm = timings.add("pg.w.version", tm);
         }
         writeOutboxSet(events);
