@@ -83,6 +83,14 @@ public final class MembershipBench {
                 s.execute("CREATE SCHEMA " + CORE);
             }
             Migrations.migrate(core, CORE);
+            if (Boolean.getBoolean("bench.whatIfNoForeignKeys")) {
+                // a what-if only, to measure what the guarantee costs: the hub's schema always has these keys
+                try (Connection c = core.getConnection(); Statement s = c.createStatement()) {
+                    s.execute("ALTER TABLE identity DROP CONSTRAINT identity_profile_fk");
+                    s.execute("ALTER TABLE profile_attribute DROP CONSTRAINT profile_attribute_profile_fk");
+                }
+                System.out.println("WHAT-IF   foreign keys identity/profile_attribute -> profile dropped (not a supported schema)");
+            }
 
             double baseline = baseline(src, core, n);
             System.out.printf("baseline  raw read + plain insert  : %,10.0f rows/s%n", baseline);
@@ -115,6 +123,7 @@ public final class MembershipBench {
                         + " quarantined %,d, interactions %,d, %,d store retries)%n", hub, r.read(), s, r.changed(),
                         r.quarantined(), r.interactions(), crm.retryCount());
                 System.out.printf("          time in writers (sum)    : %s (rest of the wall time: reading pages, commits)%n", r.timings());
+                printTimings(crm);
                 System.out.printf("ratio     hub / baseline           : %10.3f  (baseline is %.1fx faster)%n", hub / baseline,
                         baseline / hub);
                 try (Connection c = core.getConnection(); Statement st = c.createStatement();
@@ -365,6 +374,13 @@ public final class MembershipBench {
             throw new IllegalStateException("baseline read " + rows + " rows, expected " + n);
         }
         return rows / secs(start);
+    }
+
+    /** The store's time per phase of upsertAll (summed over threads): where the hub's time goes. */
+    static void printTimings(JdbcCrmStore store) {
+        StringBuilder sb = new StringBuilder();
+        store.timings().forEach((k, v) -> sb.append(String.format("%n            %-24s %,9d ms  %,8d calls", k, v[0], v[1])));
+        System.out.println("          upsertAll phases (sum)   :" + sb);
     }
 
     static HikariDataSource pool(String url, String user, String password, String schema, int size, boolean rewrite) {

@@ -122,6 +122,7 @@ public final class ProfileUpsertBench {
             }
             System.out.printf("hub       resolve + upsert        : %,10.0f records/s  (%.1f s; outcomes %s; %,d live profiles;"
                     + " %,d retries)%n", hub, seconds, outcomes, profiles, ((JdbcCrmStore) store).retryCount());
+            printTimings(((JdbcCrmStore) store));
             System.out.printf("ratio     hub / baseline          : %10.3f  (baseline is %.1fx faster)%n", hub / baseline, baseline / hub);
         }
     }
@@ -178,6 +179,13 @@ public final class ProfileUpsertBench {
             c.commit();
         }
         return rows.size() / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** The store's time per phase of upsertAll (summed over threads): where the hub's time goes. */
+    static void printTimings(JdbcCrmStore store) {
+        StringBuilder sb = new StringBuilder();
+        store.timings().forEach((k, v) -> sb.append(String.format("%n            %-24s %,9d ms  %,8d calls", k, v[0], v[1])));
+        System.out.println("          upsertAll phases (sum)   :" + sb);
     }
 
     static HikariDataSource dataSource(String url, String user, String password, String schema, int pool) {

@@ -109,6 +109,7 @@ public class JdbcCrmStore implements CrmStore {
     private final Clock clock;
     private volatile int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private final AtomicLong retries = new AtomicLong();
+    private final StoreTimings timings = new StoreTimings();
 
     public JdbcCrmStore(DataSource dataSource, SurvivorshipRules survivorship, ConsentRules consentRules,
                         IdentityPolicy policy, ObjectMapper objectMapper) {
@@ -142,6 +143,14 @@ public class JdbcCrmStore implements CrmStore {
         }
         this.maxAttempts = attempts;
         return this;
+    }
+
+    /**
+     * Time spent so far per phase of the set-based {@code upsertAll} path (look-up, lock, each
+     * table's statement, the whole batch including its commit), in milliseconds, with call counts.
+     */
+    public Map<String, long[]> timings() {
+        return timings.snapshot();
     }
 
     /** Number of transaction retries so far (a contention gauge). */
@@ -306,36 +315,20 @@ public class JdbcCrmStore implements CrmStore {
         boolean pg = postgres();
         for (int round = 1; ; round++) {
             BatchItem[] attempt = out.clone();
+            long batchStart = System.nanoTime();
+            long[] workEnd = {0};
             try {
                 lastSegmentEnd.remove();
                 joinedTx.set(TransactionSynchronizationManager.isActualTransactionActive());
                 tx.executeWithoutResult(s -> {
-                    if (pg) {
-                        // set-based: a few statements per batch; a record that merges goes through doUpsert
-                        int i = 0;
-                        while (i < n) {
-                            int from = i;
-                            // the first segment needs no savepoint: when it fails the batch has done nothing yet
-                            i = from == 0 ? fastSegment(prepared, attempt, 0)
-                                    : withSavepoint(s, attempt, () -> fastSegment(prepared, attempt, from));
-                            if (i < n) {
-                                int one = i;
-                                withSavepoint(s, attempt, () -> {
-                                    applyOne(prepared, attempt, one);
-                                    return one;
-                                });
-                                i++;
-                            }
-                        }
-                        return;
-                    }
-                    boolean[] done = createFresh(prepared, attempt);
-                    for (int i = 0; i < n; i++) {
-                        if (!done[i]) {
-                            applyOne(prepared, attempt, i);
-                        }
+                    try {
+                        applyBatch(s, pg, prepared, attempt);
+                    } finally {
+                        workEnd[0] = System.nanoTime();
                     }
                 });
+                timings.add("batch.commit", workEnd[0]);
+                timings.add("batch.total", batchStart);
                 return List.of(attempt);
             } catch (RuntimeException e) {
                 if (TransactionSynchronizationManager.isActualTransactionActive()) {
@@ -364,6 +357,39 @@ public class JdbcCrmStore implements CrmStore {
             }
         }
         return List.of(out);
+    }
+
+    /** The work of one {@link #upsertAll} transaction. */
+    private void applyBatch(org.springframework.transaction.TransactionStatus s, boolean pg, Prepared[] prepared,
+                            BatchItem[] attempt) {
+        int n = prepared.length;
+        if (pg) {
+            // set-based: a few statements per batch; a record that merges goes through doUpsert
+            int i = 0;
+            while (i < n) {
+                int from = i;
+                // the first segment needs no savepoint: when it fails the batch has done nothing yet
+                i = from == 0 ? fastSegment(prepared, attempt, 0)
+                        : withSavepoint(s, attempt, () -> fastSegment(prepared, attempt, from));
+                if (i < n) {
+                    int one = i;
+                    withSavepoint(s, attempt, () -> {
+                        long t = System.nanoTime();
+                        applyOne(prepared, attempt, one);
+                        timings.add("pg.mergeOne", t);
+                        return one;
+                    });
+                    i++;
+                }
+            }
+            return;
+        }
+        boolean[] done = createFresh(prepared, attempt);
+        for (int i = 0; i < n; i++) {
+            if (!done[i]) {
+                applyOne(prepared, attempt, i);
+            }
+        }
     }
 
     /** Transactions {@link #upsertAll} tries for a whole batch before it applies the records one by one. */
@@ -475,7 +501,7 @@ public class JdbcCrmStore implements CrmStore {
                 continue;
             }
             Plan plan = resolve(p.ids(), new Lookup(Map.of(), Set.of()), Context.EMPTY);
-            UUID id = UUID.randomUUID();
+            UUID id = ProfileIds.next();
             profiles.add(new Object[]{id, now, now});
             for (Identity c : plan.claims()) {
                 identities.add(new Object[]{c.type().name(), c.namespace(), c.value(), id, p.source(), now});
@@ -551,10 +577,12 @@ public class JdbcCrmStore implements CrmStore {
         if (distinct.isEmpty()) {
             return n;
         }
+        long tm = System.nanoTime();
         Map<Identity, String> hashes = new HashMap<>();
         Map<Identity, Set<UUID>> sighted = new HashMap<>();
         Map<UUID, List<Identity>> unique = new HashMap<>();
         Lookup lk = lookupSet(new ArrayList<>(distinct), hashes, sighted, unique);
+        tm = timings.add("pg.lookup", tm);
         Map<Identity, Owner> owners = new HashMap<>(lk.owners());
 
         Map<UUID, Long> toLock = new LinkedHashMap<>();
@@ -617,7 +645,7 @@ public class JdbcCrmStore implements CrmStore {
             boolean created = plan.group().isEmpty();
             long version;
             if (created) {
-                target = UUID.randomUUID();
+                target = ProfileIds.next();
                 createdHere.add(target);
                 version = 0;
             } else {
@@ -647,6 +675,7 @@ public class JdbcCrmStore implements CrmStore {
             return stop;
         }
 
+        tm = timings.add("pg.resolve", tm);
         // lock the existing profiles the segment updates, and read their state
         Map<UUID, State> states = new HashMap<>();
         if (!toLock.isEmpty()) {
@@ -668,7 +697,9 @@ public class JdbcCrmStore implements CrmStore {
                     throw new ConcurrentChangeException("profile " + l.id() + " changed during resolution");
                 }
             }
+            tm = timings.add("pg.lock", tm);
             states.putAll(loadStates(ids));
+            tm = timings.add("pg.loadStates", tm);
         }
 
         Instant now = now();
@@ -761,6 +792,7 @@ public class JdbcCrmStore implements CrmStore {
         }
 
         // writes: one statement per table, parents first
+        tm = timings.add("pg.build", tm);
         String ts = now.toString();
         if (!createdProfiles.isEmpty()) {
             String[] ids = new String[createdProfiles.size()];
@@ -778,6 +810,7 @@ public class JdbcCrmStore implements CrmStore {
             db.update("INSERT INTO profile (id, status, created_at, updated_at, version)"
                     + " SELECT u.id, 'ACTIVE', u.c, u.c, u.v FROM unnest(?::uuid[], ?::bigint[], ?::timestamptz[]) AS u(id, v, c)",
                     ids, versions, created);
+            tm = timings.add("pg.w.profile", tm);
         }
         if (!claimRows.isEmpty()) {
             Integer[] order = new Integer[claimRows.size()];
@@ -801,13 +834,18 @@ public class JdbcCrmStore implements CrmStore {
                 owner[k] = claimOwners.get(i).toString();
                 src[k] = claimSources.get(i);
             }
+            // A plain INSERT, not ON CONFLICT DO NOTHING: the look-up found every one of these unowned, so a
+            // duplicate key means a concurrent writer claimed it since; the unique violation (retryable) rolls
+            // this part back to its savepoint (or the whole batch) and it is resolved again, exactly as a short
+            // count used to. Speculative insertion cost about 40% more per identity row.
             int claimed = db.update("INSERT INTO identity (type, namespace, \"value\", profile_id, source, created_at)"
                     + " SELECT u.t, u.ns, u.v, u.p, u.s, ?::timestamptz"
                     + " FROM unnest(?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[]) WITH ORDINALITY AS u(t, ns, v, p, s, o)"
-                    + " ORDER BY u.o ON CONFLICT DO NOTHING", ts, t, ns, v, owner, src);
+                    + " ORDER BY u.o", ts, t, ns, v, owner, src);
             if (claimed != order.length) {
                 throw new ConcurrentChangeException("an identifier was claimed concurrently");
             }
+            tm = timings.add("pg.w.identity", tm);
         }
         if (!attrWrites.isEmpty()) {
             List<String> p = new ArrayList<>();
@@ -833,11 +871,20 @@ public class JdbcCrmStore implements CrmStore {
                                 + " SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::timestamptz[])",
                         p.toArray(String[]::new), nm.toArray(String[]::new), v.toArray(String[]::new),
                         src.toArray(String[]::new), at.toArray(String[]::new));
+                tm = timings.add("pg.w.attribute.insert", tm);
             }
-            db.batch("UPDATE profile_attribute SET \"value\" = ?, source = ?, observed_at = ? WHERE profile_id = ? AND name = ?",
-                    updates);
+            if (!updates.isEmpty()) {
+                // JDBC batch of single-row updates (each an index probe): an UPDATE ... FROM unnest(...) was
+                // tried and was not faster, and its join plan depends on the table's statistics
+                db.batch("UPDATE profile_attribute SET \"value\" = ?, source = ?, observed_at = ? WHERE profile_id = ? AND name = ?",
+                        updates);
+                tm = timings.add("pg.w.attribute.update", tm);
+            }
         }
-        flush(consentWrites);
+        if (!consentWrites.history().isEmpty()) {
+            flush(consentWrites);
+            tm = timings.add("pg.w.consent", tm);
+        }
         if (!sightingRows.isEmpty()) {
             List<Object[]> rows = new ArrayList<>();
             for (List<Object> r : sightingRows) {
@@ -845,6 +892,7 @@ public class JdbcCrmStore implements CrmStore {
             }
             db.batch("INSERT INTO identity_sighting (type, namespace, \"value\", profile_id, first_seen) VALUES (?, ?, ?, ?, ?)"
                     + " ON CONFLICT DO NOTHING", rows);
+            tm = timings.add("pg.w.sighting", tm);
         }
         if (!bumps.isEmpty()) {
             List<UUID> ids = new ArrayList<>(new java.util.TreeSet<>(bumps.keySet()));
@@ -853,8 +901,10 @@ public class JdbcCrmStore implements CrmStore {
                 rows.add(new Object[]{bumps.get(id), now, id});
             }
             db.batch("UPDATE profile SET version = version + ?, updated_at = ? WHERE id = ?", rows);
+            tm = timings.add("pg.w.version", tm);
         }
         writeOutboxSet(events);
+        timings.add("pg.w.outbox", tm);
         return stop;
     }
 
@@ -1024,7 +1074,7 @@ public class JdbcCrmStore implements CrmStore {
         boolean created = false;
         State state;
         if (plan.group().isEmpty()) {
-            target = UUID.randomUUID();
+            target = ProfileIds.next();
             db.update("INSERT INTO profile (id, status, created_at, updated_at, version) VALUES (?, 'ACTIVE', ?, ?, 0)",
                     target, now, now);
             created = true;
