@@ -288,10 +288,6 @@ public class EcommerceService {
         if (!c.buyer().identifiable()) {
             throw new IllegalArgumentException("customer of " + c.shop() + " without id, e-mail or phone");
         }
-        if (receipt == null) {
-            UUID profileId = resolve(c.buyer(), c.shop(), c.updatedAt());
-            return new Outcome("customer", c.shop(), c.buyer().customerId(), profileId, "UPSERTED");
-        }
         Instant now = clock.instant();
         UUID profileId = retrying(() -> store.inTransaction(() ->
                 firstDelivery(receipt, now) ? resolve(c.buyer(), c.shop(), c.updatedAt()) : null));
