@@ -14,6 +14,8 @@ import io.crmhub.mappings.rules.IdentityPolicy;
 import io.crmhub.mappings.rules.SurvivorshipRules;
 import io.crmhub.routes.HubIntegrationTest;
 import io.crmhub.routes.config.HubProperties;
+import io.crmhub.routes.peers.KafkaBrokerProcess;
+import io.crmhub.routes.peers.ScratchPostgres;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -60,6 +62,8 @@ class ClickstreamOutageIT {
     ObjectMapper json;
     @Autowired
     TrackingPlan plan;
+    @Autowired
+    ClickstreamProperties clickstream;
     @Value("${spring.datasource.url}")
     String url;
 
@@ -229,6 +233,160 @@ class ClickstreamOutageIT {
                 assertThat(pageViews(sql, "crash-" + u)).isEqualTo(500);
             } finally {
                 consumer.stop();
+            }
+        }
+    }
+
+    /**
+     * The broker process killed ({@code kill -9}) under load from the REST intake and the consumer,
+     * then started again on its data: clients that got 503 send the same events again (as Segment
+     * clients do), the consumer rejoins, and every distinct event is counted exactly once.
+     */
+    @Test
+    void brokerKilledAndRestartedUnderLoadLosesNothingAndCountsNothingTwice() throws Exception {
+        String u = UUID.randomUUID().toString().substring(0, 8);
+        String topic = "it.clickstream.broker." + u;
+        String group = "it-broker-" + u;
+        int perClient = 1500;
+        try (KafkaBrokerProcess broker = KafkaBrokerProcess.start(); HikariDataSource ds = pool("cs-broker-" + u)) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+                admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(20, TimeUnit.SECONDS);
+            }
+            JdbcCrmStore crm = crm(ds, json);
+            ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
+                    broker.bootstrapServers(), topic, group, 2, 200, Duration.ofMillis(100),
+                    Duration.ofMillis(50), Duration.ofMillis(500)), store(ds, crm), plan, crm, json, null);
+            JdbcTemplate sql = new JdbcTemplate(ds);
+            AtomicInteger accepted = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            List<Thread> clients = new java.util.ArrayList<>();
+            try (EventPublisher publisher = new EventPublisher(broker.bootstrapServers(), topic, Duration.ofSeconds(2))) {
+                EventIntake intake = new EventIntake(json, publisher, clickstream.getRest());
+                for (int c = 0; c < 2; c++) {
+                    int client = c;
+                    clients.add(new Thread(() -> {
+                        int i = 0;
+                        while (i < perClient) {
+                            // alternately one event and a batch of 10, as SDKs send them
+                            int n = (i / 10) % 2 == 0 ? 1 : Math.min(10, perClient - i);
+                            StringBuilder body = new StringBuilder(n > 1 ? "{\"batch\":[" : "");
+                            for (int k = 0; k < n; k++) {
+                                int seq = i + k;
+                                body.append(k > 0 ? "," : "").append("{\"type\":\"page\",\"messageId\":\"b").append(u)
+                                        .append('-').append(client).append('-').append(seq).append("\",\"anonymousId\":\"brk-")
+                                        .append(u).append('-').append(seq % 100).append("\",\"name\":\"home\"}");
+                            }
+                            body.append(n > 1 ? "]}" : "");
+                            byte[] bytes = body.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                            while (true) {
+                                try {
+                                    intake.accept(bytes, "203.0.113.7");
+                                    break;
+                                } catch (EventPublisher.BrokerUnavailableException e) {
+                                    refused.incrementAndGet();       // 503: the client sends the same events again
+                                    try {
+                                        Thread.sleep(200);
+                                    } catch (InterruptedException ie) {
+                                        return;
+                                    }
+                                }
+                            }
+                            accepted.addAndGet(n);
+                            i += n;
+                            try {
+                                Thread.sleep(5);
+                            } catch (InterruptedException ie) {
+                                return;
+                            }
+                        }
+                    }, "broker-restart-client-" + c));
+                }
+                consumer.start();
+                try {
+                    clients.forEach(Thread::start);
+                    await().atMost(Duration.ofSeconds(60)).until(() -> pageViews(sql, "brk-" + u) > 300);
+
+                    broker.kill();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> refused.get() > 0);
+                    int acceptedWhileDown = accepted.get();
+                    Thread.sleep(2000);
+                    assertThat(accepted.get()).as("no 202 while the broker is down").isLessThanOrEqualTo(acceptedWhileDown + 20);
+                    broker.up();
+
+                    for (Thread t : clients) {
+                        t.join(180_000);
+                    }
+                    assertThat(accepted.get()).isEqualTo(2 * perClient);
+                    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                            .until(() -> pageViews(sql, "brk-" + u) >= 2L * perClient);
+                    Thread.sleep(1500);
+                    assertThat(pageViews(sql, "brk-" + u)).as("every distinct event exactly once").isEqualTo(2L * perClient);
+                    assertThat(refused.get()).as("the intake answered 503 while the broker was away").isPositive();
+                    assertThat(consumer.isRunning()).isTrue();
+                } finally {
+                    clients.forEach(Thread::interrupt);
+                    consumer.stop();
+                }
+            }
+        }
+    }
+
+    /**
+     * A PostgreSQL server of the test's own stopped like a crash ({@code pg_ctl stop -m immediate})
+     * under load and started again (crash recovery): the consumer waits, takes its batches again,
+     * and every distinct event is counted exactly once.
+     */
+    @Test
+    void databaseServerCrashAndRestartUnderLoadLosesNothingAndCountsNothingTwice() throws Exception {
+        String u = UUID.randomUUID().toString().substring(0, 8);
+        String topic = topic("it.clickstream.pgrestart." + u);
+        String group = "it-pgrestart-" + u;
+        int distinct = 4000;
+        try (ScratchPostgres pg = ScratchPostgres.start()) {
+            HikariConfig cfg = new HikariConfig();
+            cfg.setJdbcUrl(pg.jdbcUrl() + "?currentSchema=crm");
+            cfg.setUsername("postgres");
+            cfg.setMaximumPoolSize(3);
+            cfg.setConnectionTimeout(1000);
+            try (HikariDataSource ds = new HikariDataSource(cfg)) {
+                io.crmhub.connectors.crm.Migrations.migrate(ds, "crm");
+                JdbcCrmStore crm = crm(ds, json);
+                ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
+                        hub.getKafka().getBootstrapServers(), topic, group, 2, 200, Duration.ofMillis(100),
+                        Duration.ofMillis(50), Duration.ofMillis(500)), store(ds, crm), plan, crm, json, null);
+                JdbcTemplate sql = new JdbcTemplate(ds);
+                Thread load = new Thread(() -> {
+                    try (KafkaProducer<String, String> p = producer()) {
+                        for (int i = 0; i < distinct; i++) {
+                            String anon = "pgr-" + u + "-" + (i % 120);
+                            p.send(new ProducerRecord<>(topic, anon, "{\"type\":\"page\",\"messageId\":\"p" + u + "-" + i
+                                    + "\",\"anonymousId\":\"" + anon + "\"}"));
+                            if (i % 100 == 0) {
+                                p.flush();
+                                Thread.sleep(15);
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "pg-restart-load");
+                consumer.start();
+                try {
+                    load.start();
+                    await().atMost(Duration.ofSeconds(60)).until(() -> pageViews(sql, "pgr-" + u) > 300);
+                    pg.crash();
+                    long during = committed(group);
+                    Thread.sleep(2500);
+                    assertThat(committed(group)).as("no offset commit while the database is down").isEqualTo(during);
+                    pg.up();
+                    load.join(120_000);
+                    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                            .until(() -> committed(group) == distinct);
+                    assertThat(pageViews(sql, "pgr-" + u)).as("every distinct event exactly once").isEqualTo(distinct);
+                    assertThat(consumer.failedBatches()).as("the restart did hit batches").isPositive();
+                } finally {
+                    consumer.stop();
+                }
             }
         }
     }
