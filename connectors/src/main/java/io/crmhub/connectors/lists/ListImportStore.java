@@ -154,6 +154,7 @@ public class ListImportStore {
     }
 
     public void delete(long id) {
+        deleteDryRunKeys(id);
         jdbc.update("DELETE FROM list_import WHERE id = ?", id);
     }
 
@@ -206,6 +207,7 @@ public class ListImportStore {
         jdbc.update("UPDATE list_import SET status = ?, error = ?, report = ?, rows_total = COALESCE(?, rows_total),"
                         + " bytes_done = COALESCE(?, bytes_done), finished_at = ?, heartbeat_at = ? WHERE id = ?",
                 status, error, report, rowsTotal, bytesDone, ts(now()), ts(now()), id);
+        deleteDryRunKeys(id);
     }
 
     /** Records the content checksum for this run; returns the run that registered it first. */
@@ -266,6 +268,32 @@ public class ListImportStore {
 
     public void deleteErrors(long id) {
         jdbc.update("DELETE FROM list_import_error WHERE import_id = ?", id);
+    }
+
+    /** Which of these identifying keys earlier chunks of the (dry) run have seen. */
+    public Set<String> dryRunKeysSeen(long id, java.util.Collection<String> keys) {
+        Set<String> seen = new HashSet<>();
+        List<String> all = new ArrayList<>(keys);
+        for (int from = 0; from < all.size(); from += 1000) {
+            List<String> part = all.subList(from, Math.min(all.size(), from + 1000));
+            List<Object> args = new ArrayList<>(part.size() + 1);
+            args.add(id);
+            args.addAll(part);
+            seen.addAll(jdbc.queryForList("SELECT key_value FROM list_import_dry_key WHERE import_id = ? AND key_value IN ("
+                    + String.join(", ", java.util.Collections.nCopies(part.size(), "?")) + ")", String.class, args.toArray()));
+        }
+        return seen;
+    }
+
+    /** Records keys a dry run's chunk saw (in the chunk's transaction). */
+    public void addDryRunKeys(long id, java.util.Collection<String> keys) {
+        batch("INSERT INTO list_import_dry_key (import_id, key_value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                keys.stream().map(k -> new Object[]{id, k}).toList());
+    }
+
+    /** Forgets a run's dry-run keys (the run has ended). */
+    public void deleteDryRunKeys(long id) {
+        jdbc.update("DELETE FROM list_import_dry_key WHERE import_id = ?", id);
     }
 
     private volatile Boolean postgres;

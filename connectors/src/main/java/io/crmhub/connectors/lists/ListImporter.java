@@ -439,7 +439,6 @@ public class ListImporter {
         final TabularReader reader;
         final int chunkSize;
         final Instant observedAt = Instant.now();
-        final Set<String> dryRunKeys = new HashSet<>();
         final java.util.concurrent.atomic.AtomicLong rowsDone;
         final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         long lastLog = System.nanoTime();
@@ -628,6 +627,14 @@ public class ListImporter {
         private ImportCounters dryRun(long chunkNo, List<Row> chunk, long bytes) {
             ImportCounters d = new ImportCounters();
             List<Object[]> errors = new ArrayList<>();
+            Set<String> all = new HashSet<>();
+            for (Row r : chunk) {
+                if (r.ok()) {
+                    r.record().identities().forEach(i -> all.add(i.key()));
+                }
+            }
+            // keys of earlier chunks are in the database (committed with their chunk): memory stays flat
+            Set<String> earlier = all.isEmpty() ? Set.of() : store.dryRunKeysSeen(run.id(), all);
             Set<String> keys = new HashSet<>();
             for (Row r : chunk) {
                 d.rows++;
@@ -639,17 +646,18 @@ public class ListImporter {
                 d.valuesDropped += r.dropped();
                 boolean dup = false;
                 for (var i : r.record().identities()) {
-                    dup |= dryRunKeys.contains(i.key()) || !keys.add(i.key());
+                    dup |= earlier.contains(i.key()) || !keys.add(i.key());
                 }
                 if (dup) {
                     d.duplicatesInFile++;
                 }
             }
             store.insertErrors(run.id(), errors);
+            keys.removeAll(earlier);
+            store.addDryRunKeys(run.id(), keys);
             if (store.progress(run.id(), owner, chunkNo, d, bytes) != 1) {
                 throw new LostOwnership(run.id());
             }
-            dryRunKeys.addAll(keys); // only once the chunk is committed
             return d;
         }
 

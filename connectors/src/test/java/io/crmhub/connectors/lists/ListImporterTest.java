@@ -265,8 +265,10 @@ class ListImporterTest {
         Files.writeString(up, csv().replace("@", "@dry."));
         ListImportStore.Run dry = importer.run(importer.acceptUpload(up, "dry.csv", Map.of("dryRun", "true")));
         assertThat(dry.status()).isEqualTo("DONE");
-        assertThat(dry.counters().duplicatesInFile).isEqualTo(5);
+        assertThat(dry.counters().duplicatesInFile).isEqualTo(5).isEqualTo(one.counters().duplicatesInFile);
         assertThat(dry.counters().rejected).isEqualTo(3);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM list_import_dry_key", Long.class))
+                .as("the dry run's keys are gone once it ended").isZero();
         assertThat(crm.findList("dry")).isEmpty();
         assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "p1@dry.example.com"))).isEmpty();
         assertThat(dir.resolve("outbox/dry.errors.csv")).exists();
