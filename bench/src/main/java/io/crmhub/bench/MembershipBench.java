@@ -83,6 +83,9 @@ public final class MembershipBench {
                 s.execute("CREATE SCHEMA " + CORE);
             }
             Migrations.migrate(core, CORE);
+            // as the hub does (hub.statistics.check-interval): ANALYZE of the tables the run grows
+            io.crmhub.connectors.jdbc.StatisticsKeeper.start(core, java.time.Duration.ofSeconds(10));
+            System.out.println("server: autovacuum " + io.crmhub.bench.ServerSettings.describe(core));
             if (Boolean.getBoolean("bench.whatIfNoForeignKeys")) {
                 // a what-if only, to measure what the guarantee costs: the hub's schema always has these keys
                 try (Connection c = core.getConnection(); Statement s = c.createStatement()) {

@@ -65,6 +65,9 @@ public final class ProfileUpsertBench {
                 s.execute("CREATE SCHEMA " + schema);
             }
             Migrations.migrate(ds, schema);
+            // as the hub does (hub.statistics.check-interval): ANALYZE of the tables the run grows
+            io.crmhub.connectors.jdbc.StatisticsKeeper.start(ds, java.time.Duration.ofSeconds(10));
+            System.out.println("server: autovacuum " + io.crmhub.bench.ServerSettings.describe(ds));
 
             double baseline = baseline(ds, rows);
             System.out.printf("baseline  plain JDBC batch insert : %,10.0f rows/s%n", baseline);

@@ -319,14 +319,16 @@ public class ListImportStore {
         if (profiles.isEmpty()) {
             return out;
         }
-        List<Object> args = new ArrayList<>(profiles.size() + 1);
-        args.add(listId);
-        args.addAll(profiles);
-        jdbc.query("SELECT profile_id, suppressed, import_id FROM list_member WHERE list_id = ? AND profile_id IN ("
+        // Driven by the profile ids (index list_member_profile_ix), the list compared here: "list_id = ? AND
+        // profile_id IN (...)" let the planner scan all members of the list whenever its statistics thought
+        // the list small — every chunk of a long import then read the whole list grown so far.
+        jdbc.query("SELECT profile_id, suppressed, import_id, list_id FROM list_member WHERE profile_id IN ("
                 + marks(profiles.size()) + ")", rs -> {
-                    UUID p = rs.getObject(1, UUID.class);
-                    out.put(p, new Member(p, rs.getBoolean(2), rs.getObject(3, Long.class)));
-                }, args.toArray());
+                    if (rs.getLong(4) == listId) {
+                        UUID p = rs.getObject(1, UUID.class);
+                        out.put(p, new Member(p, rs.getBoolean(2), rs.getObject(3, Long.class)));
+                    }
+                }, profiles.toArray());
         return out;
     }
 

@@ -62,6 +62,16 @@ public class HubBeans {
         return new JdbcCrmStore(dataSource, survivorship, consent, policy, mapper);
     }
 
+    /** ANALYZE of the hub's tables that bulk work has grown (PostgreSQL); null bean when switched off. */
+    @Bean(destroyMethod = "close")
+    @DependsOnDatabaseInitialization
+    io.crmhub.connectors.jdbc.StatisticsKeeper statisticsKeeper(DataSource dataSource, HubProperties props) {
+        java.time.Duration every = props.getStatistics().getCheckInterval();
+        return every == null || every.isZero() || every.isNegative()
+                ? io.crmhub.connectors.jdbc.StatisticsKeeper.manual(dataSource)
+                : io.crmhub.connectors.jdbc.StatisticsKeeper.start(dataSource, every);
+    }
+
     @Bean
     ProfileService profileService(CrmStore store, HubProperties props) {
         HubProperties.Normalise n = props.getNormalise();

@@ -25,6 +25,7 @@ public class HubProperties {
     private final Admin admin = new Admin();
     private final Errors errors = new Errors();
     private final Outbox outbox = new Outbox();
+    private final Statistics statistics = new Statistics();
 
     private static String defaultInstanceId() {
         String host = System.getenv("HOSTNAME");
@@ -50,6 +51,16 @@ public class HubProperties {
     public Admin getAdmin() { return admin; }
     public Errors getErrors() { return errors; }
     public Outbox getOutbox() { return outbox; }
+    public Statistics getStatistics() { return statistics; }
+
+    /** Planner statistics of the hub's tables kept current during bulk work (PostgreSQL; see StatisticsKeeper). */
+    public static class Statistics {
+        /** How often the hub looks for tables that changed enough to be analyzed; 0 switches it off. */
+        private Duration checkInterval = Duration.ofSeconds(10);
+
+        public Duration getCheckInterval() { return checkInterval; }
+        public void setCheckInterval(Duration checkInterval) { this.checkInterval = checkInterval; }
+    }
 
     /** Kafka connection and topic names. */
     public static class Kafka {
