@@ -17,6 +17,7 @@ import org.springframework.dao.RecoverableDataAccessException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.transaction.TransactionException;
+import org.springframework.transaction.TransactionSystemException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -926,9 +927,35 @@ public class ListImporter {
         return m == null ? t.getClass().getSimpleName() : m;
     }
 
+    /**
+     * The error, its causes, and the error that a failed rollback hides: when the connection is
+     * lost mid-transaction the rollback fails too, and Spring throws a {@link TransactionSystemException}
+     * ("JDBC rollback failed", caused by the pool's "Connection is closed", which has no SQL state)
+     * that carries the original error only as its application exception, not as its cause.
+     */
+    private static List<Throwable> causes(Throwable error) {
+        List<Throwable> out = new ArrayList<>();
+        java.util.Deque<Throwable> todo = new java.util.ArrayDeque<>();
+        todo.add(error);
+        while (!todo.isEmpty() && out.size() < 50) {
+            Throwable t = todo.poll();
+            if (out.stream().anyMatch(seen -> seen == t)) {
+                continue;
+            }
+            out.add(t);
+            if (t.getCause() != null) {
+                todo.add(t.getCause());
+            }
+            if (t instanceof TransactionSystemException tse && tse.getApplicationException() != null) {
+                todo.add(tse.getApplicationException());
+            }
+        }
+        return out;
+    }
+
     /** The database is away (connection refused or lost, shutting down, out of resources). */
-    static boolean unavailable(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    public static boolean unavailable(Throwable error) {
+        for (Throwable t : causes(error)) {
             if (t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
                     || t instanceof SQLRecoverableException || t instanceof java.sql.SQLTransientConnectionException
                     || t instanceof java.net.ConnectException || t instanceof java.net.SocketException
@@ -947,7 +974,7 @@ public class ListImporter {
 
     /** Database away, connection lost, lock or serialization conflicts: retry the chunk, never reject rows for it. */
     static boolean transientFault(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        for (Throwable t : causes(error)) {
             if (t instanceof TransientDataAccessException || t instanceof RecoverableDataAccessException
                     || t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
                     || t instanceof PessimisticLockingFailureException || t instanceof DuplicateKeyException

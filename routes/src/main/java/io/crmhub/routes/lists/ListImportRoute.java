@@ -93,6 +93,12 @@ public class ListImportRoute extends RouteBuilder {
         } catch (ListImporter.Paused | ListImporter.LostOwnership e) {
             log.warn(e.getMessage());
         } catch (RuntimeException e) {
+            if (ListImporter.unavailable(e)) {
+                // the database went away outside a chunk (start, end of the run): not the file's fault;
+                // the run stays RUNNING and recovery resumes it, as after a pause
+                log.warn("list import {}: database unavailable ({}); left to recovery", id, e.toString());
+                return;
+            }
             log.error("list import {} failed unexpectedly", id, e);
             importer.fail(id, "unexpected error: " + e);
         } finally {
