@@ -204,10 +204,14 @@ public class ListImportStore {
     }
 
     public void finish(long id, String status, String error, String report, Long rowsTotal, Long bytesDone) {
-        jdbc.update("UPDATE list_import SET status = ?, error = ?, report = ?, rows_total = COALESCE(?, rows_total),"
-                        + " bytes_done = COALESCE(?, bytes_done), finished_at = ?, heartbeat_at = ? WHERE id = ?",
-                status, error, report, rowsTotal, bytesDone, ts(now()), ts(now()), id);
-        deleteDryRunKeys(id);
+        tx.executeWithoutResult(s -> {
+            jdbc.update("UPDATE list_import SET status = ?, error = ?, report = ?, rows_total = COALESCE(?, rows_total),"
+                            + " bytes_done = COALESCE(?, bytes_done), finished_at = ?, heartbeat_at = ? WHERE id = ?",
+                    status, error, report, rowsTotal, bytesDone, ts(now()), ts(now()), id);
+            // the run's working rows: its rejected rows (in the errors file by now) and a dry run's keys
+            deleteErrors(id);
+            deleteDryRunKeys(id);
+        });
     }
 
     /** Records the content checksum for this run; returns the run that registered it first. */

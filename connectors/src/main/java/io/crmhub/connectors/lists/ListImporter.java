@@ -257,6 +257,13 @@ public class ListImporter {
             return run;
         }
         if (run.stagedPath() == null || !Files.exists(Path.of(run.stagedPath()))) {
+            String written = reportWrittenAtTheEnd(run);
+            if (written != null) {
+                // everything was done but the last commit (file moved, report written): finish it as it ended
+                store.finish(id, "DONE", null, written, run.rowsDone(), run.bytesTotal());
+                log.info("list import {} ({}): its file was already done; finished from its report", id, run.fileName());
+                return store.find(id).orElseThrow();
+            }
             store.finish(id, "FAILED", "the staged file " + run.stagedPath() + " is gone", null, null, null);
             return store.find(id).orElseThrow();
         }
@@ -330,8 +337,10 @@ public class ListImporter {
             Instant finished = Instant.now();
             Map<String, Object> report = report(done, settings, "DONE", started, finished, reader.describe(), errorsFile,
                     mapper.unmapped());
-            moveOriginal(staged, run, options.done());
+            // report first, then the file, then the run: a run found RUNNING with its file already in done/
+            // (the database went away, or the hub died, before the last commit) is finished from its report
             writeReport(run.baseName(), report);
+            moveOriginal(staged, run, options.done());
             store.finish(id, "DONE", null, toJson(report), done.rowsDone(), done.bytesTotal());
             log.info("list import {} ({}) done: {}", id, run.fileName(), summary(done.counters(), report));
             return store.find(id).orElseThrow();
@@ -339,8 +348,8 @@ public class ListImporter {
     }
 
     /**
-     * Writes the run's rejected rows, in row order, to {@code <basename>.errors.csv} (UTF-8 with BOM)
-     * and removes them from the database. Null when there are none.
+     * Writes the run's rejected rows, in row order, to {@code <basename>.errors.csv} (UTF-8 with BOM).
+     * Null when there are none.
      */
     private Path exportErrors(ListImportStore.Run run, List<String> header) throws IOException {
         if (run.counters().rejected == 0) {
@@ -362,7 +371,8 @@ public class ListImporter {
         }
         Path target = options.outbox().resolve(run.baseName() + ".errors.csv");
         Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        store.deleteErrors(run.id());
+        // the rows stay until the run is finished (ListImportStore.finish): a run resumed after this
+        // point writes the same file again
         return target;
     }
 
@@ -859,6 +869,19 @@ public class ListImporter {
         return c.rows + " rows, " + c.inserted + " inserted, " + c.updated + " updated, " + c.merged + " merged, "
                 + c.duplicatesInFile + " duplicates in file, " + c.suppressed + " suppressed, " + c.rejected
                 + " rejected in " + report.get("durationMs") + " ms";
+    }
+
+    /** The DONE report this run wrote to the outbox, if it got that far; else null. */
+    private String reportWrittenAtTheEnd(ListImportStore.Run run) throws IOException {
+        Path report = options.outbox().resolve(run.baseName() + ".report.json");
+        if (!Files.exists(report)) {
+            return null;
+        }
+        String text = Files.readString(report, StandardCharsets.UTF_8).trim();
+        Map<String, Object> m = readMap(text);
+        Object importId = m.get("importId");
+        boolean mine = importId instanceof Number n && n.longValue() == run.id();
+        return mine && "DONE".equals(m.get("status")) ? text : null;
     }
 
     private void writeReport(String base, Map<String, Object> report) throws IOException {

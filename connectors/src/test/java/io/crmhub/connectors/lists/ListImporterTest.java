@@ -251,6 +251,54 @@ class ListImporterTest {
         assertThat(members("outage")).isEqualTo(32);
     }
 
+    /**
+     * The database went away (or the hub died) after the file was moved to done/ and the report
+     * written, before the run's last commit: the resumed run is finished from its report (not
+     * FAILED because its staged file is gone), with the errors file intact.
+     */
+    @Test
+    void runWhoseLastCommitWasLostIsFinishedFromItsReport() throws Exception {
+        ListImporter importer = importer(crm, "a", 10);
+        ListImportStore.Run done = importer.run(importer.acceptDropped(drop("lastcommit.csv", csv())).orElseThrow());
+        assertThat(done.status()).isEqualTo("DONE");
+        String errorsCsv = Files.readString(dir.resolve("outbox/lastcommit.errors.csv"));
+        // as if the final UPDATE had not been committed
+        jdbc.update("UPDATE list_import SET status = 'RUNNING', finished_at = NULL, report = NULL WHERE id = ?", done.id());
+
+        ListImportStore.Run resumed = importer(crm, "b", 10).run(done.id());
+        assertThat(resumed.status()).isEqualTo("DONE");
+        assertThat(resumed.counters().inserted).isEqualTo(done.counters().inserted);
+        assertThat(resumed.report()).containsPattern("\"importId\"\\s*:\\s*" + done.id() + "\\b");
+        assertThat(Files.readString(dir.resolve("outbox/lastcommit.errors.csv"))).isEqualTo(errorsCsv);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM list_import_error WHERE import_id = ?", Long.class, done.id()))
+                .as("working rows go with the finish").isZero();
+    }
+
+    /**
+     * The run ends after writing the errors file and the report but cannot move the file (here:
+     * done/ is not a folder; as well the hub dying there): the run stays unfinished with its rejected
+     * rows, and resumed it writes the same errors file again, moves the file and finishes.
+     */
+    @Test
+    void runResumedAfterItsErrorsFileWasWrittenWritesTheSameOne() throws Exception {
+        Files.createDirectories(dir.resolve("inbox"));
+        Files.writeString(dir.resolve("inbox/done"), "in the way");
+        ListImporter importer = importer(crm, "a", 10);
+        long id = importer.acceptDropped(drop("again.csv", csv())).orElseThrow();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> importer.run(id)).isInstanceOf(java.io.IOException.class);
+        ListImportStore.Run stuck = importer.store().find(id).orElseThrow();
+        assertThat(stuck.status()).isEqualTo("RUNNING");
+        String errorsCsv = Files.readString(dir.resolve("outbox/again.errors.csv"));
+        assertThat(errorsCsv.lines().count()).isEqualTo(1 + stuck.counters().rejected);
+
+        Files.delete(dir.resolve("inbox/done"));
+        ListImportStore.Run resumed = importer.run(id);   // the same instance, again
+        assertThat(resumed.status()).isEqualTo("DONE");
+        assertThat(resumed.counters().rejected).isEqualTo(3);
+        assertThat(Files.readString(dir.resolve("outbox/again.errors.csv"))).isEqualTo(errorsCsv);
+        assertThat(dir.resolve("inbox/done/again.csv")).exists();
+    }
+
     @Test
     void sameContentTwiceAndDryRun() throws Exception {
         ListImporter importer = importer(crm, "a", 10);
