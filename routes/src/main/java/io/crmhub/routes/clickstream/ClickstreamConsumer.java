@@ -200,8 +200,13 @@ public class ClickstreamConsumer {
         }
 
         private void rewind(ConsumerRecords<String, byte[]> records) {
+            // a partition taken away meanwhile (a rebalance: the broker came back, an instance joined) is read
+            // again by its new owner from its committed offset; seeking it here would throw and end this thread
+            java.util.Set<TopicPartition> mine = consumer.assignment();
             for (TopicPartition tp : records.partitions()) {
-                consumer.seek(tp, records.records(tp).get(0).offset());
+                if (mine.contains(tp)) {
+                    consumer.seek(tp, records.records(tp).get(0).offset());
+                }
             }
         }
     }
