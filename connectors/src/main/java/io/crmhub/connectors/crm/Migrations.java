@@ -30,7 +30,9 @@ public final class Migrations {
     public static int migrate(DataSource dataSource, String schemaOrNull) {
         FluentConfiguration conf = Flyway.configure()
                 .dataSource(dataSource)
-                .locations(LOCATION);
+                .locations(LOCATION)
+                // per-flow version ranges: a flow's new migration may be numbered below one applied already
+                .outOfOrder(true);
         if (schemaOrNull != null && !schemaOrNull.isBlank()) {
             conf = conf.schemas(schemaOrNull).defaultSchema(schemaOrNull).createSchemas(true);
         }
