@@ -51,6 +51,19 @@ final class Sql {
      */
     <V, T> List<T> queryIn(String sqlPrefix, String sqlSuffix, Collection<V> values, RowMapper<T> mapper,
                            Object... leading) {
+        if (values.isEmpty()) {
+            return new ArrayList<>();
+        }
+        String type = arrayType(values);
+        if (type != null && sqlPrefix.endsWith(" IN ") && postgres()) {
+            // PostgreSQL: one statement whatever the number of values, the array as one parameter (one
+            // prepared statement reused, no planning of a list of a thousand constants per call)
+            Object[] args = new Object[leading.length + 1];
+            System.arraycopy(leading, 0, args, 0, leading.length);
+            args[leading.length] = new ArrayParam(type, values.stream().map(Object::toString).toArray(String[]::new));
+            return query(sqlPrefix.substring(0, sqlPrefix.length() - 4) + " = ANY (?::" + type + "[])" + sqlSuffix,
+                    mapper, args);
+        }
         List<T> out = new ArrayList<>();
         List<V> all = new ArrayList<>(values);
         for (int from = 0; from < all.size(); from += CHUNK) {
@@ -63,6 +76,32 @@ final class Sql {
             out.addAll(query(sqlPrefix + "(" + marks(chunk.size()) + ")" + sqlSuffix, mapper, args));
         }
         return out;
+    }
+
+    /** An array parameter: element type ("uuid", "text") and the values as text. */
+    record ArrayParam(String type, String[] values) {
+    }
+
+    private static String arrayType(Collection<?> values) {
+        boolean uuids = true;
+        boolean strings = true;
+        for (Object v : values) {
+            uuids &= v instanceof UUID;
+            strings &= v instanceof String;
+        }
+        return uuids ? "uuid" : strings ? "text" : null;
+    }
+
+    private volatile Boolean postgres;
+
+    boolean postgres() {
+        Boolean pg = postgres;
+        if (pg == null) {
+            pg = Boolean.TRUE.equals(template.execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) c ->
+                    c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")));
+            postgres = pg;
+        }
+        return pg;
     }
 
     /** Batch; per-row update counts (a driver's "no info" reported as 1). */
@@ -119,6 +158,8 @@ final class Sql {
                 ps.setDouble(p, d);
             } else if (a instanceof Boolean b) {
                 ps.setBoolean(p, b);
+            } else if (a instanceof ArrayParam arr) {
+                ps.setArray(p, ps.getConnection().createArrayOf("text", arr.values()));   // cast in the SQL
             } else {
                 ps.setObject(p, a);
             }
