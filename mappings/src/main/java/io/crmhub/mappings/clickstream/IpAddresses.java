@@ -28,15 +28,11 @@ public final class IpAddresses {
         if (s.startsWith("[") && s.contains("]")) {
             s = s.substring(1, s.indexOf(']'));
         }
-        boolean v4 = s.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
-        if (v4) {
-            for (String octet : s.split("\\.")) {
-                if (Integer.parseInt(octet) > 255) {
-                    return null;
-                }
-            }
+        if (s.indexOf(':') < 0) {
+            return truncateV4(s);                // the common case, without regex or InetAddress
         }
-        boolean v6 = !v4 && s.indexOf(':') >= 0 && s.matches("[0-9A-Fa-f:.]+(%[0-9A-Za-z]+)?");
+        boolean v4 = false;
+        boolean v6 = V6.matcher(s).matches();
         if (!v4 && !v6) {
             return null;
         }
@@ -58,6 +54,35 @@ public final class IpAddresses {
         } catch (UnknownHostException | IllegalArgumentException e) {
             return null;
         }
+    }
+
+    private static final java.util.regex.Pattern V6 = java.util.regex.Pattern.compile("[0-9A-Fa-f:.]+(%[0-9A-Za-z]+)?");
+
+    /** {@code a.b.c.d} (1–3 digits each, ≤ 255) → {@code a.b.c.0} in canonical decimal; else null. */
+    private static String truncateV4(String s) {
+        int[] octets = new int[4];
+        int n = 0;
+        int digits = 0;
+        int value = 0;
+        for (int i = 0; i <= s.length(); i++) {
+            char c = i < s.length() ? s.charAt(i) : '.';
+            if (c >= '0' && c <= '9') {
+                if (++digits > 3) {
+                    return null;
+                }
+                value = value * 10 + (c - '0');
+            } else if (c == '.') {
+                if (digits == 0 || value > 255 || n == 4) {
+                    return null;
+                }
+                octets[n++] = value;
+                digits = 0;
+                value = 0;
+            } else {
+                return null;
+            }
+        }
+        return n == 4 ? octets[0] + "." + octets[1] + "." + octets[2] + ".0" : null;
     }
 
     /** {@code 2001:db8:85a3:0:0:0:0:0 → 2001:db8:85a3::}. */

@@ -22,6 +22,17 @@ class ClickstreamRulesTest {
         assertThat(IpAddresses.truncate("2001:db8:85a3:8d3:1319:8a2e:370:7348")).isEqualTo("2001:db8:85a3::");
         assertThat(IpAddresses.truncate("[2001:db8::1]")).isEqualTo("2001:db8::");
         assertThat(IpAddresses.truncate("999.1.1.1")).isNull();
+        assertThat(IpAddresses.truncate("256.1.1.1")).isNull();
+        assertThat(IpAddresses.truncate("255.255.255.255")).isEqualTo("255.255.255.0");
+        assertThat(IpAddresses.truncate("0.0.0.0")).isEqualTo("0.0.0.0");
+        assertThat(IpAddresses.truncate("1.2.3")).isNull();
+        assertThat(IpAddresses.truncate("1.2.3.4.5")).isNull();
+        assertThat(IpAddresses.truncate("1.2.3.")).isNull();
+        assertThat(IpAddresses.truncate(".1.2.3")).isNull();
+        assertThat(IpAddresses.truncate("1..2.3")).isNull();
+        assertThat(IpAddresses.truncate("1234.1.1.1")).isNull();
+        assertThat(IpAddresses.truncate("10.0.0.1x")).isNull();
+        assertThat(IpAddresses.truncate("::ffff:192.0.2.128")).isEqualTo("192.0.2.0");
         assertThat(IpAddresses.truncate("example.com")).isNull();
         assertThat(IpAddresses.truncate("")).isNull();
         assertThat(IpAddresses.truncate(null)).isNull();
