@@ -560,16 +560,8 @@ public class ClickstreamStore {
         return ids;
     }
 
-    private volatile Boolean postgres;
-
     private boolean postgres() {
-        Boolean pg = postgres;
-        if (pg == null) {
-            pg = db.template().execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) con ->
-                    con.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres"));
-            postgres = pg;
-        }
-        return Boolean.TRUE.equals(pg);
+        return db.postgres();
     }
 
     /** PostgreSQL: rows turned into one array parameter per column, one statement. */

@@ -29,8 +29,11 @@ final class Sql {
 
     private final JdbcTemplate template;
 
+    private final io.crmhub.connectors.jdbc.DatabaseKind kind;
+
     Sql(JdbcTemplate template) {
         this.template = template;
+        this.kind = new io.crmhub.connectors.jdbc.DatabaseKind(template);
     }
 
     JdbcTemplate template() {
@@ -92,16 +95,8 @@ final class Sql {
         return uuids ? "uuid" : strings ? "text" : null;
     }
 
-    private volatile Boolean postgres;
-
     boolean postgres() {
-        Boolean pg = postgres;
-        if (pg == null) {
-            pg = Boolean.TRUE.equals(template.execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) c ->
-                    c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")));
-            postgres = pg;
-        }
-        return pg;
+        return kind.isPostgres();
     }
 
     /** Batch; per-row update counts (a driver's "no info" reported as 1). */

@@ -74,9 +74,7 @@ final class Jdbc {
 
     /** Whether the connection's database is PostgreSQL (H2 in PostgreSQL mode answers "H2"). */
     boolean isPostgres() {
-        Boolean pg = template.execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) con ->
-                con.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres"));
-        return Boolean.TRUE.equals(pg);
+        return new io.crmhub.connectors.jdbc.DatabaseKind(template).isPostgres();
     }
 
     /** Inserts one row and returns its generated {@code id}, or -1 when nothing was inserted. */

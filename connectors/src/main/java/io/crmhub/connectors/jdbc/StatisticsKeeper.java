@@ -11,7 +11,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -83,7 +82,7 @@ public final class StatisticsKeeper implements AutoCloseable {
         List<String> done = new ArrayList<>();
         try (Connection c = dataSource.getConnection()) {
             if (postgres == null) {
-                postgres = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("postgres");
+                postgres = DatabaseKind.isPostgres(c);
             }
             if (!postgres) {
                 return done;

@@ -47,6 +47,7 @@ public class ListImportStore {
     public static final String EV_INTERACTION = "interaction.added";
 
     private final JdbcTemplate jdbc;
+    private final io.crmhub.connectors.jdbc.DatabaseKind kind;
     private final TransactionTemplate tx;
     private final Clock clock;
 
@@ -56,6 +57,7 @@ public class ListImportStore {
 
     public ListImportStore(DataSource dataSource, Clock clock) {
         this.jdbc = new JdbcTemplate(dataSource);
+        this.kind = new io.crmhub.connectors.jdbc.DatabaseKind(jdbc);
         this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         this.clock = clock;
     }
@@ -300,16 +302,8 @@ public class ListImportStore {
         jdbc.update("DELETE FROM list_import_dry_key WHERE import_id = ?", id);
     }
 
-    private volatile Boolean postgres;
-
     public boolean postgres() {
-        Boolean pg = postgres;
-        if (pg == null) {
-            pg = jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName()
-                    .toLowerCase(java.util.Locale.ROOT).contains("postgres"));
-            postgres = pg;
-        }
-        return pg;
+        return kind.isPostgres();
     }
 
     // ---- chunk writes ----------------------------------------------------------------------

@@ -53,6 +53,7 @@ public class MembershipStore {
 
     public MembershipStore(DataSource dataSource, ObjectMapper json, Clock clock) {
         this.jdbc = new JdbcTemplate(dataSource);
+        this.kind = new io.crmhub.connectors.jdbc.DatabaseKind(jdbc);
         this.json = json == null ? new ObjectMapper() : json;
         this.clock = clock;
     }
@@ -81,17 +82,11 @@ public class MembershipStore {
         return clock.instant().truncatedTo(ChronoUnit.MICROS);
     }
 
-    private volatile Boolean postgres;
+    private final io.crmhub.connectors.jdbc.DatabaseKind kind;
 
     /** PostgreSQL gets set-based statements (unnest arrays); H2 the portable batches. */
     boolean postgres() {
-        Boolean pg = postgres;
-        if (pg == null) {
-            pg = Boolean.TRUE.equals(jdbc.execute((org.springframework.jdbc.core.ConnectionCallback<Boolean>) con ->
-                    con.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")));
-            postgres = pg;
-        }
-        return pg;
+        return kind.isPostgres();
     }
 
     // --- member state ----------------------------------------------------------------------------
