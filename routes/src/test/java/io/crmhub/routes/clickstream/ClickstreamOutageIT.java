@@ -136,9 +136,7 @@ class ClickstreamOutageIT {
         try (HikariDataSource real = pool(app); HikariDataSource admin = pool("cs-outage-admin-" + u)) {
             SwitchableDataSource ds = new SwitchableDataSource(real);
             JdbcCrmStore crm = crm(ds, json);
-            ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
-                    hub.getKafka().getBootstrapServers(), topic, group, 2, 200, Duration.ofMillis(100),
-                    Duration.ofMillis(50), Duration.ofMillis(400)), store(ds, crm), plan, crm, json, null);
+            ClickstreamConsumer consumer = consumer(hub.getKafka().getBootstrapServers(), topic, group, 2, 200, 50, 400, store(ds, crm), crm);
             JdbcTemplate sql = new JdbcTemplate(admin);
             AtomicInteger sent = new AtomicInteger();
             Thread load = new Thread(() -> {
@@ -222,9 +220,7 @@ class ClickstreamOutageIT {
                             + "\",\"anonymousId\":\"" + anon + "\"}"));
                 }
             }
-            ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
-                    hub.getKafka().getBootstrapServers(), topic, group, 1, 100, Duration.ofMillis(100),
-                    Duration.ofMillis(20), Duration.ofMillis(100)), crashing, plan, crm, json, null);
+            ClickstreamConsumer consumer = consumer(hub.getKafka().getBootstrapServers(), topic, group, 1, 100, 20, 100, crashing, crm);
             consumer.start();
             try {
                 JdbcTemplate sql = new JdbcTemplate(ds);
@@ -253,9 +249,7 @@ class ClickstreamOutageIT {
                 admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(20, TimeUnit.SECONDS);
             }
             JdbcCrmStore crm = crm(ds, json);
-            ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
-                    broker.bootstrapServers(), topic, group, 2, 200, Duration.ofMillis(100),
-                    Duration.ofMillis(50), Duration.ofMillis(500)), store(ds, crm), plan, crm, json, null);
+            ClickstreamConsumer consumer = consumer(broker.bootstrapServers(), topic, group, 2, 200, 50, 500, store(ds, crm), crm);
             JdbcTemplate sql = new JdbcTemplate(ds);
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger refused = new AtomicInteger();
@@ -351,9 +345,7 @@ class ClickstreamOutageIT {
             try (HikariDataSource ds = new HikariDataSource(cfg)) {
                 io.crmhub.connectors.crm.Migrations.migrate(ds, "crm");
                 JdbcCrmStore crm = crm(ds, json);
-                ClickstreamConsumer consumer = new ClickstreamConsumer(new ClickstreamConsumer.Source(
-                        hub.getKafka().getBootstrapServers(), topic, group, 2, 200, Duration.ofMillis(100),
-                        Duration.ofMillis(50), Duration.ofMillis(500)), store(ds, crm), plan, crm, json, null);
+                ClickstreamConsumer consumer = consumer(hub.getKafka().getBootstrapServers(), topic, group, 2, 200, 50, 500, store(ds, crm), crm);
                 JdbcTemplate sql = new JdbcTemplate(ds);
                 Thread load = new Thread(() -> {
                     try (KafkaProducer<String, String> p = producer()) {
@@ -389,6 +381,14 @@ class ClickstreamOutageIT {
                 }
             }
         }
+    }
+
+    /** A consumer of its own (topic, group, store), polling every 100 ms, with the given retry back-off. */
+    private ClickstreamConsumer consumer(String bootstrap, String topic, String group, int threads, int batchSize,
+                                         long retryInitialMs, long retryMaxMs, ClickstreamStore store, JdbcCrmStore crm) {
+        return new ClickstreamConsumer(new ClickstreamConsumer.Source(bootstrap, topic, group, threads, batchSize,
+                Duration.ofMillis(100), Duration.ofMillis(retryInitialMs), Duration.ofMillis(retryMaxMs)), store, plan, crm,
+                json, null);
     }
 
     private KafkaProducer<String, String> producer() {
