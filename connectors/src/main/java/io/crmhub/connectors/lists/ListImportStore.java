@@ -247,6 +247,12 @@ public class ListImportStore {
     }
 
     /** Numbers of the committed chunks of a run. */
+    /** Whether this chunk of the run is committed (its rows, counters and chunk row went in together). */
+    public boolean chunkCommitted(long id, long chunkNo) {
+        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM list_import_chunk WHERE import_id = ?"
+                + " AND chunk_no = ?)", Boolean.class, id, chunkNo));
+    }
+
     public Set<Long> committedChunks(long id) {
         return new HashSet<>(jdbc.queryForList("SELECT chunk_no FROM list_import_chunk WHERE import_id = ?", Long.class, id));
     }

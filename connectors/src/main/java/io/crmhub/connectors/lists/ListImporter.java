@@ -580,6 +580,15 @@ public class ListImporter {
          * (sub-chunks of the same chunk number are not possible, so they run in the same transaction
          * with a savepoint per row).
          */
+        /** After a lost connection: whether the chunk's transaction committed anyway (false while still away). */
+        private boolean committedMeanwhile(long chunkNo) {
+            try {
+                return store.chunkCommitted(run.id(), chunkNo);
+            } catch (RuntimeException stillAway) {
+                return false;
+            }
+        }
+
         void commit(long chunkNo, List<Row> chunk, long bytes) {
             long pauseStart = 0;
             long delay = 200;
@@ -606,6 +615,13 @@ public class ListImporter {
                         }
                         sleep(delay);
                         delay = Math.min(30_000, delay * 2);
+                        if (committedMeanwhile(chunkNo)) {
+                            // the commit went through and only its answer was lost: the chunk is done
+                            log.info("list import {}: chunk {} was committed before the connection was lost",
+                                    run.id(), chunkNo);
+                            rowsDone.addAndGet(chunk.size());
+                            return;
+                        }
                         continue;
                     }
                     if (transientFault(e)) {

@@ -62,13 +62,32 @@ class ListImporterTest {
             super(target);
         }
 
+        /** The connection whose next commit goes through but whose answer is lost (connection dropped). */
+        volatile Connection loseCommitAnswer;
+
         @Override
         public Connection getConnection() throws SQLException {
             if (down.get()) {
                 refused.incrementAndGet();
                 throw new SQLTransientConnectionException("connection refused (test outage)", "08001");
             }
-            return super.getConnection();
+            Connection real = super.getConnection();
+            Connection[] self = new Connection[1];
+            self[0] = (Connection) java.lang.reflect.Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                    new Class<?>[]{Connection.class}, (proxy, m, args) -> {
+                        Object out;
+                        try {
+                            out = m.invoke(real, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                        if (m.getName().equals("commit") && loseCommitAnswer == self[0]) {
+                            loseCommitAnswer = null;
+                            throw new SQLException("connection lost after the commit (test)", "08006");
+                        }
+                        return out;
+                    });
+            return self[0];
         }
     }
 
@@ -210,6 +229,42 @@ class ListImporterTest {
         assertThat(Files.readAllLines(dir.resolve("outbox/resume.errors.csv"))).hasSize(4);
         // the dead instance cannot write any more
         assertThat(first.store().progress(id, "instance-1", 99, new ImportCounters(), 0)).isZero();
+    }
+
+    /**
+     * The connection drops after the database committed a chunk, before the hub heard so: the
+     * chunk is found committed when the hub retries it — not applied twice, not mistaken for a
+     * run taken over by another instance — and the run goes on at once.
+     */
+    @Test
+    void chunkCommittedButItsAnswerLostIsNotAppliedTwice() throws Exception {
+        ListImporter importer = importer(crm, "a", 5);
+        long id = importer.acceptDropped(drop("lostack.csv", csv())).orElseThrow();
+        AtomicInteger chunks = new AtomicInteger();
+        CrmStore losing = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
+                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("upsertAll") && chunks.incrementAndGet() == 3) {
+                        // inside the third chunk's transaction: its commit's answer will be lost
+                        flaky.loseCommitAnswer = org.springframework.jdbc.datasource.DataSourceUtils.getConnection(flaky);
+                    }
+                    try {
+                        return m.invoke(crm, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        long started = System.nanoTime();
+        ListImportStore.Run run = importer(losing, "a", 5).run(id);
+        assertThat(flaky.loseCommitAnswer).as("the answer was lost").isNull();
+        assertThat(run.status()).isEqualTo("DONE");
+        assertThat(run.counters().rows).isEqualTo(40);
+        assertThat(run.counters().inserted).isEqualTo(32);
+        assertThat(run.counters().rejected).isEqualTo(3);
+        assertThat(members("lostack")).isEqualTo(32);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM list_import_chunk WHERE import_id = ?", Long.class, id))
+                .isEqualTo(8);
+        assertThat(System.nanoTime() - started).as("no wait for another instance's recovery")
+                .isLessThan(java.time.Duration.ofSeconds(30).toNanos());
     }
 
     @Test
