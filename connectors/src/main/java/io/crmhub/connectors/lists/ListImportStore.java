@@ -292,7 +292,7 @@ public class ListImportStore {
             args.add(id);
             args.addAll(part);
             seen.addAll(jdbc.queryForList("SELECT key_value FROM list_import_dry_key WHERE import_id = ? AND key_value IN ("
-                    + String.join(", ", java.util.Collections.nCopies(part.size(), "?")) + ")", String.class, args.toArray()));
+                    + marks(part.size()) + ")", String.class, args.toArray()));
         }
         return seen;
     }

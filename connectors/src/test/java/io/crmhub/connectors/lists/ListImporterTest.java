@@ -111,6 +111,30 @@ class ListImporterTest {
         ds.close();
     }
 
+    /** The store, with hooks run before and after each {@code upsertAll} (given its call number, from 1). */
+    static CrmStore aroundUpsertAll(CrmStore real, java.util.function.IntConsumer before,
+                                    java.util.function.IntConsumer after) {
+        AtomicInteger calls = new AtomicInteger();
+        return (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
+                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
+                    boolean hooked = m.getName().equals("upsertAll");
+                    int call = hooked ? calls.incrementAndGet() : 0;
+                    if (hooked) {
+                        before.accept(call);
+                    }
+                    Object out;
+                    try {
+                        out = m.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (hooked) {
+                        after.accept(call);
+                    }
+                    return out;
+                });
+    }
+
     ListImporter importer(CrmStore store, String owner, int chunk) {
         return new ListImporter(store, new ListImportStore(flaky), new RecordNormaliser(NormaliserSettings.defaults()),
                 ColumnAliases.builtIn(), new ListImporter.Options(dir.resolve("inbox"), dir.resolve("outbox"), chunk, 1,
@@ -191,18 +215,11 @@ class ListImporterTest {
         ListImportStore.Run ref = reference.run(reference.acceptDropped(drop("ref.csv", csv())).orElseThrow());
 
         // an instance that dies (like kill -9: no clean-up at all) on its third chunk
-        AtomicInteger calls = new AtomicInteger();
-        CrmStore dying = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
-                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
-                    if (m.getName().equals("upsertAll") && calls.incrementAndGet() == 3) {
-                        throw new ThreadDeath();
-                    }
-                    try {
-                        return m.invoke(crm, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        CrmStore dying = aroundUpsertAll(crm, call -> {
+            if (call == 3) {
+                throw new ThreadDeath();
+            }
+        }, call -> { });
         ListImporter first = importer(dying, "instance-1", 7);
         long id = first.acceptDropped(drop("resume.csv", csv().replace("Person", "Other"))).orElseThrow();
         assertThatThrownBy(() -> first.run(id)).isNotNull();
@@ -240,19 +257,12 @@ class ListImporterTest {
     void chunkCommittedButItsAnswerLostIsNotAppliedTwice() throws Exception {
         ListImporter importer = importer(crm, "a", 5);
         long id = importer.acceptDropped(drop("lostack.csv", csv())).orElseThrow();
-        AtomicInteger chunks = new AtomicInteger();
-        CrmStore losing = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
-                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
-                    if (m.getName().equals("upsertAll") && chunks.incrementAndGet() == 3) {
-                        // inside the third chunk's transaction: its commit's answer will be lost
-                        flaky.loseCommitAnswer = org.springframework.jdbc.datasource.DataSourceUtils.getConnection(flaky);
-                    }
-                    try {
-                        return m.invoke(crm, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        CrmStore losing = aroundUpsertAll(crm, call -> {
+            if (call == 3) {
+                // inside the third chunk's transaction: its commit's answer will be lost
+                flaky.loseCommitAnswer = org.springframework.jdbc.datasource.DataSourceUtils.getConnection(flaky);
+            }
+        }, call -> { });
         long started = System.nanoTime();
         ListImportStore.Run run = importer(losing, "a", 5).run(id);
         assertThat(flaky.loseCommitAnswer).as("the answer was lost").isNull();
@@ -272,30 +282,21 @@ class ListImporterTest {
         ListImporter importer = importer(crm, "a", 5);
         long id = importer.acceptDropped(drop("outage.csv", csv())).orElseThrow();
         // the database goes away after the second chunk and comes back 1.5 s later
-        AtomicInteger chunks = new AtomicInteger();
-        CrmStore flakyCrm = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
-                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
-                    Object out;
+        CrmStore flakyCrm = aroundUpsertAll(crm, call -> { }, call -> {
+            if (call == 2) {
+                flaky.down.set(true);
+                new Thread(() -> {
                     try {
-                        out = m.invoke(crm, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
+                        Thread.sleep(1500);
+                    } catch (InterruptedException ignored) {
+                        // ends the outage early
                     }
-                    if (m.getName().equals("upsertAll") && chunks.incrementAndGet() == 2) {
-                        flaky.down.set(true);
-                        new Thread(() -> {
-                            try {
-                                Thread.sleep(1500);
-                            } catch (InterruptedException ignored) {
-                                // ends the outage early
-                            }
-                            flaky.down.set(false);
-                        }).start();
-                        throw new org.springframework.jdbc.CannotGetJdbcConnectionException("test outage",
-                                new SQLTransientConnectionException("gone", "08006"));
-                    }
-                    return out;
-                });
+                    flaky.down.set(false);
+                }).start();
+                throw new org.springframework.jdbc.CannotGetJdbcConnectionException("test outage",
+                        new SQLTransientConnectionException("gone", "08006"));
+            }
+        });
         ListImporter paused = importer(flakyCrm, "a", 5);
         ListImportStore.Run run = paused.run(id);
         assertThat(flaky.refused.get()).isPositive();

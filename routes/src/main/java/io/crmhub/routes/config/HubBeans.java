@@ -62,7 +62,7 @@ public class HubBeans {
         return new JdbcCrmStore(dataSource, survivorship, consent, policy, mapper);
     }
 
-    /** ANALYZE of the hub's tables that bulk work has grown (PostgreSQL); null bean when switched off. */
+    /** ANALYZE of the hub's tables that bulk work has grown (PostgreSQL); without a timer when switched off. */
     @Bean(destroyMethod = "close")
     @DependsOnDatabaseInitialization
     io.crmhub.connectors.jdbc.StatisticsKeeper statisticsKeeper(DataSource dataSource, HubProperties props) {
