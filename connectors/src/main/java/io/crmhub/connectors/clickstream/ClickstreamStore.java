@@ -162,6 +162,14 @@ public class ClickstreamStore {
         boolean exists;
     }
 
+    /** A profile's row of a per-category table. */
+    private record Key(UUID profile, String category) {
+    }
+
+    /** A profile's row of the per-campaign table. */
+    private record CampKey(UUID profile, long campaign) {
+    }
+
     private static final class Camp {
         long touches, impressions, clicks;
         Instant first, last;
@@ -176,22 +184,38 @@ public class ClickstreamStore {
         for (ClickEvent e : batch) {
             unique.putIfAbsent(e.messageId(), e);
         }
-        Set<String> seen = new HashSet<>(db.queryIn("SELECT message_id FROM click_message_seen WHERE message_id IN ",
-                "", unique.keySet(), (rs, n) -> rs.getString(1)));
         List<ClickEvent> fresh = new ArrayList<>(unique.size());
-        unique.forEach((id, e) -> {
-            if (!seen.contains(id)) {
-                fresh.add(e);
-            }
-        });
+        if (postgres()) {
+            // one statement: the ids not seen yet are inserted and returned; an id another instance inserts
+            // concurrently waits for its transaction and then counts as seen (ids sorted: no deadlock)
+            String[] ids = unique.keySet().toArray(String[]::new);
+            java.util.Arrays.sort(ids);
+            Set<String> inserted = new HashSet<>(db.query("INSERT INTO click_message_seen (message_id, seen_at)"
+                    + " SELECT m, ? FROM unnest(?::text[]) AS u(m) ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
+                    (rs, n) -> rs.getString(1), now, new Sql.ArrayParam("text", ids)));
+            unique.forEach((id, e) -> {
+                if (inserted.contains(id)) {
+                    fresh.add(e);
+                }
+            });
+        } else {
+            Set<String> seen = new HashSet<>(db.queryIn("SELECT message_id FROM click_message_seen WHERE message_id IN ",
+                    "", unique.keySet(), (rs, n) -> rs.getString(1)));
+            unique.forEach((id, e) -> {
+                if (!seen.contains(id)) {
+                    fresh.add(e);
+                }
+            });
+            db.batch("INSERT INTO click_message_seen (message_id, seen_at) VALUES (?, ?)",
+                    Sql.rows(fresh, e -> new Object[]{e.messageId(), now}));
+        }
         int duplicates = batch.size() - fresh.size();
-        db.batch("INSERT INTO click_message_seen (message_id, seen_at) VALUES (?, ?)",
-                Sql.rows(fresh, e -> new Object[]{e.messageId(), now}));
 
         long tDedup = System.nanoTime();
         // 2. identity
         Map<String, Person> people = new LinkedHashMap<>();
-        Map<ClickEvent, Person> personOf = new HashMap<>();
+        // by identity: an event's own hashCode hashes its properties and traits, per look-up
+        Map<ClickEvent, Person> personOf = new java.util.IdentityHashMap<>();
         for (ClickEvent e : fresh) {
             List<Identity> ids = identities(e);
             String key = key(ids);
@@ -322,17 +346,17 @@ public class ClickstreamStore {
             return null;
         });
         Map<UUID, Map<String, InterestScore.Score>> scores = new HashMap<>();
-        Set<String> existingInterest = new HashSet<>();
+        Set<Key> existingInterest = new HashSet<>();
         db.queryIn("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ", "",
                 attach, (rs, n) -> {
                     UUID id = Params.uuid(rs, "profile_id");
                     String c = rs.getString("category");
                     scores.computeIfAbsent(id, k -> new HashMap<>())
                             .put(c, new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")));
-                    existingInterest.add(id + "|" + c);
+                    existingInterest.add(new Key(id, c));
                     return null;
                 });
-        Map<String, Camp> camps = new HashMap<>();
+        Map<CampKey, Camp> camps = new HashMap<>();
         db.queryIn("SELECT profile_id, campaign_id, touches, impressions, clicks, first_touch, last_touch"
                 + " FROM click_profile_campaign WHERE profile_id IN ", "", attach, (rs, n) -> {
             Camp c = new Camp();
@@ -342,7 +366,7 @@ public class ClickstreamStore {
             c.clicks = rs.getLong("clicks");
             c.first = Params.instant(rs, "first_touch");
             c.last = Params.instant(rs, "last_touch");
-            camps.put(Params.uuid(rs, "profile_id") + "|" + rs.getLong("campaign_id"), c);
+            camps.put(new CampKey(Params.uuid(rs, "profile_id"), rs.getLong("campaign_id")), c);
             return null;
         });
 
@@ -355,7 +379,7 @@ public class ClickstreamStore {
         int anonymousOnly = 0;
         int rejected = 0;
         Set<UUID> touched = new HashSet<>();
-        Set<String> changedInterest = new HashSet<>();
+        Set<Key> changedInterest = new HashSet<>();
         List<Object[]> responses = new ArrayList<>();
         for (ClickEvent e : ordered) {
             countDaily(daily, e);
@@ -404,11 +428,11 @@ public class ClickstreamStore {
             if (e.category() != null && weight > 0) {
                 Map<String, InterestScore.Score> mine = scores.computeIfAbsent(id, k -> new HashMap<>());
                 mine.put(e.category(), interests.add(mine.get(e.category()), weight, e.at()));
-                changedInterest.add(id + "|" + e.category());
+                changedInterest.add(new Key(id, e.category()));
             }
             if (e.campaign() != null) {
                 long campaignId = campaignId(e, newCampaigns);
-                Camp c = camps.computeIfAbsent(id + "|" + campaignId, k -> new Camp());
+                Camp c = camps.computeIfAbsent(new CampKey(id, campaignId), k -> new Camp());
                 c.changed = true;
                 switch (e.type()) {
                     case AD_IMPRESSION -> c.impressions++;
@@ -430,6 +454,7 @@ public class ClickstreamStore {
         // 7. write; only identified profiles (an identifier other than ANONYMOUS_ID) wait for the projection
         Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
                 + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
+        long tFold = System.nanoTime();
         List<Object[]> statUpdates = new ArrayList<>();
         List<Object[]> statInserts = new ArrayList<>();
         for (UUID id : touched) {
@@ -467,6 +492,7 @@ public class ClickstreamStore {
                     + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     statInserts);
         }
+        long tStats = System.nanoTime();
         List<Object[]> interestUpdates = new ArrayList<>();
         List<Object[]> interestInserts = new ArrayList<>();
         for (UUID id : touched) {
@@ -475,10 +501,10 @@ public class ClickstreamStore {
                 continue;
             }
             mine.forEach((category, score) -> {
-                if (!changedInterest.contains(id + "|" + category)) {
+                if (!changedInterest.contains(new Key(id, category))) {
                     return;
                 }
-                if (existingInterest.contains(id + "|" + category)) {
+                if (existingInterest.contains(new Key(id, category))) {
                     interestUpdates.add(new Object[]{score.value(), score.asOf(), id, category});
                 } else {
                     interestInserts.add(new Object[]{id, category, score.value(), score.asOf()});
@@ -500,12 +526,12 @@ public class ClickstreamStore {
             db.batch("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)",
                     interestInserts);
         }
+        long tInterest = System.nanoTime();
         List<Object[]> campUpdates = new ArrayList<>();
         List<Object[]> campInserts = new ArrayList<>();
         camps.forEach((k, c) -> {
-            int bar = k.indexOf('|');
-            UUID id = UUID.fromString(k.substring(0, bar));
-            long campaignId = Long.parseLong(k.substring(bar + 1));
+            UUID id = k.profile();
+            long campaignId = k.campaign();
             if (!touched.contains(id) || !c.changed) {
                 return;
             }
@@ -515,23 +541,42 @@ public class ClickstreamStore {
                 campInserts.add(new Object[]{id, campaignId, c.touches, c.impressions, c.clicks, c.first, c.last});
             }
         });
-        db.batch("UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?,"
-                + " last_touch = ? WHERE profile_id = ? AND campaign_id = ?", campUpdates);
-        db.batch("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks, first_touch,"
-                + " last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)", campInserts);
+        if (postgres()) {
+            List<Object[]> all = new ArrayList<>(campInserts);
+            for (Object[] u : campUpdates) {
+                all.add(new Object[]{u[5], u[6], u[0], u[1], u[2], u[3], u[4]});
+            }
+            upsertUnnest("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks,"
+                    + " first_touch, last_touch) SELECT * FROM unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[],"
+                    + " ?::timestamptz[], ?::timestamptz[]) ON CONFLICT (profile_id, campaign_id) DO UPDATE SET"
+                    + " touches = EXCLUDED.touches, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,"
+                    + " first_touch = EXCLUDED.first_touch, last_touch = EXCLUDED.last_touch", all,
+                    "uuid", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz");
+        } else {
+            db.batch("UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?,"
+                    + " last_touch = ? WHERE profile_id = ? AND campaign_id = ?", campUpdates);
+            db.batch("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks,"
+                    + " first_touch, last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)", campInserts);
+        }
         for (Object[] r : responses) {
             crm.addCampaignResponse((Long) r[0], (UUID) r[1], "ad.click", (Instant) r[2], SOURCE);
         }
+        long tCampaigns = System.nanoTime();
         writeDaily(daily);
         if (LOG.isDebugEnabled()) {
             long tEnd = System.nanoTime();
             LOG.debug("batch of {} ({} new, {} upserts, {} profiles): dedup {} ms, identity {} ms, consent+lock {} ms,"
-                    + " read {} ms, fold+write {} ms", batch.size(), fresh.size(), records.size(), touched.size(),
-                    (tDedup - t0) / 1_000_000, (tIdentity - tDedup) / 1_000_000, (tLock - tIdentity) / 1_000_000,
-                    (tRead - tLock) / 1_000_000, (tEnd - tRead) / 1_000_000);
+                    + " read {} ms, fold {} ms, write stats {} ms, interests {} ms, campaigns {} ms, daily {} ms",
+                    batch.size(), fresh.size(), records.size(), touched.size(), ms(tDedup - t0), ms(tIdentity - tDedup),
+                    ms(tLock - tIdentity), ms(tRead - tLock), ms(tFold - tRead), ms(tStats - tFold),
+                    ms(tInterest - tStats), ms(tCampaigns - tInterest), ms(tEnd - tCampaigns));
         }
         return new Report(batch.size(), duplicates, attached, anonymousOnly, rejected, touched.size(), created, merges,
                 rejections);
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 
     private List<Identity> identities(ClickEvent e) {
@@ -673,6 +718,18 @@ public class ClickstreamStore {
             int sep = k.indexOf('\u0001');
             updates.add(new Object[]{n, day, k.substring(0, sep), k.substring(sep + 1)});
         }));
+        if (postgres()) {
+            // rows in (day, dimension, value) order: two instances adding to the same days lock them in one order
+            List<Object[]> rows = new ArrayList<>(updates.size());
+            for (Object[] u : updates) {
+                rows.add(new Object[]{u[1].toString(), u[2], u[3], u[0]});
+            }
+            upsertUnnest("INSERT INTO click_daily_aggregate (on_day, dimension, dim_value, events) SELECT * FROM"
+                    + " unnest(?::date[], ?::text[], ?::text[], ?::int8[]) ON CONFLICT (on_day, dimension, dim_value)"
+                    + " DO UPDATE SET events = click_daily_aggregate.events + EXCLUDED.events", rows,
+                    "date", "text", "text", "int8");
+            return;
+        }
         int[] counts = db.batch("UPDATE click_daily_aggregate SET events = events + ? WHERE on_day = ? AND dimension = ?"
                 + " AND dim_value = ?", updates);
         List<Object[]> inserts = new ArrayList<>();

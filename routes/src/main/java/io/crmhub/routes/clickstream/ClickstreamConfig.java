@@ -112,6 +112,12 @@ public class ClickstreamConfig {
                 c.getRetryInitialDelay(), c.getRetryMaxDelay()), store, plan, crm, json, meters.getIfAvailable());
     }
 
+    /** Shown as {@code clickstreamConsumer} in /actuator/health (the suffix is dropped). */
+    @Bean
+    ClickstreamConsumerHealth clickstreamConsumerHealthIndicator(ClickstreamConsumer consumer) {
+        return new ClickstreamConsumerHealth(consumer);
+    }
+
     /** Starts the consumer after everything else (Camel included) and stops it first. */
     @Bean
     SmartLifecycle clickstreamConsumerLifecycle(ClickstreamConsumer consumer, ClickstreamProperties props) {

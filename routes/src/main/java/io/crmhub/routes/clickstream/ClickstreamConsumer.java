@@ -73,7 +73,10 @@ public class ClickstreamConsumer {
     private final Counter anonymousOnly;
     private final Counter failedBatches;
     private final Timer batchTimer;
+    private final Counter restarts;
     private final AtomicLong committedBatches = new AtomicLong();
+    private final AtomicLong consecutiveFailures = new AtomicLong();
+    private volatile String lastFailure;
     private volatile boolean running;
 
     public ClickstreamConsumer(Source source, ClickstreamStore store, TrackingPlan plan, CrmStore crm, ObjectMapper json,
@@ -90,6 +93,7 @@ public class ClickstreamConsumer {
         this.anonymousOnly = m.counter("hub.clickstream.events", "outcome", "anonymous_only");
         this.failedBatches = m.counter("hub.clickstream.batches.failed");
         this.batchTimer = m.timer("hub.clickstream.batch");
+        this.restarts = m.counter("hub.clickstream.consumer.restarts");
     }
 
     public synchronized void start() {
@@ -133,16 +137,53 @@ public class ClickstreamConsumer {
         return (long) failedBatches.count();
     }
 
+    /** Consumers replaced after an unexpected failure so far. */
+    public long restarts() {
+        return (long) restarts.count();
+    }
+
+    /** Batches failed in a row since the last committed one (0 while all goes well). */
+    public long consecutiveFailures() {
+        return consecutiveFailures.get();
+    }
+
+    /** When and why the last batch or consumer failed; null when nothing failed yet. */
+    public String lastFailure() {
+        return lastFailure;
+    }
+
+    /** Worker threads alive (each restarts its consumer itself; fewer than started means a thread ended). */
+    public int aliveWorkers() {
+        int alive = 0;
+        for (Worker w : workers) {
+            if (w.thread != null && w.thread.isAlive()) {
+                alive++;
+            }
+        }
+        return alive;
+    }
+
+    /** Worker threads started. */
+    public int workers() {
+        return workers.size();
+    }
+
     /** Batches whose offsets were committed so far. */
     public long committedBatches() {
         return committedBatches.get();
     }
 
     private final class Worker implements Runnable {
-        final KafkaConsumer<String, byte[]> consumer;
+        private final int n;
+        volatile KafkaConsumer<String, byte[]> consumer;
         Thread thread;
 
         Worker(int n) {
+            this.n = n;
+            this.consumer = newConsumer();
+        }
+
+        private KafkaConsumer<String, byte[]> newConsumer() {
             Map<String, Object> cfg = new HashMap<>();
             cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, source.bootstrapServers());
             cfg.put(ConsumerConfig.GROUP_ID_CONFIG, source.groupId());
@@ -153,49 +194,78 @@ public class ClickstreamConsumer {
             cfg.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200);
             cfg.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
             cfg.put(ConsumerConfig.CLIENT_ID_CONFIG, "crm-hub-clickstream-" + n);
-            this.consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer());
+            return new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer());
         }
 
+        /**
+         * Runs consumer sessions until stopped: a session that ends with an unexpected exception (a Kafka
+         * client error outside a batch, a bug) is logged, its consumer closed without committing, and a new
+         * consumer joins the group after the back-off; it reads on from the committed offsets, so what the
+         * broken session had not committed is taken again (and de-duplicated by messageId).
+         */
         @Override
         public void run() {
             long backoff = source.retryInitialDelay().toMillis();
-            int failures = 0;
             try {
-                consumer.subscribe(List.of(source.topic()));
                 while (running) {
-                    ConsumerRecords<String, byte[]> records = consumer.poll(source.pollTimeout());
-                    if (records.isEmpty()) {
-                        continue;
-                    }
                     try {
-                        handle(records, failures >= POISON_ATTEMPTS);
-                        consumer.commitSync(next(records));
-                        committedBatches.incrementAndGet();
-                        backoff = source.retryInitialDelay().toMillis();
-                        failures = 0;
+                        session();
+                        return;
                     } catch (WakeupException e) {
-                        throw e;
-                    } catch (RuntimeException e) {
-                        failedBatches.increment();
-                        // a fault that passes (database, network) is retried as long as it lasts; anything
-                        // else is retried a few times, then the batch is applied event by event
-                        failures = retryable(e) ? 0 : failures + 1;
-                        rewind(records);
-                        LOG.warn("Clickstream batch of {} events not committed ({}); taken again in {} ms: {}",
-                                records.count(), retryable(e) ? "transient" : "failed", backoff,
-                                e.toString());
-                        Thread.sleep(backoff);
+                        return;
+                    } catch (RuntimeException | Error e) {
+                        // an Error too (a bug's AssertionError, an OutOfMemoryError of one huge batch): the
+                        // batch is dropped from memory and read again by the new consumer
+                        restarts.increment();
+                        lastFailure = Instant.now() + ": " + e;
+                        LOG.error("Clickstream consumer {} failed; a new consumer takes over in {} ms", n, backoff, e);
+                        closeQuietly(consumer);
+                        pause(backoff);
                         backoff = Math.min(source.retryMaxDelay().toMillis(), backoff * 2);
+                        if (running) {
+                            consumer = newConsumer();
+                        }
                     }
                 }
-            } catch (WakeupException e) {
-                // stopping
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                LOG.error("Clickstream consumer thread stopped", e);
             } finally {
-                consumer.close(Duration.ofSeconds(5));
+                closeQuietly(consumer);
+            }
+        }
+
+        /** Polls, applies and commits until stopped; retries failed batches itself. */
+        private void session() throws InterruptedException {
+            long backoff = source.retryInitialDelay().toMillis();
+            int failures = 0;
+            consumer.subscribe(List.of(source.topic()));
+            while (running) {
+                ConsumerRecords<String, byte[]> records = consumer.poll(source.pollTimeout());
+                if (records.isEmpty()) {
+                    continue;
+                }
+                try {
+                    handle(records, failures >= POISON_ATTEMPTS);
+                    consumer.commitSync(next(records));
+                    committedBatches.incrementAndGet();
+                    backoff = source.retryInitialDelay().toMillis();
+                    failures = 0;
+                    consecutiveFailures.set(0);
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    failedBatches.increment();
+                    consecutiveFailures.incrementAndGet();
+                    lastFailure = Instant.now() + ": " + e;
+                    // a fault that passes (database, network) is retried as long as it lasts; anything
+                    // else is retried a few times, then the batch is applied event by event
+                    failures = retryable(e) ? 0 : failures + 1;
+                    rewind(records);
+                    LOG.warn("Clickstream batch of {} events not committed ({}); taken again in {} ms: {}",
+                            records.count(), retryable(e) ? "transient" : "failed", backoff, e.toString());
+                    pause(backoff);
+                    backoff = Math.min(source.retryMaxDelay().toMillis(), backoff * 2);
+                }
             }
         }
 
@@ -208,6 +278,22 @@ public class ClickstreamConsumer {
                     consumer.seek(tp, records.records(tp).get(0).offset());
                 }
             }
+        }
+    }
+
+    /** Sleeps for the back-off, cut short when the consumer is stopped. */
+    private void pause(long millis) throws InterruptedException {
+        long until = System.currentTimeMillis() + millis;
+        while (running && System.currentTimeMillis() < until) {
+            Thread.sleep(Math.min(100, Math.max(1, until - System.currentTimeMillis())));
+        }
+    }
+
+    private static void closeQuietly(KafkaConsumer<String, byte[]> consumer) {
+        try {
+            consumer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            LOG.debug("closing a clickstream consumer: {}", e.toString());
         }
     }
 

@@ -234,6 +234,52 @@ class ClickstreamOutageIT {
     }
 
     /**
+     * A failure that escapes the batch's own handling (here an {@link AssertionError} thrown after the
+     * database commit, as a bug would) does not end the stream: the worker closes its consumer, a new
+     * one rejoins the group, reads on from the committed offsets, and the batch applied twice in the
+     * database is counted once.
+     */
+    @Test
+    void unexpectedFailureRestartsTheConsumerAndCountsNothingTwice() throws Exception {
+        String u = UUID.randomUUID().toString().substring(0, 8);
+        String topic = topic("it.clickstream.restart." + u);
+        String group = "it-restart-" + u;
+        try (HikariDataSource ds = pool("cs-restart-" + u)) {
+            JdbcCrmStore crm = crm(ds, json);
+            AtomicInteger failures = new AtomicInteger();
+            ClickstreamStore failing = new ClickstreamStore(ds, crm, new RecordNormaliser(new NormaliserSettings("DE",
+                    ZoneId.of("Europe/Berlin"), true, false)), ClickstreamStore.Settings.defaults(), Clock.systemUTC()) {
+                @Override
+                public Report apply(List<ClickEvent> events) {
+                    Report r = super.apply(events);
+                    if (failures.getAndIncrement() < 2) {
+                        throw new AssertionError("unexpected failure after the database commit (test)");
+                    }
+                    return r;
+                }
+            };
+            try (KafkaProducer<String, String> p = producer()) {
+                for (int i = 0; i < 300; i++) {
+                    String anon = "restart-" + u + "-" + (i % 15);
+                    p.send(new ProducerRecord<>(topic, anon, "{\"type\":\"page\",\"messageId\":\"r" + u + "-" + i
+                            + "\",\"anonymousId\":\"" + anon + "\"}"));
+                }
+            }
+            ClickstreamConsumer consumer = consumer(hub.getKafka().getBootstrapServers(), topic, group, 1, 100, 20, 100, failing, crm);
+            consumer.start();
+            try {
+                await().atMost(Duration.ofSeconds(90)).until(() -> committed(group) == 300);
+                assertThat(consumer.restarts()).isEqualTo(2);
+                assertThat(consumer.aliveWorkers()).isEqualTo(1);
+                assertThat(consumer.lastFailure()).contains("unexpected failure after the database commit");
+                assertThat(pageViews(new JdbcTemplate(ds), "restart-" + u)).isEqualTo(300);
+            } finally {
+                consumer.stop();
+            }
+        }
+    }
+
+    /**
      * The broker process killed ({@code kill -9}) under load from the REST intake and the consumer,
      * then started again on its data: clients that got 503 send the same events again (as Segment
      * clients do), the consumer rejoins, and every distinct event is counted exactly once.

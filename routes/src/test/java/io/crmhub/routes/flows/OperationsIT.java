@@ -18,13 +18,15 @@ class OperationsIT {
     int port;
 
     @Test
-    void healthShowsCamelDatabaseAndKafka() {
+    void healthShowsCamelDatabaseKafkaAndTheClickstreamConsumer() {
         var health = new ApiClient(port, null).get("/actuator/health");
         assertThat(health.status()).as(health.body()).isEqualTo(200);
         assertThat(health.json().at("/components/db/status").asText()).isEqualTo("UP");
         assertThat(health.json().at("/components/kafka/status").asText()).isEqualTo("UP");
         assertThat(health.json().at("/components/camelHealth/status").asText()).isEqualTo("UP");
         assertThat(health.json().at("/components/kafka/details/brokers").asInt()).isEqualTo(1);
+        assertThat(health.json().at("/components/clickstreamConsumer/status").asText()).isEqualTo("UP");
+        assertThat(health.json().at("/components/clickstreamConsumer/details/aliveWorkers").asInt()).isEqualTo(1);
     }
 
     @Test
