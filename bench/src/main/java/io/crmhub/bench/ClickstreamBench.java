@@ -138,6 +138,12 @@ public final class ClickstreamBench {
                     "--hub.outbox.enabled=false",
                     "--logging.level.root=WARN", "--logging.level.io.crmhub=INFO",
                     "--logging.level.io.crmhub.connectors.clickstream.ClickstreamStore=DEBUG"));
+            // BENCH_HUB_ARGS: more hub arguments for an A/B of a setting (e.g. --hub.clickstream.rest.compression=none)
+            String extra = System.getenv("BENCH_HUB_ARGS");
+            if (extra != null && !extra.isBlank()) {
+                cmd.addAll(List.of(extra.trim().split("\\s+")));
+                System.out.println("hub       extra arguments: " + extra.trim());
+            }
             File log = new File("bench/target/clickstream-hub.log");
             long started = System.nanoTime();
             hub = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log).start();
@@ -186,20 +192,48 @@ public final class ClickstreamBench {
             // ---- REST ------------------------------------------------------------------------------
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             String base = "http://127.0.0.1:" + port + "/api/v1/events";
-            Load bareWarm = closedLoop(http, base + "/_bare", 1, concurrency, 3, rnd);
-            Load bare = closedLoop(http, base + "/_bare", 1, concurrency, restSeconds, rnd);
-            Load single = closedLoop(http, base, 1, concurrency, restSeconds, rnd);
-            Load batched = closedLoop(http, base, 100, Math.max(2, concurrency / 4), restSeconds, rnd);
+            // closed loops: wrk when it is installed (a C load generator takes far less of the 2 cores than
+            // the JDK client, which shares a JVM with the broker), else the JDK HttpClient
+            boolean wrk = wrkAvailable();
+            System.out.printf("REST      load generator: %s%n", wrk ? "wrk (2 threads)" : "JDK HttpClient (install wrk for less overhead)");
+            Loop loop = wrk ? (u, b, c, t) -> wrkLoop(u, b, c, t, rnd) : (u, b, c, t) -> closedLoop(http, u, b, c, t, rnd);
+            // warm-up of both paths first: the JIT takes tens of seconds to settle (in one run without it the
+            // bare endpoint went 5.2K -> 17.9K -> 20.1K requests/s over three 15 s rounds)
+            Load bareWarm = loop.run(base + "/_bare", 1, concurrency, Math.max(10, restSeconds));
+            Load singleWarm = loop.run(base, 1, concurrency, Math.max(10, restSeconds));
+            waitCaughtUp(bs, group, topic, 600);
+            System.out.printf("REST      warm-up: bare %,.0f requests/s, single %,.0f events/s%n", bareWarm.eventsPerSecond(),
+                    singleWarm.eventsPerSecond());
+            // bare and single in alternating rounds: the machine's speed drifts between phases (a run's bare
+            // figure moved 4.4K-7.5K requests/s), and the ratio is meant to compare like with like
+            List<Load> bares = new ArrayList<>();
+            List<Load> singles = new ArrayList<>();
+            StringBuilder rounds = new StringBuilder();
+            for (int r = 0; r < ROUNDS; r++) {
+                Load b = loop.run(base + "/_bare", 1, concurrency, restSeconds);
+                Load o = loop.run(base, 1, concurrency, restSeconds);
+                // the events just posted are folded behind the answers: the next bare round starts once the
+                // fold has caught up, so that it does not share the cores with it
+                waitCaughtUp(bs, group, topic, 600);
+                bares.add(b);
+                singles.add(o);
+                rounds.append(r == 0 ? "" : ", ").append(String.format("%,.0f/%,.0f = %.2f", o.eventsPerSecond(),
+                        b.eventsPerSecond(), o.eventsPerSecond() / b.eventsPerSecond()));
+            }
+            Load bare = mean(bares);
+            Load single = mean(singles);
+            Load batched = loop.run(base, 100, Math.max(2, concurrency / 4), restSeconds);
             // the batches just posted are folded behind the acknowledgements: let the consumer catch up first,
             // so that the latency at half the max rate is the REST path's, not that of a backlog being folded
             double caughtUp = waitCaughtUp(bs, group, topic, 600);
-            Load halfBare = openLoop(http, base + "/_bare", single.eventsPerSecond() / 2, restSeconds, rnd);
-            Load half = openLoop(http, base, single.eventsPerSecond() / 2, restSeconds, rnd);
-            System.out.printf("REST      bare endpoint (baseline): %,.0f requests/s, p50 %.1f ms, p99 %.1f ms%n",
+            Load halfBare = openLoop(port, "/api/v1/events/_bare", single.eventsPerSecond() / 2, restSeconds, concurrency, rnd);
+            Load half = openLoop(port, "/api/v1/events", single.eventsPerSecond() / 2, restSeconds, concurrency, rnd);
+            System.out.printf("REST      bare endpoint (baseline): %,.0f requests/s (mean of the rounds), p50 %.1f ms, p99 %.1f ms (highest)%n",
                     bare.eventsPerSecond(), bare.p50(), bare.p99());
             System.out.printf("REST      single events:            %,.0f events/s = %.2f x bare, p50 %.1f ms, p99 %.1f ms, errors %d%n",
                     single.eventsPerSecond(), single.eventsPerSecond() / bare.eventsPerSecond(), single.p50(), single.p99(),
                     single.errors());
+            System.out.printf("REST      rounds (single/bare):        %s%n", rounds);
             System.out.printf("REST      batches of 100:           %,.0f events/s, p50 %.1f ms, p99 %.1f ms per batch, errors %d%n",
                     batched.eventsPerSecond(), batched.p50(), batched.p99(), batched.errors());
             System.out.printf("REST      (the fold caught up with the posted batches in %.1f s)%n", caughtUp);
@@ -288,6 +322,21 @@ public final class ClickstreamBench {
     record Load(double eventsPerSecond, double p50, double p99, long errors) {
     }
 
+    /** Rounds of each closed loop, alternating bare and single. */
+    static final int ROUNDS = 3;
+
+    /** A closed loop: url, events per request, connections, seconds. */
+    interface Loop {
+        Load run(String url, int batch, int concurrency, int seconds) throws Exception;
+    }
+
+    /** Mean rate and p50 of the rounds, their highest p99, all their errors. */
+    static Load mean(List<Load> rounds) {
+        return new Load(rounds.stream().mapToDouble(Load::eventsPerSecond).average().orElse(0),
+                rounds.stream().mapToDouble(Load::p50).average().orElse(0),
+                rounds.stream().mapToDouble(Load::p99).max().orElse(0), rounds.stream().mapToLong(Load::errors).sum());
+    }
+
     private static String restEvent(Random rnd) {
         return "{\"type\":\"page\",\"category\":\"" + CATEGORIES[rnd.nextInt(CATEGORIES.length)] + "\",\"anonymousId\":\"rest-"
                 + rnd.nextInt(50_000) + "\",\"properties\":{\"path\":\"/p\",\"title\":\"" + "t".repeat(rnd.nextInt(200))
@@ -335,30 +384,101 @@ public final class ClickstreamBench {
         return summary(latencies, batch, elapsed, errors.get());
     }
 
-    /** Requests started at a fixed rate for {@code seconds} (open loop), whatever the answers take. */
-    private static Load openLoop(HttpClient http, String url, double rate, int seconds, Random rnd) throws Exception {
-        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-        AtomicLong errors = new AtomicLong();
-        List<CompletableFuture<Integer>> all = new ArrayList<>();
-        long t0 = System.nanoTime();
-        long n = (long) (rate * seconds);
-        for (long k = 0; k < n; k++) {
-            long due = t0 + (long) (k * 1e9 / rate);
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait);
-            }
-            long start = System.nanoTime();
-            all.add(send(http, url, restEvent(rnd)).whenComplete((status, ex) -> {
-                if (ex != null || status != 202) {
-                    errors.incrementAndGet();
-                } else {
-                    latencies.add(System.nanoTime() - start);
-                }
-            }));
+    private static boolean wrkAvailable() {
+        try {
+            Process p = new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            p.waitFor(10, TimeUnit.SECONDS);
+            return true;
+        } catch (java.io.IOException | InterruptedException e) {
+            return false;
         }
-        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).handle((a, b) -> null).get(60, TimeUnit.SECONDS);
-        return summary(latencies, 1, secs(t0), errors.get());
+    }
+
+    /**
+     * {@code concurrency} connections of wrk (2 threads) for {@code seconds}, each request one of 200
+     * generated bodies (a Lua script reads them from a file); rate from the requests answered 2xx.
+     */
+    private static Load wrkLoop(String url, int batch, int concurrency, int seconds, Random rnd) throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of("bench/target/wrk"));
+        java.nio.file.Path bodies = dir.resolve("bodies-" + batch + ".txt");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            lines.add(body(batch, rnd));
+        }
+        java.nio.file.Files.write(bodies, lines);
+        java.nio.file.Path script = dir.resolve("post.lua");
+        java.nio.file.Files.writeString(script, """
+                wrk.method = "POST"
+                wrk.headers["Content-Type"] = "application/json"
+                wrk.headers["X-API-Key"] = "%s"
+                local bodies = {}
+                for line in io.lines("%s") do bodies[#bodies + 1] = line end
+                local i = 0
+                request = function()
+                  i = i %% #bodies + 1
+                  return wrk.format(nil, nil, nil, bodies[i])
+                end
+                """.formatted(KEY, bodies.toAbsolutePath()));
+        Process p = new ProcessBuilder("wrk", "-t2", "-c" + Math.max(2, concurrency), "-d" + seconds + "s", "--latency",
+                "-s", script.toString(), url).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(seconds + 60L, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("wrk failed: " + out);
+        }
+        java.util.regex.Matcher total = java.util.regex.Pattern.compile("(\\d+) requests in ([\\d.]+)(ms|s|m)").matcher(out);
+        if (!total.find()) {
+            throw new IllegalStateException("unexpected wrk output: " + out);
+        }
+        long requests = Long.parseLong(total.group(1));
+        double elapsed = Double.parseDouble(total.group(2)) * switch (total.group(3)) {
+            case "ms" -> 0.001;
+            case "m" -> 60;
+            default -> 1;
+        };
+        long errors = 0;
+        java.util.regex.Matcher non2xx = java.util.regex.Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(out);
+        if (non2xx.find()) {
+            errors += Long.parseLong(non2xx.group(1));
+        }
+        java.util.regex.Matcher socket = java.util.regex.Pattern
+                .compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)").matcher(out);
+        if (socket.find()) {
+            for (int g = 1; g <= 4; g++) {
+                errors += Long.parseLong(socket.group(g));
+            }
+        }
+        return new Load((requests - errors) * (double) batch / elapsed, wrkPercentile(out, "50"), wrkPercentile(out, "99"),
+                errors);
+    }
+
+    /** A percentile of wrk's latency distribution, in ms. */
+    private static double wrkPercentile(String out, String pct) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s" + pct + "%\\s+([\\d.]+)(us|ms|s)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + pct + "% latency in wrk output: " + out);
+        }
+        double v = Double.parseDouble(m.group(1));
+        return switch (m.group(2)) {
+            case "us" -> v / 1000;
+            case "s" -> v * 1000;
+            default -> v;
+        };
+    }
+
+    /**
+     * Single events due at a fixed rate for {@code seconds} (open loop, {@link OpenLoop}: plain sockets,
+     * latency from when each request was due), over up to {@code connections} connections.
+     */
+    private static Load openLoop(int port, String path, double rate, int seconds, int connections, Random rnd)
+            throws Exception {
+        List<byte[]> bodies = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            bodies.add(restEvent(rnd).getBytes(StandardCharsets.UTF_8));
+        }
+        OpenLoop.Result r = OpenLoop.post("127.0.0.1", port, path, Map.of("X-API-Key", KEY, "Content-Type",
+                "application/json"), bodies, rate, seconds, connections);
+        return new Load(r.rate(), r.p(50), r.p(99), r.errors());
     }
 
     /** Waits until the group's committed offsets reach the end of the topic; returns the seconds waited. */

@@ -94,7 +94,8 @@ public class ClickstreamConfig {
         if (props.isEnabled()) {
             topics.ensure(List.of(props.getTopic(), props.getAudiences().getExport().getTopic()));
         }
-        return new EventPublisher(hub.getKafka().getBootstrapServers(), props.getTopic(), props.getRest().getProduceTimeout());
+        return new EventPublisher(hub.getKafka().getBootstrapServers(), props.getTopic(), props.getRest().getProduceTimeout(),
+                props.getRest().getLinger());
     }
 
     @Bean

@@ -38,6 +38,10 @@ public class EventPublisher implements AutoCloseable {
     private final Duration timeout;
 
     public EventPublisher(String bootstrapServers, String topic, Duration timeout) {
+        this(bootstrapServers, topic, timeout, Duration.ofMillis(2));
+    }
+
+    public EventPublisher(String bootstrapServers, String topic, Duration timeout, Duration linger) {
         this.topic = topic;
         this.timeout = timeout;
         long ms = Math.max(1000, timeout.toMillis());
@@ -45,7 +49,7 @@ public class EventPublisher implements AutoCloseable {
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 0,
+                ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis(),
                 ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, ms / 2,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) (ms / 2),
