@@ -241,6 +241,29 @@ public final class ClickstreamBench {
                     single.eventsPerSecond() / 2, halfBare.eventsPerSecond(), halfBare.p50(), halfBare.p99(), halfBare.errors());
             System.out.printf("REST      single at half max (%,.0f/s): achieved %,.0f/s, p50 %.1f ms, p99 %.1f ms, errors %d%n",
                     single.eventsPerSecond() / 2, half.eventsPerSecond(), half.p50(), half.p99(), half.errors());
+            // the REST path alone: the same rounds with this instance's fold paused (JMX, as an operator would
+            // in Hawtio), so that the single-event phases do not share the cores with folding their own events
+            jolokia(http, port, "pause");
+            List<Load> baresAlone = new ArrayList<>();
+            List<Load> singlesAlone = new ArrayList<>();
+            StringBuilder roundsAlone = new StringBuilder();
+            for (int r = 0; r < ROUNDS; r++) {
+                Load b = loop.run(base + "/_bare", 1, concurrency, restSeconds);
+                Load o = loop.run(base, 1, concurrency, restSeconds);
+                baresAlone.add(b);
+                singlesAlone.add(o);
+                roundsAlone.append(r == 0 ? "" : ", ").append(String.format("%,.0f/%,.0f = %.2f", o.eventsPerSecond(),
+                        b.eventsPerSecond(), o.eventsPerSecond() / b.eventsPerSecond()));
+            }
+            jolokia(http, port, "resume");
+            double caughtUpAgain = waitCaughtUp(bs, group, topic, 600);
+            Load bareAlone = mean(baresAlone);
+            Load singleAlone = mean(singlesAlone);
+            System.out.printf("REST      fold paused: bare %,.0f requests/s, single %,.0f events/s = %.2f x bare (p50 %.1f ms,"
+                            + " p99 %.1f ms), errors %d; rounds %s; after resume the fold caught up in %.1f s%n",
+                    bareAlone.eventsPerSecond(), singleAlone.eventsPerSecond(),
+                    singleAlone.eventsPerSecond() / bareAlone.eventsPerSecond(), singleAlone.p50(), singleAlone.p99(),
+                    singleAlone.errors() + bareAlone.errors(), roundsAlone, caughtUpAgain);
             if (bareWarm.errors() > 0) {
                 System.out.println("(warm-up errors: " + bareWarm.errors() + ")");
             }
@@ -320,6 +343,17 @@ public final class ClickstreamBench {
     }
 
     record Load(double eventsPerSecond, double p50, double p99, long errors) {
+    }
+
+    /** Runs an operation of the hub's clickstream consumer MBean over Jolokia (admin login of the default config). */
+    private static void jolokia(HttpClient http, int port, String operation) throws Exception {
+        String auth = "Basic " + java.util.Base64.getEncoder().encodeToString("admin:admin".getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/actuator/jolokia/exec/io.crmhub:type=clickstream,name=consumer/" + operation))
+                .header("Authorization", auth).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200 || JSON.readTree(r.body()).path("status").asInt() != 200) {
+            throw new IllegalStateException("consumer " + operation + " over Jolokia failed: " + r.statusCode() + " " + r.body());
+        }
     }
 
     /** Rounds of each closed loop, alternating bare and single. */

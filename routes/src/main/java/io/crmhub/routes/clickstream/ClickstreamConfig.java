@@ -119,6 +119,12 @@ public class ClickstreamConfig {
         return new ClickstreamConsumerHealth(consumer);
     }
 
+    /** Pause / resume and the counters in JMX (Hawtio's JMX tab): {@value ClickstreamConsumerControl#NAME}. */
+    @Bean(destroyMethod = "close")
+    ClickstreamConsumerControl clickstreamConsumerControl(ClickstreamConsumer consumer) {
+        return new ClickstreamConsumerControl(consumer);
+    }
+
     /** Starts the consumer after everything else (Camel included) and stops it first. */
     @Bean
     SmartLifecycle clickstreamConsumerLifecycle(ClickstreamConsumer consumer, ClickstreamProperties props) {

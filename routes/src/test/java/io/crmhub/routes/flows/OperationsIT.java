@@ -57,4 +57,30 @@ class OperationsIT {
                 "Basic " + Base64.getEncoder().encodeToString("admin:nope".getBytes(StandardCharsets.UTF_8))).GET());
         assertThat(wrong.status()).isEqualTo(401);
     }
+
+    @Test
+    void theClickstreamConsumerIsPausedAndResumedOverJmx() {
+        ApiClient api = new ApiClient(port, null);
+        String basic = "Basic " + Base64.getEncoder().encodeToString("admin:admin".getBytes(StandardCharsets.UTF_8));
+        String mbean = "io.crmhub:type=clickstream,name=consumer";
+        var anonymous = api.send(api.builder("/actuator/jolokia/exec/" + mbean + "/pause").GET());
+        assertThat(anonymous.status()).isIn(302, 401);
+        try {
+            var paused = api.send(api.builder("/actuator/jolokia/exec/" + mbean + "/pause").header("Authorization", basic).GET());
+            assertThat(paused.status()).as(paused.body()).isEqualTo(200);
+            assertThat(paused.json().at("/status").asInt()).as(paused.body()).isEqualTo(200);
+            var running = api.send(api.builder("/actuator/jolokia/read/" + mbean + "/Running").header("Authorization", basic).GET());
+            assertThat(running.json().at("/value").asBoolean()).as(running.body()).isFalse();
+            assertThat(api.get("/actuator/health").json().at("/components/clickstreamConsumer/status").asText())
+                    .isEqualTo("UNKNOWN");
+        } finally {
+            var resumed = api.send(api.builder("/actuator/jolokia/exec/" + mbean + "/resume").header("Authorization", basic).GET());
+            assertThat(resumed.json().at("/status").asInt()).as(resumed.body()).isEqualTo(200);
+        }
+        var running = api.send(api.builder("/actuator/jolokia/read/" + mbean + "/Running").header("Authorization", basic).GET());
+        assertThat(running.json().at("/value").asBoolean()).isTrue();
+        var health = api.get("/actuator/health").json().at("/components/clickstreamConsumer");
+        assertThat(health.at("/status").asText()).isEqualTo("UP");
+        assertThat(health.at("/details/aliveWorkers").asInt()).isEqualTo(1);
+    }
 }
