@@ -205,23 +205,11 @@ public final class ClickstreamBench {
             System.out.printf("REST      warm-up: bare %,.0f requests/s, single %,.0f events/s%n", bareWarm.eventsPerSecond(),
                     singleWarm.eventsPerSecond());
             // bare and single in alternating rounds: the machine's speed drifts between phases (a run's bare
-            // figure moved 4.4K-7.5K requests/s), and the ratio is meant to compare like with like
-            List<Load> bares = new ArrayList<>();
-            List<Load> singles = new ArrayList<>();
-            StringBuilder rounds = new StringBuilder();
-            for (int r = 0; r < ROUNDS; r++) {
-                Load b = loop.run(base + "/_bare", 1, concurrency, restSeconds);
-                Load o = loop.run(base, 1, concurrency, restSeconds);
-                // the events just posted are folded behind the answers: the next bare round starts once the
-                // fold has caught up, so that it does not share the cores with it
-                waitCaughtUp(bs, group, topic, 600);
-                bares.add(b);
-                singles.add(o);
-                rounds.append(r == 0 ? "" : ", ").append(String.format("%,.0f/%,.0f = %.2f", o.eventsPerSecond(),
-                        b.eventsPerSecond(), o.eventsPerSecond() / b.eventsPerSecond()));
-            }
-            Load bare = mean(bares);
-            Load single = mean(singles);
+            // figure moved 4.4K-7.5K requests/s), and the ratio is meant to compare like with like; the events
+            // just posted are folded behind the answers, so the next bare round starts once the fold caught up
+            Rounds folding = rounds(loop, base, concurrency, restSeconds, () -> waitCaughtUp(bs, group, topic, 600));
+            Load bare = folding.bare();
+            Load single = folding.single();
             Load batched = loop.run(base, 100, Math.max(2, concurrency / 4), restSeconds);
             // the batches just posted are folded behind the acknowledgements: let the consumer catch up first,
             // so that the latency at half the max rate is the REST path's, not that of a backlog being folded
@@ -233,7 +221,7 @@ public final class ClickstreamBench {
             System.out.printf("REST      single events:            %,.0f events/s = %.2f x bare, p50 %.1f ms, p99 %.1f ms, errors %d%n",
                     single.eventsPerSecond(), single.eventsPerSecond() / bare.eventsPerSecond(), single.p50(), single.p99(),
                     single.errors());
-            System.out.printf("REST      rounds (single/bare):        %s%n", rounds);
+            System.out.printf("REST      rounds (single/bare):        %s%n", folding.text());
             System.out.printf("REST      batches of 100:           %,.0f events/s, p50 %.1f ms, p99 %.1f ms per batch, errors %d%n",
                     batched.eventsPerSecond(), batched.p50(), batched.p99(), batched.errors());
             System.out.printf("REST      (the fold caught up with the posted batches in %.1f s)%n", caughtUp);
@@ -244,26 +232,16 @@ public final class ClickstreamBench {
             // the REST path alone: the same rounds with this instance's fold paused (JMX, as an operator would
             // in Hawtio), so that the single-event phases do not share the cores with folding their own events
             jolokia(http, port, "pause");
-            List<Load> baresAlone = new ArrayList<>();
-            List<Load> singlesAlone = new ArrayList<>();
-            StringBuilder roundsAlone = new StringBuilder();
-            for (int r = 0; r < ROUNDS; r++) {
-                Load b = loop.run(base + "/_bare", 1, concurrency, restSeconds);
-                Load o = loop.run(base, 1, concurrency, restSeconds);
-                baresAlone.add(b);
-                singlesAlone.add(o);
-                roundsAlone.append(r == 0 ? "" : ", ").append(String.format("%,.0f/%,.0f = %.2f", o.eventsPerSecond(),
-                        b.eventsPerSecond(), o.eventsPerSecond() / b.eventsPerSecond()));
-            }
+            Rounds alone = rounds(loop, base, concurrency, restSeconds, () -> 0);
             jolokia(http, port, "resume");
             double caughtUpAgain = waitCaughtUp(bs, group, topic, 600);
-            Load bareAlone = mean(baresAlone);
-            Load singleAlone = mean(singlesAlone);
+            Load bareAlone = alone.bare();
+            Load singleAlone = alone.single();
             System.out.printf("REST      fold paused: bare %,.0f requests/s, single %,.0f events/s = %.2f x bare (p50 %.1f ms,"
                             + " p99 %.1f ms), errors %d; rounds %s; after resume the fold caught up in %.1f s%n",
                     bareAlone.eventsPerSecond(), singleAlone.eventsPerSecond(),
                     singleAlone.eventsPerSecond() / bareAlone.eventsPerSecond(), singleAlone.p50(), singleAlone.p99(),
-                    singleAlone.errors() + bareAlone.errors(), roundsAlone, caughtUpAgain);
+                    singleAlone.errors() + bareAlone.errors(), alone.text(), caughtUpAgain);
             if (bareWarm.errors() > 0) {
                 System.out.println("(warm-up errors: " + bareWarm.errors() + ")");
             }
@@ -354,6 +332,30 @@ public final class ClickstreamBench {
         if (r.statusCode() != 200 || JSON.readTree(r.body()).path("status").asInt() != 200) {
             throw new IllegalStateException("consumer " + operation + " over Jolokia failed: " + r.statusCode() + " " + r.body());
         }
+    }
+
+    /** Bare and single closed loops in {@link #ROUNDS} alternating rounds: their means and each round's ratio. */
+    record Rounds(Load bare, Load single, String text) {
+    }
+
+    interface Pause {
+        double await() throws Exception;
+    }
+
+    private static Rounds rounds(Loop loop, String base, int concurrency, int seconds, Pause afterSingle) throws Exception {
+        List<Load> bares = new ArrayList<>();
+        List<Load> singles = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        for (int r = 0; r < ROUNDS; r++) {
+            Load b = loop.run(base + "/_bare", 1, concurrency, seconds);
+            Load o = loop.run(base, 1, concurrency, seconds);
+            afterSingle.await();
+            bares.add(b);
+            singles.add(o);
+            text.append(r == 0 ? "" : ", ").append(String.format("%,.0f/%,.0f = %.2f", o.eventsPerSecond(),
+                    b.eventsPerSecond(), o.eventsPerSecond() / b.eventsPerSecond()));
+        }
+        return new Rounds(mean(bares), mean(singles), text.toString());
     }
 
     /** Rounds of each closed loop, alternating bare and single. */

@@ -92,20 +92,20 @@ public final class EcommerceWebhookBench {
         HttpServer bare = bareServer(clients);
         String bareUrl = "http://127.0.0.1:" + bare.getAddress().getPort() + "/webhook";
         send(bareUrl, bodies.subList(0, warmup), sigs.subList(0, warmup), shop, clients, 0);
-        Result base = send(bareUrl, bodies.subList(warmup, bodies.size()), sigs.subList(warmup, sigs.size()), shop, clients, warmup);
+        OpenLoop.Result base = send(bareUrl, bodies.subList(warmup, bodies.size()), sigs.subList(warmup, sigs.size()), shop, clients, warmup);
         bare.stop(0);
         ((ExecutorService) bare.getExecutor()).shutdown();
         System.out.printf("baseline  bare endpoint   : %,8.0f req/s, ack p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms (%d errors)%n",
-                base.rate(), base.p(50), base.p(99), base.max(), base.errors);
+                base.rate(), base.p(50), base.p(99), base.max(), base.errors());
 
         String hubUrl = hub + "/api/v1/webhooks/shopify";
         try (HikariDataSource ds = ds(args[2], args[3], args[4], schema)) {
             send(hubUrl, bodies.subList(0, warmup), sigs.subList(0, warmup), shop, clients, 0);
             long warmOrders = await(ds, warmup, Instant.now().plusSeconds(600));
             Instant start = Instant.now();
-            Result h = send(hubUrl, bodies.subList(warmup, bodies.size()), sigs.subList(warmup, sigs.size()), shop, clients, warmup);
+            OpenLoop.Result h = send(hubUrl, bodies.subList(warmup, bodies.size()), sigs.subList(warmup, sigs.size()), shop, clients, warmup);
             System.out.printf("hub       webhook ack     : %,8.0f req/s, ack p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms (%d errors)%n",
-                    h.rate(), h.p(50), h.p(99), h.max(), h.errors);
+                    h.rate(), h.p(50), h.p(99), h.max(), h.errors());
             System.out.printf("ratio     ack p99 hub/bare: %.1fx, ack p50 hub/bare: %.1fx%n", h.p(99) / base.p(99), h.p(50) / base.p(50));
             long target = warmOrders + n;
             long done = await(ds, target, start.plusSeconds(maxWait));
@@ -132,17 +132,17 @@ public final class EcommerceWebhookBench {
                     moreSigs.add(ShopifyHmac.sign(b, secret));
                 }
                 HttpServer bare2 = bareServer(clients);
-                Result ob = openLoop("http://127.0.0.1:" + bare2.getAddress().getPort() + "/webhook", more, moreSigs, shop, rate,
+                OpenLoop.Result ob = openLoop("http://127.0.0.1:" + bare2.getAddress().getPort() + "/webhook", more, moreSigs, shop, rate,
                         n + warmup);
                 bare2.stop(0);
                 ((ExecutorService) bare2.getExecutor()).shutdown();
-                Result oh = openLoop(hubUrl, more, moreSigs, shop, rate, n + warmup);
+                OpenLoop.Result oh = openLoop(hubUrl, more, moreSigs, shop, rate, n + warmup);
                 System.out.printf("open loop %,.0f req/s for %d s (%s):%n", rate, openSeconds,
                         openRate >= 0 ? "given" : "half the hub's closed-loop rate");
                 System.out.printf("baseline  bare endpoint   : %,8.0f req/s, ack p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms (%d errors)%n",
-                        ob.rate(), ob.p(50), ob.p(99), ob.max(), ob.errors);
+                        ob.rate(), ob.p(50), ob.p(99), ob.max(), ob.errors());
                 System.out.printf("hub       webhook ack     : %,8.0f req/s, ack p50 %6.2f ms, p99 %6.2f ms, max %7.2f ms (%d errors)%n",
-                        oh.rate(), oh.p(50), oh.p(99), oh.max(), oh.errors);
+                        oh.rate(), oh.p(50), oh.p(99), oh.max(), oh.errors());
                 System.out.printf("ratio     ack p99 hub/bare: %.1fx, ack p50 hub/bare: %.1fx%n", oh.p(99) / ob.p(99), oh.p(50) / ob.p(50));
             }
         }
@@ -170,7 +170,7 @@ public final class EcommerceWebhookBench {
      * Requests started at {@code rate} per second whatever the answers take (open loop); each latency
      * is taken from the time its request was due.
      */
-    static Result openLoop(String url, List<byte[]> bodies, List<String> sigs, String shop, double rate, int idOffset) throws Exception {
+    static OpenLoop.Result openLoop(String url, List<byte[]> bodies, List<String> sigs, String shop, double rate, int idOffset) throws Exception {
         ExecutorService exec = Executors.newCachedThreadPool();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(exec)
                 .connectTimeout(Duration.ofSeconds(10)).build();
@@ -199,7 +199,7 @@ public final class EcommerceWebhookBench {
         double secs = (System.nanoTime() - t0) / 1e9;
         exec.shutdown();
         Arrays.sort(lat);
-        return new Result(lat, secs, errors.get());
+        return new OpenLoop.Result(lat, secs, errors.get());
     }
 
     static HttpRequest request(String url, byte[] body, String sig, String shop, int id) {
@@ -213,25 +213,7 @@ public final class EcommerceWebhookBench {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
     }
 
-    record Result(long[] latenciesNanos, double seconds, int errors) {
-        double p(int pct) {
-            if (latenciesNanos.length == 0) {
-                return Double.NaN;
-            }
-            int i = (int) Math.min(latenciesNanos.length - 1, Math.ceil(pct / 100.0 * latenciesNanos.length) - 1);
-            return latenciesNanos[Math.max(0, i)] / 1e6;
-        }
-
-        double max() {
-            return latenciesNanos.length == 0 ? Double.NaN : latenciesNanos[latenciesNanos.length - 1] / 1e6;
-        }
-
-        double rate() {
-            return latenciesNanos.length / seconds;
-        }
-    }
-
-    static Result send(String url, List<byte[]> bodies, List<String> sigs, String shop, int clients, int idOffset) throws Exception {
+    static OpenLoop.Result send(String url, List<byte[]> bodies, List<String> sigs, String shop, int clients, int idOffset) throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .executor(Executors.newFixedThreadPool(clients)).connectTimeout(Duration.ofSeconds(10)).build();
         long[] lat = new long[bodies.size()];
@@ -265,7 +247,7 @@ public final class EcommerceWebhookBench {
         pool.shutdown();
         http.executor().ifPresent(e -> ((ExecutorService) e).shutdown());
         Arrays.sort(lat);
-        return new Result(lat, secs, errors.get());
+        return new OpenLoop.Result(lat, secs, errors.get());
     }
 
     static long await(HikariDataSource ds, long target, Instant deadline) throws Exception {

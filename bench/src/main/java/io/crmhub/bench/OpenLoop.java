@@ -28,7 +28,7 @@ final class OpenLoop {
     private OpenLoop() {
     }
 
-    /** Latencies of the requests answered 2xx (sorted), the seconds taken and the failed requests. */
+    /** Latencies in ns (sorted; here of the requests answered 2xx), the seconds taken and the failed requests. */
     record Result(long[] latenciesNanos, double seconds, long errors) {
         double p(double pct) {
             if (latenciesNanos.length == 0) {
@@ -36,6 +36,10 @@ final class OpenLoop {
             }
             int i = (int) Math.min(latenciesNanos.length - 1, Math.ceil(pct / 100.0 * latenciesNanos.length) - 1);
             return latenciesNanos[Math.max(0, i)] / 1e6;
+        }
+
+        double max() {
+            return latenciesNanos.length == 0 ? Double.NaN : latenciesNanos[latenciesNanos.length - 1] / 1e6;
         }
 
         double rate() {

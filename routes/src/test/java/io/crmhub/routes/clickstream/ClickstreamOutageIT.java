@@ -202,24 +202,10 @@ class ClickstreamOutageIT {
         try (HikariDataSource ds = pool("cs-crash-" + u)) {
             JdbcCrmStore crm = crm(ds, json);
             AtomicInteger crashes = new AtomicInteger();
-            ClickstreamStore crashing = new ClickstreamStore(ds, crm, new RecordNormaliser(new NormaliserSettings("DE",
-                    ZoneId.of("Europe/Berlin"), true, false)), ClickstreamStore.Settings.defaults(), Clock.systemUTC()) {
-                @Override
-                public Report apply(List<ClickEvent> events) {
-                    Report r = super.apply(events);      // committed in the database ...
-                    if (crashes.getAndIncrement() < 3) {
-                        throw new IllegalStateException("crash before the offset commit (test)");   // ... offsets not
-                    }
-                    return r;
-                }
-            };
-            try (KafkaProducer<String, String> p = producer()) {
-                for (int i = 0; i < 500; i++) {
-                    String anon = "crash-" + u + "-" + (i % 20);
-                    p.send(new ProducerRecord<>(topic, anon, "{\"type\":\"page\",\"messageId\":\"c" + u + "-" + i
-                            + "\",\"anonymousId\":\"" + anon + "\"}"));
-                }
-            }
+            // committed in the database, offsets not
+            ClickstreamStore crashing = failingAfterCommit(ds, crm, crashes, 3,
+                    () -> new IllegalStateException("crash before the offset commit (test)"));
+            producePageViews(topic, "c" + u, "crash-" + u, 500, 20);
             ClickstreamConsumer consumer = consumer(hub.getKafka().getBootstrapServers(), topic, group, 1, 100, 20, 100, crashing, crm);
             consumer.start();
             try {
@@ -246,25 +232,9 @@ class ClickstreamOutageIT {
         String group = "it-restart-" + u;
         try (HikariDataSource ds = pool("cs-restart-" + u)) {
             JdbcCrmStore crm = crm(ds, json);
-            AtomicInteger failures = new AtomicInteger();
-            ClickstreamStore failing = new ClickstreamStore(ds, crm, new RecordNormaliser(new NormaliserSettings("DE",
-                    ZoneId.of("Europe/Berlin"), true, false)), ClickstreamStore.Settings.defaults(), Clock.systemUTC()) {
-                @Override
-                public Report apply(List<ClickEvent> events) {
-                    Report r = super.apply(events);
-                    if (failures.getAndIncrement() < 2) {
-                        throw new AssertionError("unexpected failure after the database commit (test)");
-                    }
-                    return r;
-                }
-            };
-            try (KafkaProducer<String, String> p = producer()) {
-                for (int i = 0; i < 300; i++) {
-                    String anon = "restart-" + u + "-" + (i % 15);
-                    p.send(new ProducerRecord<>(topic, anon, "{\"type\":\"page\",\"messageId\":\"r" + u + "-" + i
-                            + "\",\"anonymousId\":\"" + anon + "\"}"));
-                }
-            }
+            ClickstreamStore failing = failingAfterCommit(ds, crm, new AtomicInteger(), 2,
+                    () -> new AssertionError("unexpected failure after the database commit (test)"));
+            producePageViews(topic, "r" + u, "restart-" + u, 300, 15);
             ClickstreamConsumer consumer = consumer(hub.getKafka().getBootstrapServers(), topic, group, 1, 100, 20, 100, failing, crm);
             consumer.start();
             try {
@@ -425,6 +395,40 @@ class ClickstreamOutageIT {
                 } finally {
                     consumer.stop();
                 }
+            }
+        }
+    }
+
+    /**
+     * A store whose first {@code times} batches fail with {@code failure} after their database commit
+     * (as a crash or bug between the commit and the offset commit would); {@code calls} counts the batches.
+     */
+    private ClickstreamStore failingAfterCommit(javax.sql.DataSource ds, JdbcCrmStore crm, AtomicInteger calls, int times,
+                                                java.util.function.Supplier<? extends Throwable> failure) {
+        return new ClickstreamStore(ds, crm, new RecordNormaliser(new NormaliserSettings("DE", ZoneId.of("Europe/Berlin"),
+                true, false)), ClickstreamStore.Settings.defaults(), Clock.systemUTC()) {
+            @Override
+            public Report apply(List<ClickEvent> events) {
+                Report r = super.apply(events);
+                if (calls.getAndIncrement() < times) {
+                    Throwable t = failure.get();
+                    if (t instanceof Error e) {
+                        throw e;
+                    }
+                    throw (RuntimeException) t;
+                }
+                return r;
+            }
+        };
+    }
+
+    /** Produces {@code n} page views (message ids {@code idPrefix-i}) of {@code users} anonymous ids {@code anonPrefix-k}. */
+    private void producePageViews(String topic, String idPrefix, String anonPrefix, int n, int users) {
+        try (KafkaProducer<String, String> p = producer()) {
+            for (int i = 0; i < n; i++) {
+                String anon = anonPrefix + "-" + (i % users);
+                p.send(new ProducerRecord<>(topic, anon, "{\"type\":\"page\",\"messageId\":\"" + idPrefix + "-" + i
+                        + "\",\"anonymousId\":\"" + anon + "\"}"));
             }
         }
     }
