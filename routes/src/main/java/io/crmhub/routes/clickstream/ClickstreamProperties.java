@@ -88,7 +88,7 @@ public class ClickstreamProperties {
         /** Consumer threads of this instance (each its own partitions). */
         private int threads = 1;
         /** Most events per micro-batch (one database transaction). */
-        private int batchSize = 2000;
+        private int batchSize = 5000;
         private Duration pollTimeout = Duration.ofMillis(500);
         /** Back-off after a failed batch (database away): first and longest delay. */
         private Duration retryInitialDelay = Duration.ofMillis(500);
