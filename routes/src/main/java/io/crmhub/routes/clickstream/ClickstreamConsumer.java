@@ -208,6 +208,7 @@ public class ClickstreamConsumer {
             long backoff = source.retryInitialDelay().toMillis();
             try {
                 while (running) {
+                    long committedBefore = committedBatches.get();
                     try {
                         session();
                         return;
@@ -218,6 +219,9 @@ public class ClickstreamConsumer {
                         // batch is dropped from memory and read again by the new consumer
                         restarts.increment();
                         lastFailure = Instant.now() + ": " + e;
+                        if (committedBatches.get() > committedBefore) {
+                            backoff = source.retryInitialDelay().toMillis();   // the session had worked: start over
+                        }
                         LOG.error("Clickstream consumer {} failed; a new consumer takes over in {} ms", n, backoff, e);
                         closeQuietly(consumer);
                         pause(backoff);
