@@ -455,43 +455,17 @@ public class ClickstreamStore {
         Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
                 + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
         long tFold = System.nanoTime();
+        // rows in each table's column order, new ones and existing ones apart (H2 updates and inserts them
+        // separately; PostgreSQL takes both in one upsert: the rows are locked through their profiles, so the
+        // values computed above are the current ones)
         List<Object[]> statUpdates = new ArrayList<>();
         List<Object[]> statInserts = new ArrayList<>();
         for (UUID id : touched) {
             Stats s = stats.get(id);
-            if (s.exists) {
-                statUpdates.add(new Object[]{s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
-                        s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id), id});
-            } else {
-                statInserts.add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
-                        s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
-            }
+            (s.exists ? statUpdates : statInserts).add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions,
+                    s.clicks, s.firstSeen, s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
         }
-        if (postgres()) {
-            // one statement for all rows: INSERT ... SELECT unnest(arrays) ON CONFLICT DO UPDATE (rows are locked
-            // through their profiles, so the values computed above are the current ones)
-            List<Object[]> all = new ArrayList<>(statInserts);
-            for (Object[] u : statUpdates) {
-                all.add(new Object[]{u[10], u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9]});
-            }
-            upsertUnnest("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions,"
-                    + " ad_clicks, first_seen, last_seen, last_visit, updated_at, projected) SELECT * FROM unnest(?::uuid[],"
-                    + " ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
-                    + " ?::timestamptz[], ?::timestamptz[], ?::bool[]) ON CONFLICT (profile_id) DO UPDATE SET"
-                    + " events = EXCLUDED.events, page_views = EXCLUDED.page_views, sessions = EXCLUDED.sessions,"
-                    + " ad_impressions = EXCLUDED.ad_impressions, ad_clicks = EXCLUDED.ad_clicks,"
-                    + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
-                    + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected", all,
-                    "uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
-                    "timestamptz", "bool");
-        } else {
-            db.batch("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
-                    + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ?"
-                    + " WHERE profile_id = ?", statUpdates);
-            db.batch("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
-                    + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    statInserts);
-        }
+        write(STATS, statInserts, statUpdates);
         long tStats = System.nanoTime();
         List<Object[]> interestUpdates = new ArrayList<>();
         List<Object[]> interestInserts = new ArrayList<>();
@@ -501,63 +475,24 @@ public class ClickstreamStore {
                 continue;
             }
             mine.forEach((category, score) -> {
-                if (!changedInterest.contains(new Key(id, category))) {
-                    return;
-                }
-                if (existingInterest.contains(new Key(id, category))) {
-                    interestUpdates.add(new Object[]{score.value(), score.asOf(), id, category});
-                } else {
-                    interestInserts.add(new Object[]{id, category, score.value(), score.asOf()});
+                Key key = new Key(id, category);
+                if (changedInterest.contains(key)) {
+                    (existingInterest.contains(key) ? interestUpdates : interestInserts)
+                            .add(new Object[]{id, category, score.value(), score.asOf()});
                 }
             });
         }
-        if (postgres()) {
-            List<Object[]> all = new ArrayList<>(interestInserts);
-            for (Object[] u : interestUpdates) {
-                all.add(new Object[]{u[2], u[3], u[0], u[1]});
-            }
-            upsertUnnest("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) SELECT * FROM"
-                    + " unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[]) ON CONFLICT (profile_id, category)"
-                    + " DO UPDATE SET score = EXCLUDED.score, scored_at = EXCLUDED.scored_at", all,
-                    "uuid", "text", "float8", "timestamptz");
-        } else {
-            db.batch("UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
-                    interestUpdates);
-            db.batch("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)",
-                    interestInserts);
-        }
+        write(INTERESTS, interestInserts, interestUpdates);
         long tInterest = System.nanoTime();
         List<Object[]> campUpdates = new ArrayList<>();
         List<Object[]> campInserts = new ArrayList<>();
         camps.forEach((k, c) -> {
-            UUID id = k.profile();
-            long campaignId = k.campaign();
-            if (!touched.contains(id) || !c.changed) {
-                return;
-            }
-            if (c.exists) {
-                campUpdates.add(new Object[]{c.touches, c.impressions, c.clicks, c.first, c.last, id, campaignId});
-            } else {
-                campInserts.add(new Object[]{id, campaignId, c.touches, c.impressions, c.clicks, c.first, c.last});
+            if (touched.contains(k.profile()) && c.changed) {
+                (c.exists ? campUpdates : campInserts).add(new Object[]{k.profile(), k.campaign(), c.touches, c.impressions,
+                        c.clicks, c.first, c.last});
             }
         });
-        if (postgres()) {
-            List<Object[]> all = new ArrayList<>(campInserts);
-            for (Object[] u : campUpdates) {
-                all.add(new Object[]{u[5], u[6], u[0], u[1], u[2], u[3], u[4]});
-            }
-            upsertUnnest("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks,"
-                    + " first_touch, last_touch) SELECT * FROM unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[],"
-                    + " ?::timestamptz[], ?::timestamptz[]) ON CONFLICT (profile_id, campaign_id) DO UPDATE SET"
-                    + " touches = EXCLUDED.touches, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,"
-                    + " first_touch = EXCLUDED.first_touch, last_touch = EXCLUDED.last_touch", all,
-                    "uuid", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz");
-        } else {
-            db.batch("UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?,"
-                    + " last_touch = ? WHERE profile_id = ? AND campaign_id = ?", campUpdates);
-            db.batch("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks,"
-                    + " first_touch, last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)", campInserts);
-        }
+        write(CAMPAIGNS, campInserts, campUpdates);
         for (Object[] r : responses) {
             crm.addCampaignResponse((Long) r[0], (UUID) r[1], "ad.click", (Instant) r[2], SOURCE);
         }
@@ -573,6 +508,69 @@ public class ClickstreamStore {
         }
         return new Report(batch.size(), duplicates, attached, anonymousOnly, rejected, touched.size(), created, merges,
                 rejections);
+    }
+
+    /**
+     * One engagement table's writes: {@code upsert} (PostgreSQL: {@code INSERT … SELECT * FROM unnest(…) ON
+     * CONFLICT DO UPDATE}, array element types {@code types}), else {@code update} (its parameters are the
+     * row's columns in {@code updateOrder}) and {@code insert}. Rows are in the INSERT's column order.
+     */
+    private record Table(String upsert, String[] types, String update, int[] updateOrder, String insert) {
+    }
+
+    private static final Table STATS = new Table("INSERT INTO click_profile_stats (profile_id, events, page_views,"
+            + " sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit, updated_at, projected) SELECT * FROM"
+            + " unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
+            + " ?::timestamptz[], ?::timestamptz[], ?::bool[]) ON CONFLICT (profile_id) DO UPDATE SET"
+            + " events = EXCLUDED.events, page_views = EXCLUDED.page_views, sessions = EXCLUDED.sessions,"
+            + " ad_impressions = EXCLUDED.ad_impressions, ad_clicks = EXCLUDED.ad_clicks,"
+            + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
+            + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected",
+            new String[]{"uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
+                    "timestamptz", "bool"},
+            "UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?, ad_clicks = ?,"
+                    + " first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ? WHERE profile_id = ?",
+            new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0},
+            "INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
+                    + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+    private static final Table INTERESTS = new Table("INSERT INTO click_profile_interest (profile_id, category, score,"
+            + " scored_at) SELECT * FROM unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[])"
+            + " ON CONFLICT (profile_id, category) DO UPDATE SET score = EXCLUDED.score, scored_at = EXCLUDED.scored_at",
+            new String[]{"uuid", "text", "float8", "timestamptz"},
+            "UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
+            new int[]{2, 3, 0, 1},
+            "INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)");
+
+    private static final Table CAMPAIGNS = new Table("INSERT INTO click_profile_campaign (profile_id, campaign_id,"
+            + " touches, impressions, clicks, first_touch, last_touch) SELECT * FROM unnest(?::uuid[], ?::int8[],"
+            + " ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[]) ON CONFLICT (profile_id, campaign_id)"
+            + " DO UPDATE SET touches = EXCLUDED.touches, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,"
+            + " first_touch = EXCLUDED.first_touch, last_touch = EXCLUDED.last_touch",
+            new String[]{"uuid", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz"},
+            "UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?, last_touch = ?"
+                    + " WHERE profile_id = ? AND campaign_id = ?",
+            new int[]{2, 3, 4, 5, 6, 0, 1},
+            "INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks, first_touch,"
+                    + " last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)");
+
+    private void write(Table table, List<Object[]> inserts, List<Object[]> updates) {
+        if (postgres()) {
+            List<Object[]> all = new ArrayList<>(inserts);
+            all.addAll(updates);
+            upsertUnnest(table.upsert(), all, table.types());
+            return;
+        }
+        List<Object[]> params = new ArrayList<>(updates.size());
+        for (Object[] row : updates) {
+            Object[] p = new Object[row.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = row[table.updateOrder()[i]];
+            }
+            params.add(p);
+        }
+        db.batch(table.update(), params);
+        db.batch(table.insert(), inserts);
     }
 
     private static long ms(long nanos) {
