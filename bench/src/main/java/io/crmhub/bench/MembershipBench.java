@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.crmhub.connectors.crm.AttributeDocument;
 import io.crmhub.connectors.crm.JdbcCrmStore;
 import io.crmhub.connectors.crm.Migrations;
 import io.crmhub.connectors.membership.MemberReader;
@@ -36,6 +37,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -90,9 +92,8 @@ public final class MembershipBench {
                 // a what-if only, to measure what the guarantee costs: the hub's schema always has these keys
                 try (Connection c = core.getConnection(); Statement s = c.createStatement()) {
                     s.execute("ALTER TABLE identity DROP CONSTRAINT identity_profile_fk");
-                    s.execute("ALTER TABLE profile_attribute DROP CONSTRAINT profile_attribute_profile_fk");
                 }
-                System.out.println("WHAT-IF   foreign keys identity/profile_attribute -> profile dropped (not a supported schema)");
+                System.out.println("WHAT-IF   foreign key identity -> profile dropped (not a supported schema)");
             }
 
             double baseline = baseline(src, core, n);
@@ -131,7 +132,8 @@ public final class MembershipBench {
                         baseline / hub);
                 try (Connection c = core.getConnection(); Statement st = c.createStatement();
                      ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM profile), (SELECT count(*) FROM identity),"
-                             + " (SELECT count(*) FROM profile_attribute), (SELECT count(*) FROM interaction),"
+                             + " (SELECT coalesce(sum(length(attributes) - length(replace(attributes, '\"v\":', '\"v'))), 0) FROM profile),"
+                             + " (SELECT count(*) FROM interaction),"
                              + " (SELECT count(*) FROM outbox)")) {
                     rs.next();
                     System.out.printf("          rows written             : profiles %,d, identities %,d, attributes %,d,"
@@ -197,8 +199,8 @@ public final class MembershipBench {
                      + " LastUpdatedDate = now() AT TIME ZONE 'UTC' WHERE UserId = ?");
              PreparedStatement act = s.prepareStatement("UPDATE aspnet_Users SET LastActivityDate = now() AT TIME ZONE 'UTC'"
                      + " WHERE UserId = ?");
-             PreparedStatement probe = c.prepareStatement("SELECT a.\"value\" FROM identity i JOIN profile_attribute a"
-                     + " ON a.profile_id = i.profile_id AND a.name = 'city' WHERE i.type = 'MEMBER_ID' AND i.namespace = 'bench'"
+             PreparedStatement probe = c.prepareStatement("SELECT p.attributes FROM identity i JOIN profile p"
+                     + " ON p.id = i.profile_id WHERE i.type = 'MEMBER_ID' AND i.namespace = 'bench'"
                      + " AND i.\"value\" = ?")) {
             s.setAutoCommit(true);
             for (int k = 0; k < samples; k++) {
@@ -218,7 +220,7 @@ public final class MembershipBench {
                 while (true) {
                     probe.setString(1, id.toString());
                     try (ResultSet rs = probe.executeQuery()) {
-                        if (rs.next() && city.equals(rs.getString(1))) {
+                        if (rs.next() && city.equals(AttributeDocument.values(rs.getString(1), Set.of("city")).get("city"))) {
                             break;
                         }
                     }

@@ -1,5 +1,6 @@
 package io.crmhub.connectors.clickstream;
 
+import io.crmhub.connectors.crm.AttributeDocument;
 import io.crmhub.connectors.jdbc.Params;
 
 import io.crmhub.mappings.clickstream.AudienceRule;
@@ -34,6 +35,10 @@ import java.util.function.Consumer;
  * are never part of a segment.
  */
 public class AudienceStore {
+
+    /** The attributes an audience cell is banded by. */
+    private static final Set<String> BANDED = Set.of(Attributes.BIRTH_DATE, Attributes.GENDER, Attributes.COUNTRY,
+            Attributes.REGION);
 
     private final Sql db;
     private final InterestScore interests;
@@ -169,11 +174,8 @@ public class AudienceStore {
                 return null;
             });
             Map<UUID, Map<String, String>> attrs = new HashMap<>();
-            db.queryIn("SELECT profile_id, name, \"value\" FROM profile_attribute WHERE name IN ('" + Attributes.BIRTH_DATE
-                    + "', '" + Attributes.GENDER + "', '" + Attributes.COUNTRY + "', '" + Attributes.REGION
-                    + "') AND profile_id IN ", "", chunk, (rs, n) -> {
-                attrs.computeIfAbsent(Params.uuid(rs, "profile_id"), k -> new HashMap<>()).put(rs.getString("name"),
-                        rs.getString("value"));
+            db.queryIn("SELECT id, attributes FROM profile WHERE attributes IS NOT NULL AND id IN ", "", chunk, (rs, n) -> {
+                attrs.put(Params.uuid(rs, "id"), AttributeDocument.values(rs.getString("attributes"), BANDED));
                 return null;
             });
             for (UUID id : chunk) {

@@ -480,7 +480,6 @@ public class JdbcCrmStore implements CrmStore {
         Instant now = now();
         List<Object[]> profiles = new ArrayList<>();
         List<Object[]> identities = new ArrayList<>();
-        List<Object[]> attributes = new ArrayList<>();
         List<Object[]> events = new ArrayList<>();
         ConsentWrites consents = new ConsentWrites();
         for (int i : candidates) {
@@ -502,11 +501,12 @@ public class JdbcCrmStore implements CrmStore {
             }
             Plan plan = resolve(p.ids(), new Lookup(Map.of(), Set.of()), Context.EMPTY);
             UUID id = ProfileIds.next();
-            profiles.add(new Object[]{id, now, now});
+            Map<String, AttributeValue> attrs = new TreeMap<>();
+            p.attrs().forEach((k, v) -> attrs.put(k, new AttributeValue(v, p.source(), p.observed())));
+            profiles.add(new Object[]{id, now, now, AttributeDocument.write(attrs)});
             for (Identity c : plan.claims()) {
                 identities.add(new Object[]{c.type().name(), c.namespace(), c.value(), id, p.source(), now});
             }
-            p.attrs().forEach((k, v) -> attributes.add(new Object[]{id, k, v, p.source(), p.observed()}));
             List<Object[]> consentEvents = new ArrayList<>();
             Map<Channel, Consent> changed = collectConsents(id, p.consents(), new EnumMap<>(Channel.class), now,
                     consentEvents, consents);
@@ -525,7 +525,7 @@ public class JdbcCrmStore implements CrmStore {
         if (profiles.isEmpty()) {
             return done;
         }
-        db.batch("INSERT INTO profile (id, status, created_at, updated_at, version) VALUES (?, 'ACTIVE', ?, ?, 0)",
+        db.batch("INSERT INTO profile (id, status, created_at, updated_at, version, attributes) VALUES (?, 'ACTIVE', ?, ?, 0, ?)",
                 profiles);
         int claimed = 0;
         for (int from = 0; from < identities.size(); from += 2000) {
@@ -538,8 +538,6 @@ public class JdbcCrmStore implements CrmStore {
         if (claimed != identities.size()) {
             throw new ConcurrentChangeException("an identifier was claimed concurrently");
         }
-        db.batch("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at) VALUES (?, ?, ?, ?, ?)",
-                attributes);
         flush(consents);
         writeOutbox(events);
         return done;
@@ -711,9 +709,7 @@ public class JdbcCrmStore implements CrmStore {
         List<Object[]> events = new ArrayList<>();
         ConsentWrites consentWrites = new ConsentWrites();
         Map<UUID, Integer> bumps = new HashMap<>();
-        Map<UUID, Set<String>> stored = new HashMap<>();
-        states.forEach((id, st) -> stored.put(id, new HashSet<>(st.attributes().keySet())));
-        Map<UUID, Map<String, AttributeValue>> attrWrites = new LinkedHashMap<>();
+        Set<UUID> attrWrites = new HashSet<>();
         List<Identity> claimRows = new ArrayList<>();
         List<UUID> claimOwners = new ArrayList<>();
         List<String> claimSources = new ArrayList<>();
@@ -745,13 +741,13 @@ public class JdbcCrmStore implements CrmStore {
                 if (current != null && Objects.equals(current.value(), value)) {
                     if (survivorship.rank(source) > survivorship.rank(current.source())) {
                         // same value from a stronger source: keep its provenance, not a visible change
-                        attrWrites.computeIfAbsent(target, x -> new TreeMap<>()).put(name, incoming);
+                        attrWrites.add(target);
                         state.attributes().put(name, incoming);
                     }
                     return;
                 }
                 if (survivorship.incomingWins(current, incoming)) {
-                    attrWrites.computeIfAbsent(target, x -> new TreeMap<>()).put(name, incoming);
+                    attrWrites.add(target);
                     changedAttrs.put(name, value);
                     state.attributes().put(name, incoming);
                 }
@@ -798,18 +794,22 @@ public class JdbcCrmStore implements CrmStore {
             String[] ids = new String[createdProfiles.size()];
             String[] versions = new String[ids.length];
             String[] created = new String[ids.length];
+            String[] attributes = new String[ids.length];
             for (int i = 0; i < ids.length; i++) {
                 UUID id = createdProfiles.get(i);
                 ids[i] = id.toString();
                 versions[i] = String.valueOf(bumps.getOrDefault(id, 0));
                 bumps.remove(id);
+                attributes[i] = AttributeDocument.write(states.get(id).attributes());
+                attrWrites.remove(id);
                 // one microsecond apart, in record order: "merge into the oldest" keeps meaning what it
                 // means for one upsert per record (ties would otherwise go by random id)
                 created[i] = now.plus(i, java.time.temporal.ChronoUnit.MICROS).toString();
             }
-            db.update("INSERT INTO profile (id, status, created_at, updated_at, version)"
-                    + " SELECT u.id, 'ACTIVE', u.c, u.c, u.v FROM unnest(?::uuid[], ?::bigint[], ?::timestamptz[]) AS u(id, v, c)",
-                    ids, versions, created);
+            db.update("INSERT INTO profile (id, status, created_at, updated_at, version, attributes)"
+                    + " SELECT u.id, 'ACTIVE', u.c, u.c, u.v, u.a"
+                    + " FROM unnest(?::uuid[], ?::bigint[], ?::timestamptz[], ?::text[]) AS u(id, v, c, a)",
+                    ids, versions, created, attributes);
             tm = timings.add("pg.w.profile", tm);
         }
         if (!claimRows.isEmpty()) {
@@ -847,40 +847,6 @@ public class JdbcCrmStore implements CrmStore {
             }
             tm = timings.add("pg.w.identity", tm);
         }
-        if (!attrWrites.isEmpty()) {
-            List<String> p = new ArrayList<>();
-            List<String> nm = new ArrayList<>();
-            List<String> v = new ArrayList<>();
-            List<String> src = new ArrayList<>();
-            List<String> at = new ArrayList<>();
-            List<Object[]> updates = new ArrayList<>();
-            attrWrites.forEach((profile, byName) -> byName.forEach((name, av) -> {
-                Set<String> have = stored.get(profile);
-                if (have != null && have.contains(name)) {
-                    updates.add(new Object[]{av.value(), av.source(), av.at(), profile, name});
-                } else {
-                    p.add(profile.toString());
-                    nm.add(name);
-                    v.add(av.value());
-                    src.add(av.source());
-                    at.add(av.at().toString());
-                }
-            }));
-            if (!p.isEmpty()) {
-                db.update("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at)"
-                                + " SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::timestamptz[])",
-                        p.toArray(String[]::new), nm.toArray(String[]::new), v.toArray(String[]::new),
-                        src.toArray(String[]::new), at.toArray(String[]::new));
-                tm = timings.add("pg.w.attribute.insert", tm);
-            }
-            if (!updates.isEmpty()) {
-                // JDBC batch of single-row updates (each an index probe): an UPDATE ... FROM unnest(...) was
-                // tried and was not faster, and its join plan depends on the table's statistics
-                db.batch("UPDATE profile_attribute SET \"value\" = ?, source = ?, observed_at = ? WHERE profile_id = ? AND name = ?",
-                        updates);
-                tm = timings.add("pg.w.attribute.update", tm);
-            }
-        }
         if (!consentWrites.history().isEmpty()) {
             flush(consentWrites);
             tm = timings.add("pg.w.consent", tm);
@@ -894,14 +860,25 @@ public class JdbcCrmStore implements CrmStore {
                     + " ON CONFLICT DO NOTHING", rows);
             tm = timings.add("pg.w.sighting", tm);
         }
-        if (!bumps.isEmpty()) {
-            List<UUID> ids = new ArrayList<>(new java.util.TreeSet<>(bumps.keySet()));
-            List<Object[]> rows = new ArrayList<>();
+        if (!bumps.isEmpty() || !attrWrites.isEmpty()) {
+            // the profile row carries the attributes: one update per changed profile, in id order
+            List<Object[]> bumped = new ArrayList<>();
+            List<Object[]> attrsOnly = new ArrayList<>();
+            java.util.TreeSet<UUID> ids = new java.util.TreeSet<>(bumps.keySet());
+            ids.addAll(attrWrites);
             for (UUID id : ids) {
-                rows.add(new Object[]{bumps.get(id), now, id});
+                String doc = attrWrites.contains(id) ? AttributeDocument.write(states.get(id).attributes()) : null;
+                Integer bump = bumps.get(id);
+                if (bump != null) {
+                    bumped.add(new Object[]{bump, now, doc, id});
+                } else {
+                    attrsOnly.add(new Object[]{doc, id});
+                }
             }
-            db.batch("UPDATE profile SET version = version + ?, updated_at = ? WHERE id = ?", rows);
-            tm = timings.add("pg.w.version", tm);
+            db.batch("UPDATE profile SET version = version + ?, updated_at = ?, attributes = COALESCE(?, attributes)"
+                    + " WHERE id = ?", bumped);
+            db.batch("UPDATE profile SET attributes = ? WHERE id = ?", attrsOnly);
+            tm = timings.add("pg.w.profile.update", tm);
         }
         writeOutboxSet(events);
         timings.add("pg.w.outbox", tm);
@@ -979,16 +956,14 @@ public class JdbcCrmStore implements CrmStore {
             states.put(p, new State(new HashMap<>(), new EnumMap<>(Channel.class)));
         }
         String[] ids = texts(profiles);
-        db.query("SELECT 'A' AS k, a.profile_id, a.name AS a, a.\"value\" AS b, a.source AS c, a.observed_at AS t,"
-                + " NULL AS e, FALSE AS x FROM unnest(?::uuid[]) AS q(id) CROSS JOIN LATERAL (SELECT * FROM profile_attribute"
-                + " WHERE profile_id = q.id OFFSET 0) AS a"
+        db.query("SELECT 'A' AS k, p.id AS profile_id, p.attributes AS a, NULL AS b, NULL AS c, NULL::timestamptz AS t,"
+                + " NULL AS e, FALSE AS x FROM profile p WHERE p.id = ANY (?::uuid[]) AND p.attributes IS NOT NULL"
                 + " UNION ALL SELECT 'C', c.profile_id, c.channel, c.status, c.source, c.at, c.evidence, c.explicit"
                 + " FROM unnest(?::uuid[]) AS q(id) CROSS JOIN LATERAL (SELECT * FROM consent WHERE profile_id = q.id OFFSET 0) AS c",
                 (rs, n) -> {
             State st = states.get(Params.uuid(rs, "profile_id"));
             if ("A".equals(rs.getString(1))) {
-                st.attributes().put(rs.getString(3), new AttributeValue(rs.getString(4), rs.getString(5),
-                        Params.instant(rs, "t")));
+                st.attributes().putAll(AttributeDocument.read(rs.getString(3)));
             } else {
                 Channel ch = Channel.valueOf(rs.getString(3));
                 st.consents().put(ch, new Consent(ch, ConsentStatus.valueOf(rs.getString(4)), rs.getString(5),
@@ -1129,32 +1104,25 @@ public class JdbcCrmStore implements CrmStore {
 
         // attributes through survivorship
         Map<String, String> changedAttrs = new TreeMap<>();
-        List<Object[]> attrInserts = new ArrayList<>();
-        List<Object[]> attrUpdates = new ArrayList<>();
+        boolean[] attrsDirty = {false};
         attrs.forEach((name, value) -> {
             AttributeValue incoming = new AttributeValue(value, source, observed);
             AttributeValue current = state.attributes().get(name);
             if (current != null && Objects.equals(current.value(), value)) {
                 if (survivorship.rank(source) > survivorship.rank(current.source())) {
                     // same value from a stronger source: keep its provenance, not a visible change
-                    attrUpdates.add(new Object[]{value, source, observed, target, name});
+                    state.attributes().put(name, incoming);
+                    attrsDirty[0] = true;
                 }
                 return;
             }
             if (survivorship.incomingWins(current, incoming)) {
-                if (current == null) {
-                    attrInserts.add(new Object[]{target, name, value, source, observed});
-                } else {
-                    attrUpdates.add(new Object[]{value, source, observed, target, name});
-                }
                 changedAttrs.put(name, value);
                 state.attributes().put(name, incoming);
+                attrsDirty[0] = true;
             }
         });
-        db.batch("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at) VALUES (?, ?, ?, ?, ?)",
-                attrInserts);
-        db.batch("UPDATE profile_attribute SET \"value\" = ?, source = ?, observed_at = ? WHERE profile_id = ? AND name = ?",
-                attrUpdates);
+        String attrDoc = attrsDirty[0] ? AttributeDocument.write(state.attributes()) : null;
 
         // consents through the consent rules
         Map<Channel, Consent> changedConsents = applyConsents(target, consents, state.consents(), now, events);
@@ -1172,7 +1140,10 @@ public class JdbcCrmStore implements CrmStore {
 
         boolean changed = !claimed.isEmpty() || !changedAttrs.isEmpty() || !changedConsents.isEmpty();
         if (changed && !created) {
-            db.update("UPDATE profile SET version = version + 1, updated_at = ? WHERE id = ?", now, target);
+            db.update("UPDATE profile SET version = version + 1, updated_at = ?, attributes = COALESCE(?, attributes)"
+                    + " WHERE id = ?", now, attrDoc, target);
+        } else if (attrDoc != null) {
+            db.update("UPDATE profile SET attributes = ? WHERE id = ?", attrDoc, target);
         }
         if (created) {
             Map<String, Object> p = new LinkedHashMap<>();
@@ -1471,8 +1442,8 @@ public class JdbcCrmStore implements CrmStore {
         List<Object> args = new ArrayList<>();
         StringBuilder sql = new StringBuilder();
         if (attributes) {
-            sql.append("SELECT 'A' AS k, name AS a, \"value\" AS b, source AS c, observed_at AS t, NULL AS e,"
-                    + " FALSE AS x FROM profile_attribute WHERE profile_id = ?");
+            sql.append("SELECT 'A' AS k, attributes AS a, NULL AS b, NULL AS c, CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS t,"
+                    + " NULL AS e, FALSE AS x FROM profile WHERE id = ? AND attributes IS NOT NULL");
             args.add(profile);
         }
         if (consents) {
@@ -1484,7 +1455,7 @@ public class JdbcCrmStore implements CrmStore {
         }
         db.query(sql.toString(), (rs, n) -> {
             if ("A".equals(rs.getString(1))) {
-                attrs.put(rs.getString(2), new AttributeValue(rs.getString(3), rs.getString(4), Params.instant(rs, "t")));
+                attrs.putAll(AttributeDocument.read(rs.getString(2)));
             } else {
                 Channel ch = Channel.valueOf(rs.getString(2));
                 cons.put(ch, new Consent(ch, ConsentStatus.valueOf(rs.getString(3)), rs.getString(4),
@@ -1589,16 +1560,13 @@ public class JdbcCrmStore implements CrmStore {
     }
 
     private FullState loadFull(UUID id) {
-        Object[] p = db.query("SELECT created_at, updated_at, version FROM profile WHERE id = ?",
+        Object[] p = db.query("SELECT created_at, updated_at, version, attributes FROM profile WHERE id = ?",
                 (rs, n) -> new Object[]{Params.instant(rs, "created_at"), Params.instant(rs, "updated_at"),
-                        rs.getLong("version")}, id).get(0);
+                        rs.getLong("version"), rs.getString("attributes")}, id).get(0);
         List<IdentityRow> identities = db.query("SELECT type, namespace, \"value\", source, created_at FROM identity"
                         + " WHERE profile_id = ? ORDER BY type, namespace, \"value\"",
                 (rs, n) -> new IdentityRow(identity(rs), rs.getString("source"), Params.instant(rs, "created_at")), id);
-        Map<String, AttributeValue> attributes = new TreeMap<>();
-        db.query("SELECT name, \"value\", source, observed_at FROM profile_attribute WHERE profile_id = ?", (rs, n) ->
-                attributes.put(rs.getString("name"), new AttributeValue(rs.getString("value"), rs.getString("source"),
-                        Params.instant(rs, "observed_at"))), id);
+        Map<String, AttributeValue> attributes = AttributeDocument.read((String) p[3]);
         List<ConsentRow> consents = db.query("SELECT channel, status, source, at, evidence, explicit, updated_at"
                 + " FROM consent WHERE profile_id = ? ORDER BY channel", (rs, n) -> new ConsentRow(consent(rs),
                 Params.instant(rs, "updated_at")), id);
@@ -1704,22 +1672,19 @@ public class JdbcCrmStore implements CrmStore {
 
         db.update("UPDATE identity SET profile_id = ? WHERE profile_id = ?", survivor, loser);
 
-        List<Object[]> attrInserts = new ArrayList<>();
-        List<Object[]> attrUpdates = new ArrayList<>();
+        Map<String, AttributeValue> merged = new TreeMap<>(s.attributes());
         l.attributes().forEach((name, lv) -> {
             AttributeValue sv = s.attributes().get(name);
             if (survivorship.incomingWins(sv, lv) && (sv == null || !Objects.equals(sv.value(), lv.value())
                     || survivorship.rank(lv.source()) > survivorship.rank(sv.source()))) {
-                (sv == null ? attrInserts : attrUpdates).add(sv == null
-                        ? new Object[]{survivor, name, lv.value(), lv.source(), lv.at()}
-                        : new Object[]{lv.value(), lv.source(), lv.at(), survivor, name});
+                merged.put(name, lv);
             }
         });
-        db.update("DELETE FROM profile_attribute WHERE profile_id = ?", loser);
-        db.batch("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at) VALUES (?, ?, ?, ?, ?)",
-                attrInserts);
-        db.batch("UPDATE profile_attribute SET \"value\" = ?, source = ?, observed_at = ? WHERE profile_id = ? AND name = ?",
-                attrUpdates);
+        // the loser's attributes live on in the merge journal's snapshot (an unmerge restores them)
+        db.update("UPDATE profile SET attributes = NULL WHERE id = ?", loser);
+        if (!merged.equals(s.attributes())) {
+            db.update("UPDATE profile SET attributes = ? WHERE id = ?", AttributeDocument.write(merged), survivor);
+        }
 
         Map<Channel, Consent> sc = new EnumMap<>(Channel.class);
         s.consents().forEach(r -> sc.put(r.consent().channel(), r.consent()));
@@ -1853,7 +1818,7 @@ public class JdbcCrmStore implements CrmStore {
         moveBack("campaign_response", ls.path("movedCampaignResponseIds"), loser, survivorId);
         // attributes, consents, computed: exactly as at merge time, for both
         for (UUID p : List.of(survivorId, loser)) {
-            db.update("DELETE FROM profile_attribute WHERE profile_id = ?", p);
+            db.update("UPDATE profile SET attributes = NULL WHERE id = ?", p);
             db.update("DELETE FROM consent WHERE profile_id = ?", p);
             db.update("DELETE FROM profile_computed WHERE profile_id = ?", p);
         }
@@ -1906,12 +1871,11 @@ public class JdbcCrmStore implements CrmStore {
     }
 
     private void restoreRows(UUID profile, JsonNode snap) {
-        List<Object[]> attrs = new ArrayList<>();
-        snap.path("attributes").fields().forEachRemaining(e -> attrs.add(new Object[]{profile, e.getKey(),
+        Map<String, AttributeValue> attrs = new TreeMap<>();
+        snap.path("attributes").fields().forEachRemaining(e -> attrs.put(e.getKey(), new AttributeValue(
                 text(e.getValue(), "value"), e.getValue().get("source").asText(),
-                Instant.parse(e.getValue().get("at").asText())}));
-        db.batch("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at) VALUES (?, ?, ?, ?, ?)",
-                attrs);
+                Instant.parse(e.getValue().get("at").asText()))));
+        db.update("UPDATE profile SET attributes = ? WHERE id = ?", AttributeDocument.write(attrs), profile);
         List<Object[]> cons = new ArrayList<>();
         for (JsonNode x : snap.path("consents")) {
             cons.add(new Object[]{x.get("status").asText(), x.get("source").asText(), Instant.parse(x.get("at").asText()),
@@ -1939,14 +1903,12 @@ public class JdbcCrmStore implements CrmStore {
                 return Optional.<CustomerProfile>empty();
             }
             UUID id = live.get();
-            Object[] p = db.query("SELECT created_at, updated_at FROM profile WHERE id = ?",
-                    (rs, n) -> new Object[]{Params.instant(rs, "created_at"), Params.instant(rs, "updated_at")}, id).get(0);
+            Object[] p = db.query("SELECT created_at, updated_at, attributes FROM profile WHERE id = ?",
+                    (rs, n) -> new Object[]{Params.instant(rs, "created_at"), Params.instant(rs, "updated_at"),
+                            rs.getString("attributes")}, id).get(0);
             List<Identity> identities = db.query("SELECT type, namespace, \"value\" FROM identity WHERE profile_id = ?"
                     + " ORDER BY type, namespace, \"value\"", (rs, n) -> identity(rs), id);
-            Map<String, AttributeValue> attributes = new TreeMap<>();
-            db.query("SELECT name, \"value\", source, observed_at FROM profile_attribute WHERE profile_id = ?", (rs, n) ->
-                    attributes.put(rs.getString("name"), new AttributeValue(rs.getString("value"), rs.getString("source"),
-                            Params.instant(rs, "observed_at"))), id);
+            Map<String, AttributeValue> attributes = AttributeDocument.read((String) p[2]);
             Map<Channel, Consent> consents = new EnumMap<>(Channel.class);
             db.query("SELECT channel, status, source, at, evidence, explicit FROM consent WHERE profile_id = ?",
                     (rs, n) -> {
@@ -2114,7 +2076,13 @@ public class JdbcCrmStore implements CrmStore {
                     + ") AND (type, namespace, \"value\") IN (" + Jdbc.tuples(identities.size(), 3) + ")", args.toArray());
         }
         removed.put("identity_sighting", sightings);
-        removed.put("profile_attribute", db.update("DELETE FROM profile_attribute WHERE profile_id" + in, ids));
+        int attributes = 0;
+        for (String doc : db.query("SELECT attributes FROM profile WHERE attributes IS NOT NULL AND id" + in,
+                (rs, n) -> rs.getString(1), ids)) {
+            attributes += AttributeDocument.read(doc).size();
+        }
+        db.update("UPDATE profile SET attributes = NULL WHERE id" + in, ids);
+        removed.put("attributes", attributes);
         removed.put("consent", db.update("DELETE FROM consent WHERE profile_id" + in, ids));
         removed.put("consent_history", db.update("DELETE FROM consent_history WHERE profile_id" + in, ids));
         removed.put("interaction", db.update("DELETE FROM interaction WHERE profile_id" + in, ids));

@@ -119,8 +119,10 @@ class JdbcCrmStoreBatchEquivalenceTest {
                     .add(rs.getString(1) + ":" + rs.getString(2) + ":" + rs.getString(3));
         });
         Map<UUID, TreeMap<String, String>> data = new HashMap<>();
-        sql.query("SELECT profile_id, name, \"value\" FROM profile_attribute", rs -> {
-            data.computeIfAbsent(rs.getObject(1, UUID.class), x -> new TreeMap<>()).put("attr." + rs.getString(2), rs.getString(3));
+        sql.query("SELECT id, attributes FROM profile WHERE attributes IS NOT NULL", rs -> {
+            UUID id = rs.getObject(1, UUID.class);
+            AttributeDocument.read(rs.getString(2)).forEach((name, v) ->
+                    data.computeIfAbsent(id, x -> new TreeMap<>()).put("attr." + name, v.value()));
         });
         sql.query("SELECT profile_id, channel, status FROM consent", rs -> {
             data.computeIfAbsent(rs.getObject(1, UUID.class), x -> new TreeMap<>()).put("consent." + rs.getString(2), rs.getString(3));

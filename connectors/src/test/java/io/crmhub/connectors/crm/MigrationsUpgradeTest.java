@@ -26,6 +26,87 @@ class MigrationsUpgradeTest {
     Path dir;
 
     @Test
+    void attributeRowsMoveIntoTheProfileDocumentOnH2() throws Exception {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl("jdbc:h2:mem:attrdoc;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+        try (HikariDataSource ds = new HikariDataSource(cfg)) {
+            attributeRowsMoveIntoTheProfileDocument(ds, null);
+        }
+    }
+
+    @Test
+    void attributeRowsMoveIntoTheProfileDocumentOnPostgres() throws Exception {
+        String schema = "crmhub_attrdoc_it";
+        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
+             var s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(PgTestSupport.URL + "?currentSchema=" + schema);
+        cfg.setUsername(PgTestSupport.USER);
+        try (HikariDataSource ds = new HikariDataSource(cfg)) {
+            attributeRowsMoveIntoTheProfileDocument(ds, schema);
+        }
+    }
+
+    /** A store of the release before V3 (one row per attribute) with data in it, upgraded. */
+    private void attributeRowsMoveIntoTheProfileDocument(HikariDataSource ds, String schema) throws Exception {
+        var before = Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target("2");
+        if (schema != null) {
+            before = before.schemas(schema).defaultSchema(schema).createSchemas(true);
+        }
+        before.load().migrate();
+        java.util.UUID ann = java.util.UUID.fromString("00000000-0000-7000-8000-000000000001");
+        java.util.UUID bob = java.util.UUID.fromString("00000000-0000-7000-8000-000000000002");
+        java.util.UUID none = java.util.UUID.fromString("00000000-0000-7000-8000-000000000003");
+        java.time.Instant t1 = java.time.Instant.parse("2026-11-01T10:00:00.123456Z");
+        java.time.Instant t2 = java.time.Instant.parse("2026-11-02T11:30:00Z");
+        try (var c = ds.getConnection()) {
+            try (var p = c.prepareStatement("INSERT INTO profile (id, status, created_at, updated_at, version)"
+                    + " VALUES (?, 'ACTIVE', ?, ?, 0)")) {
+                for (var id : List.of(ann, bob, none)) {
+                    p.setObject(1, id);
+                    p.setObject(2, java.time.OffsetDateTime.ofInstant(t1, java.time.ZoneOffset.UTC));
+                    p.setObject(3, java.time.OffsetDateTime.ofInstant(t1, java.time.ZoneOffset.UTC));
+                    p.executeUpdate();
+                }
+            }
+            try (var p = c.prepareStatement("INSERT INTO profile_attribute (profile_id, name, \"value\", source, observed_at)"
+                    + " VALUES (?, ?, ?, ?, ?)")) {
+                Object[][] rows = {{ann, "firstName", "Ann", "crm", t1}, {ann, "city", "Lyon \"centre\"", "lists", t2},
+                        {ann, "note", null, "api", t2}, {bob, "lastName", "Müller", "membership:web", t2}};
+                for (Object[] r : rows) {
+                    for (int i = 0; i < 4; i++) {
+                        p.setObject(i + 1, r[i]);
+                    }
+                    p.setObject(5, java.time.OffsetDateTime.ofInstant((java.time.Instant) r[4], java.time.ZoneOffset.UTC));
+                    p.executeUpdate();
+                }
+            }
+        }
+        Migrations.migrate(ds, schema);
+        java.util.Map<java.util.UUID, String> docs = new java.util.HashMap<>();
+        try (var c = ds.getConnection(); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT id, attributes FROM profile")) {
+            while (rs.next()) {
+                docs.put(rs.getObject(1, java.util.UUID.class), rs.getString(2));
+            }
+        }
+        var a = AttributeDocument.read(docs.get(ann));
+        assertThat(a).containsOnlyKeys("city", "firstName", "note");
+        assertThat(a.get("firstName")).isEqualTo(new io.crmhub.mappings.model.AttributeValue("Ann", "crm", t1));
+        assertThat(a.get("city")).isEqualTo(new io.crmhub.mappings.model.AttributeValue("Lyon \"centre\"", "lists", t2));
+        assertThat(a.get("note")).isEqualTo(new io.crmhub.mappings.model.AttributeValue(null, "api", t2));
+        assertThat(AttributeDocument.read(docs.get(bob)))
+                .containsExactly(java.util.Map.entry("lastName", new io.crmhub.mappings.model.AttributeValue("Müller", "membership:web", t2)));
+        assertThat(docs.get(none)).as("no attributes, no document").isNull();
+        try (var c = ds.getConnection()) {
+            assertThat(c.getMetaData().getTables(null, schema, "profile_attribute", null).next())
+                    .as("the row table is gone").isFalse();
+        }
+    }
+
+    @Test
     void aNewMigrationOfAnEarlierRangeIsAppliedToAnExistingDatabase() throws Exception {
         URL folder = getClass().getClassLoader().getResource("db/migration");
         assertThat(folder).isNotNull();
@@ -45,9 +126,9 @@ class MigrationsUpgradeTest {
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl("jdbc:h2:mem:upgrade;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
         try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            // the database as the previous release left it: everything up to V50 but V11
+            // the database as the previous release left it: every script up to V50 but V11 (and the Java V3)
             Flyway.configure().dataSource(ds).locations("filesystem:" + older).load().migrate();
-            assertThat(Migrations.migrate(ds, null)).as("V11 applied out of order").isEqualTo(1);
+            assertThat(Migrations.migrate(ds, null)).as("V3 and V11 applied out of order").isEqualTo(2);
             try (var c = ds.getConnection(); var st = c.createStatement();
                  var rs = st.executeQuery("SELECT count(*) FROM list_import_dry_key")) {
                 assertThat(rs.next()).isTrue();

@@ -42,7 +42,7 @@ final class PgTestSupport {
         return new HikariDataSource(cfg);
     }
 
-    static final String ALL_TABLES = "profile, identity, identity_sighting, profile_attribute, consent, consent_history,"
+    static final String ALL_TABLES = "profile, identity, identity_sighting, consent, consent_history,"
             + " interaction, marketing_list, list_member, campaign, campaign_response, merge_journal, erasure_tombstone,"
             + " quarantine, outbox, hub_lease, profile_computed, camel_messageprocessed";
 }

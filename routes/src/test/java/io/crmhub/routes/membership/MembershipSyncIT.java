@@ -148,7 +148,7 @@ class MembershipSyncIT {
 
         // password hashes, salts and answers never reach the hub
         try (Connection c = core.getConnection(); Statement s = c.createStatement()) {
-            for (String sql : List.of("SELECT COUNT(*) FROM profile_attribute WHERE \"value\" LIKE '%" + PASSWORD_HASH + "%'",
+            for (String sql : List.of("SELECT COUNT(*) FROM profile WHERE attributes LIKE '%" + PASSWORD_HASH + "%'",
                     "SELECT COUNT(*) FROM quarantine WHERE payload LIKE '%" + PASSWORD_HASH + "%' OR payload LIKE '%PasswordSalt%'",
                     "SELECT COUNT(*) FROM outbox WHERE payload LIKE '%" + PASSWORD_HASH + "%'")) {
                 var rs = s.executeQuery(sql);
