@@ -132,7 +132,7 @@ public final class MembershipBench {
                         baseline / hub);
                 try (Connection c = core.getConnection(); Statement st = c.createStatement();
                      ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM profile), (SELECT count(*) FROM identity),"
-                             + " (SELECT coalesce(sum(length(attributes) - length(replace(attributes, '\"v\":', '\"v'))), 0) FROM profile),"
+                             + " (SELECT count(*) FROM profile p, json_object_keys(p.attributes::json -> 'a')),"
                              + " (SELECT count(*) FROM interaction),"
                              + " (SELECT count(*) FROM outbox)")) {
                     rs.next();

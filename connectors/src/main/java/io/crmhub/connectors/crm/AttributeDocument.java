@@ -10,16 +10,22 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * A profile's attributes as one JSON document in {@code profile.attributes}, each with its
- * provenance: {@code {"city":{"v":"Lyon","s":"membership:web","t":"2026-12-02T10:00:00.123456Z"}}}
- * (value, source, observed at; names in sorted order). One column on the profile row instead of one
- * indexed row per attribute: a profile's attributes are only ever read and written together, under
- * the profile's lock, and a row per attribute cost more than half of the database's work for a
- * profile with a handful of them (see docs/benchmarks.md, "attributes as one document").
+ * provenance. The attributes of a profile mostly share a few provenances (the record that brought
+ * them), so those are listed once and referenced by index:
+ * <pre>{"p":[["membership:web",1764669600123456]],"a":{"city":["Lyon",0],"firstName":["Ann",0]}}</pre>
+ * {@code p}: provenances, each [source, observed at in microseconds since the epoch]; {@code a}: the
+ * attributes by name (sorted), each [value, index into p]. One column on the profile row instead of
+ * one indexed row per attribute: a profile's attributes are only ever read and written together,
+ * under the profile's lock, and a row per attribute cost more than half of the database's work for
+ * a profile with a handful of them (see docs/benchmarks.md, "attributes as one document").
  */
 public final class AttributeDocument {
 
@@ -34,17 +40,31 @@ public final class AttributeDocument {
             return null;
         }
         Map<String, AttributeValue> sorted = attributes instanceof TreeMap<String, AttributeValue> t ? t : new TreeMap<>(attributes);
-        StringWriter out = new StringWriter(64 + 80 * sorted.size());
+        Map<String, Integer> provenances = new LinkedHashMap<>();
+        StringWriter out = new StringWriter(64 + 40 * sorted.size());
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
+            g.writeArrayFieldStart("p");
+            for (AttributeValue v : sorted.values()) {
+                String key = v.source() + '\u0000' + v.at();
+                if (!provenances.containsKey(key)) {
+                    provenances.put(key, provenances.size());
+                    g.writeStartArray();
+                    g.writeString(v.source());
+                    g.writeNumber(micros(v.at()));
+                    g.writeEndArray();
+                }
+            }
+            g.writeEndArray();
+            g.writeObjectFieldStart("a");
             for (Map.Entry<String, AttributeValue> e : sorted.entrySet()) {
                 AttributeValue v = e.getValue();
-                g.writeObjectFieldStart(e.getKey());
-                g.writeStringField("v", v.value());
-                g.writeStringField("s", v.source());
-                g.writeStringField("t", v.at().toString());
-                g.writeEndObject();
+                g.writeArrayFieldStart(e.getKey());
+                g.writeString(v.value());
+                g.writeNumber(provenances.get(v.source() + '\u0000' + v.at()));
+                g.writeEndArray();
             }
+            g.writeEndObject();
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -60,29 +80,52 @@ public final class AttributeDocument {
         }
         try (JsonParser p = JSON.createParser(document)) {
             expect(p.nextToken(), JsonToken.START_OBJECT, document);
+            List<String> sources = new ArrayList<>();
+            List<Instant> times = new ArrayList<>();
             while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                expect(p.nextToken(), JsonToken.START_OBJECT, document);
-                String value = null;
-                String source = null;
-                Instant at = null;
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String field = p.currentName();
-                    JsonToken t = p.nextToken();
-                    String text = t == JsonToken.VALUE_NULL ? null : p.getText();
-                    switch (field) {
-                        case "v" -> value = text;
-                        case "s" -> source = text;
-                        case "t" -> at = text == null ? null : Instant.parse(text);
-                        default -> p.skipChildren();
+                String field = p.currentName();
+                if ("p".equals(field)) {
+                    expect(p.nextToken(), JsonToken.START_ARRAY, document);
+                    while (p.nextToken() == JsonToken.START_ARRAY) {
+                        expect(p.nextToken(), JsonToken.VALUE_STRING, document);
+                        sources.add(p.getText());
+                        expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT, document);
+                        times.add(instant(p.getLongValue()));
+                        expect(p.nextToken(), JsonToken.END_ARRAY, document);
                     }
+                } else if ("a".equals(field)) {
+                    expect(p.nextToken(), JsonToken.START_OBJECT, document);
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String name = p.currentName();
+                        expect(p.nextToken(), JsonToken.START_ARRAY, document);
+                        JsonToken t = p.nextToken();
+                        String value = t == JsonToken.VALUE_NULL ? null : p.getText();
+                        expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT, document);
+                        int k = p.getIntValue();
+                        expect(p.nextToken(), JsonToken.END_ARRAY, document);
+                        if (k < 0 || k >= sources.size()) {
+                            throw new IllegalStateException("unreadable attribute document (provenance " + k
+                                    + " of " + name + " not listed): " + abbreviate(document));
+                        }
+                        attributes.put(name, new AttributeValue(value, sources.get(k), times.get(k)));
+                    }
+                } else {
+                    p.nextToken();
+                    p.skipChildren();
                 }
-                attributes.put(name, new AttributeValue(value, source, at));
             }
         } catch (IOException e) {
             throw new IllegalStateException("unreadable attribute document: " + abbreviate(document), e);
         }
         return attributes;
+    }
+
+    private static long micros(Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+
+    private static Instant instant(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
     }
 
     /** Only the values of some attributes of a document (absent ones are left out). */
