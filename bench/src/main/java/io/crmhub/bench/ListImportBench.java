@@ -127,6 +127,10 @@ public final class ListImportBench {
             System.out.printf("  heap: max %,d MB; during the import: highest heap in use after a GC %,d MB (%d GCs),"
                             + " sum of the heap pools' peaks %,d MB (an upper bound)%n", Runtime.getRuntime().maxMemory() >> 20,
                     live.maxAfterGc() >> 20, live.collections(), Math.max(peakBefore, peakHeap()) >> 20);
+            StringBuilder phases = new StringBuilder();
+            importer.timings().forEach((k, v) -> phases.append(String.format("%n    %-24s %,9d ms  %,8d calls", k, v[0], v[1])));
+            ((JdbcCrmStore) crm).timings().forEach((k, v) -> phases.append(String.format("%n    upsertAll %-14s %,9d ms  %,8d calls", k, v[0], v[1])));
+            System.out.println("  time per phase of the chunk writes (summed over workers):" + phases);
             System.out.printf("ratio: the hub takes %.1fx the time of psql \\copy%n", hubSecs / copySecs);
             System.out.printf("| %,d | %,.0f | %,.0f | %.1fx | %,d MB after GC |%n", n, copyRate, hubRate, hubSecs / copySecs,
                     live.maxAfterGc() >> 20);

@@ -6,12 +6,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Time and calls per named phase, summed over all threads (cheap: two adders per phase and call). */
-final class StoreTimings {
+public final class StoreTimings {
 
     private final ConcurrentHashMap<String, LongAdder[]> phases = new ConcurrentHashMap<>();
 
     /** Adds the time since {@code startNanos} to the phase and returns now (the next phase's start). */
-    long add(String phase, long startNanos) {
+    public long add(String phase, long startNanos) {
         long now = System.nanoTime();
         LongAdder[] a = phases.computeIfAbsent(phase, k -> new LongAdder[]{new LongAdder(), new LongAdder()});
         a[0].add(now - startNanos);
@@ -20,7 +20,7 @@ final class StoreTimings {
     }
 
     /** phase → {milliseconds, calls}. */
-    Map<String, long[]> snapshot() {
+    public Map<String, long[]> snapshot() {
         Map<String, long[]> out = new TreeMap<>();
         phases.forEach((k, a) -> out.put(k, new long[]{a[0].sum() / 1_000_000, a[1].sum()}));
         return out;

@@ -93,6 +93,12 @@ public class ListImporter {
     private final String owner;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private final ObjectMapper compact = new ObjectMapper();
+    private final io.crmhub.connectors.crm.StoreTimings timings = new io.crmhub.connectors.crm.StoreTimings();
+
+    /** Time and calls per phase of the chunk writes, summed over the workers (what a benchmark prints). */
+    public Map<String, long[]> timings() {
+        return timings.snapshot();
+    }
 
     public ListImporter(CrmStore crm, ListImportStore store, RecordNormaliser normaliser, ColumnAliases aliases,
                         Options options, String owner) {
@@ -705,6 +711,7 @@ public class ListImporter {
                     errors.add(errorRow(r, r.column(), r.reason()));
                 }
             }
+            long tm = System.nanoTime();
             List<CrmStore.BatchItem> results;
             if (rowByRow) {
                 results = new ArrayList<>(records.size());
@@ -714,6 +721,7 @@ public class ListImporter {
             } else {
                 results = records.isEmpty() ? List.of() : crm.upsertAll(records);
             }
+            tm = timings.add("upsertAll", tm);
             List<UUID> pids = new ArrayList<>(valid.size());
             for (int i = 0; i < valid.size(); i++) {
                 CrmStore.BatchItem item = results.get(i);
@@ -738,6 +746,7 @@ public class ListImporter {
             }
             Map<UUID, ListImportStore.Member> existing = store.members(listId, first.keySet());
             Set<UUID> optedOut = store.optedOut(first.keySet(), settings.channel());
+            tm = timings.add("members.read", tm);
             Instant now = store.now();
             List<Object[]> candidates = new ArrayList<>();
             for (UUID pid : first.keySet()) {
@@ -757,6 +766,7 @@ public class ListImporter {
                 });
                 existing.putAll(store.members(listId, late));
             }
+            tm = timings.add("members.insert", tm);
             List<UUID> toSuppress = new ArrayList<>();
             List<Object[]> interactions = new ArrayList<>();
             List<Object[]> events = new ArrayList<>();
@@ -796,12 +806,16 @@ public class ListImporter {
             toSuppress.sort(null);
             store.suppress(listId, toSuppress);
             interactions.sort(java.util.Comparator.comparing(r -> (UUID) r[0]));
+            tm = timings.add("members.suppress", tm);
             store.insertInteractions(interactions);
+            tm = timings.add("interactions", tm);
             store.insertOutbox(events);
+            tm = timings.add("outbox", tm);
             store.insertErrors(run.id(), errors);
             if (store.progress(run.id(), owner, chunkNo, d, bytes) != 1) {
                 throw new LostOwnership(run.id());
             }
+            timings.add("errors+progress", tm);
             return d;
         }
 
