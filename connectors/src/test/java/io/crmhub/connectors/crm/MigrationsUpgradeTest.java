@@ -126,7 +126,7 @@ class MigrationsUpgradeTest {
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl("jdbc:h2:mem:upgrade;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
         try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            // the database as the previous release left it: every script up to V50 but V11 (and the Java V3)
+            // the database as an earlier release left it: every SQL script but V11 (and without the Java V3)
             Flyway.configure().dataSource(ds).locations("filesystem:" + older).load().migrate();
             assertThat(Migrations.migrate(ds, null)).as("V3 and V11 applied out of order").isEqualTo(2);
             try (var c = ds.getConnection(); var st = c.createStatement();
