@@ -896,7 +896,7 @@ public class JdbcCrmStore implements CrmStore {
 
     /**
      * One statement for a whole segment: owners of the identifiers (with their profile's version),
-     * tombstone hits, the live profiles each identifier was sighted on (its owner is left out per
+     * tombstone hits, the live profiles each owned identifier was sighted on (its owner is left out per
      * record by {@link #fastSegment}) and the unique-per-profile identifiers of the owners.
      * LATERAL ... OFFSET 0 makes every part one index probe per key, whatever the planner's
      * statistics say (on young tables it picks a hash join over the whole identity table otherwise).
@@ -923,10 +923,12 @@ public class JdbcCrmStore implements CrmStore {
                 + " SELECT 'I' AS k, o.type, o.namespace, o.\"value\", o.profile_id, o.version, NULL AS h FROM o"
                 + " UNION ALL SELECT 'T', NULL, NULL, NULL, NULL, NULL, t.identity_hash FROM erasure_tombstone t"
                 + " WHERE t.identity_hash = ANY (?::text[])"
+                // sightings count only for identifiers somebody owns (as in context(): a sighting is an owned
+                // identifier presented with another profile), so only those are probed
                 + " UNION ALL SELECT 'S', s.type, s.namespace, s.\"value\", s.profile_id, NULL, NULL"
-                + " FROM q CROSS JOIN LATERAL (SELECT y.type, y.namespace, y.\"value\", y.profile_id FROM identity_sighting y"
+                + " FROM o CROSS JOIN LATERAL (SELECT y.type, y.namespace, y.\"value\", y.profile_id FROM identity_sighting y"
                 + " JOIN profile p ON p.id = y.profile_id WHERE p.status = 'ACTIVE'"
-                + " AND y.\"value\" = q.v AND y.type = q.t AND y.namespace = q.ns OFFSET 0) AS s");
+                + " AND y.\"value\" = o.\"value\" AND y.type = o.type AND y.namespace = o.namespace OFFSET 0) AS s");
         List<Object> args = new ArrayList<>(List.of(v, t, ns, h));
         if (!uniqueTypes.isEmpty()) {
             sql.append(" UNION ALL SELECT 'U', u.type, u.namespace, u.\"value\", u.profile_id, NULL, NULL"
