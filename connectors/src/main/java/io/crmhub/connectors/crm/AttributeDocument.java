@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * A profile's attributes as one JSON document in {@code profile.attributes}, each with its
  * provenance. The attributes of a profile mostly share a few provenances (the record that brought
  * them), so those are listed once and referenced by index:
- * <pre>{"p":[["membership:web",1764669600123456]],"a":{"city":["Lyon",0],"firstName":["Ann",0]}}</pre>
+ * <pre>{"p":[["membership:web",1796205600123456]],"a":{"city":["Lyon",0],"firstName":["Ann",0]}}</pre>
  * {@code p}: provenances, each [source, observed at in microseconds since the epoch]; {@code a}: the
  * attributes by name (sorted), each [value, index into p]. One column on the profile row instead of
  * one indexed row per attribute: a profile's attributes are only ever read and written together,
@@ -40,20 +40,20 @@ public final class AttributeDocument {
             return null;
         }
         Map<String, AttributeValue> sorted = attributes instanceof TreeMap<String, AttributeValue> t ? t : new TreeMap<>(attributes);
-        Map<String, Integer> provenances = new LinkedHashMap<>();
+        // provenance (source, time) -> its index in "p", in order of first use
+        Map<Map.Entry<String, Instant>, Integer> provenances = new LinkedHashMap<>();
+        for (AttributeValue v : sorted.values()) {
+            provenances.putIfAbsent(Map.entry(v.source(), v.at()), provenances.size());
+        }
         StringWriter out = new StringWriter(64 + 40 * sorted.size());
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
             g.writeArrayFieldStart("p");
-            for (AttributeValue v : sorted.values()) {
-                String key = v.source() + '\u0000' + v.at();
-                if (!provenances.containsKey(key)) {
-                    provenances.put(key, provenances.size());
-                    g.writeStartArray();
-                    g.writeString(v.source());
-                    g.writeNumber(micros(v.at()));
-                    g.writeEndArray();
-                }
+            for (Map.Entry<String, Instant> p : provenances.keySet()) {
+                g.writeStartArray();
+                g.writeString(p.getKey());
+                g.writeNumber(micros(p.getValue()));
+                g.writeEndArray();
             }
             g.writeEndArray();
             g.writeObjectFieldStart("a");
@@ -61,7 +61,7 @@ public final class AttributeDocument {
                 AttributeValue v = e.getValue();
                 g.writeArrayFieldStart(e.getKey());
                 g.writeString(v.value());
-                g.writeNumber(provenances.get(v.source() + '\u0000' + v.at()));
+                g.writeNumber(provenances.get(Map.entry(v.source(), v.at())));
                 g.writeEndArray();
             }
             g.writeEndObject();

@@ -1106,25 +1106,27 @@ public class JdbcCrmStore implements CrmStore {
 
         // attributes through survivorship
         Map<String, String> changedAttrs = new TreeMap<>();
-        boolean[] attrsDirty = {false};
-        attrs.forEach((name, value) -> {
+        boolean attrsDirty = false;
+        for (Map.Entry<String, String> a : attrs.entrySet()) {
+            String name = a.getKey();
+            String value = a.getValue();
             AttributeValue incoming = new AttributeValue(value, source, observed);
             AttributeValue current = state.attributes().get(name);
             if (current != null && Objects.equals(current.value(), value)) {
                 if (survivorship.rank(source) > survivorship.rank(current.source())) {
                     // same value from a stronger source: keep its provenance, not a visible change
                     state.attributes().put(name, incoming);
-                    attrsDirty[0] = true;
+                    attrsDirty = true;
                 }
-                return;
+                continue;
             }
             if (survivorship.incomingWins(current, incoming)) {
                 changedAttrs.put(name, value);
                 state.attributes().put(name, incoming);
-                attrsDirty[0] = true;
+                attrsDirty = true;
             }
-        });
-        String attrDoc = attrsDirty[0] ? AttributeDocument.write(state.attributes()) : null;
+        }
+        String attrDoc = attrsDirty ? AttributeDocument.write(state.attributes()) : null;
 
         // consents through the consent rules
         Map<Channel, Consent> changedConsents = applyConsents(target, consents, state.consents(), now, events);
@@ -1682,11 +1684,6 @@ public class JdbcCrmStore implements CrmStore {
                 merged.put(name, lv);
             }
         });
-        // the loser's attributes live on in the merge journal's snapshot (an unmerge restores them)
-        db.update("UPDATE profile SET attributes = NULL WHERE id = ?", loser);
-        if (!merged.equals(s.attributes())) {
-            db.update("UPDATE profile SET attributes = ? WHERE id = ?", AttributeDocument.write(merged), survivor);
-        }
 
         Map<Channel, Consent> sc = new EnumMap<>(Channel.class);
         s.consents().forEach(r -> sc.put(r.consent().channel(), r.consent()));
@@ -1742,9 +1739,11 @@ public class JdbcCrmStore implements CrmStore {
             db.update("UPDATE campaign_response SET profile_id = ? WHERE id IN (" + Params.marks(movedResponses.size()) + ")",
                     args.toArray());
         }
-        db.update("UPDATE profile SET status = 'MERGED', merged_into = ?, version = version + 1, updated_at = ? WHERE id = ?",
-                survivor, now, loser);
-        db.update("UPDATE profile SET version = version + 1, updated_at = ? WHERE id = ?", now, survivor);
+        // the loser's attributes live on in the merge journal's snapshot (an unmerge restores them)
+        db.update("UPDATE profile SET status = 'MERGED', merged_into = ?, attributes = NULL, version = version + 1,"
+                + " updated_at = ? WHERE id = ?", survivor, now, loser);
+        db.update("UPDATE profile SET version = version + 1, updated_at = ?, attributes = ? WHERE id = ?", now,
+                AttributeDocument.write(merged), survivor);
 
         // the reason names identifier types only (no PII); the keys go to linking_identities
         String reason = "identity resolution: a record from " + source + " carries " + types(viaSurvivor)
@@ -1818,9 +1817,8 @@ public class JdbcCrmStore implements CrmStore {
         // interactions and campaign responses moved by the merge go back
         moveBack("interaction", ls.path("movedInteractionIds"), loser, survivorId);
         moveBack("campaign_response", ls.path("movedCampaignResponseIds"), loser, survivorId);
-        // attributes, consents, computed: exactly as at merge time, for both
+        // attributes, consents, computed: exactly as at merge time, for both (restoreRows rewrites the attribute documents)
         for (UUID p : List.of(survivorId, loser)) {
-            db.update("UPDATE profile SET attributes = NULL WHERE id = ?", p);
             db.update("DELETE FROM consent WHERE profile_id = ?", p);
             db.update("DELETE FROM profile_computed WHERE profile_id = ?", p);
         }
@@ -2083,8 +2081,7 @@ public class JdbcCrmStore implements CrmStore {
                 (rs, n) -> rs.getString(1), ids)) {
             attributes += AttributeDocument.read(doc).size();
         }
-        db.update("UPDATE profile SET attributes = NULL WHERE id" + in, ids);
-        removed.put("attributes", attributes);
+        removed.put("attributes", attributes);   // the documents are cleared with the status below
         removed.put("consent", db.update("DELETE FROM consent WHERE profile_id" + in, ids));
         removed.put("consent_history", db.update("DELETE FROM consent_history WHERE profile_id" + in, ids));
         removed.put("interaction", db.update("DELETE FROM interaction WHERE profile_id" + in, ids));
@@ -2113,7 +2110,8 @@ public class JdbcCrmStore implements CrmStore {
         Object[] statusArgs = new Object[ids.length + 1];
         statusArgs[0] = now;
         System.arraycopy(ids, 0, statusArgs, 1, ids.length);
-        db.update("UPDATE profile SET status = 'ERASED', version = version + 1, updated_at = ? WHERE id" + in, statusArgs);
+        db.update("UPDATE profile SET status = 'ERASED', attributes = NULL, version = version + 1, updated_at = ? WHERE id" + in,
+                statusArgs);
 
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("profileId", root.id().toString());
