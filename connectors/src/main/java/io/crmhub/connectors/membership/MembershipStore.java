@@ -97,13 +97,16 @@ public class MembershipStore {
             return out;
         }
         if (postgres()) {
-            query("SELECT member_id, profile_id, fingerprint, tier, status, sync_state, changed_at, quarantine_id"
-                    + " FROM membership_member WHERE source = ? AND member_id = ANY(?::text[])", rs -> {
+            // one probe of the key per id (LATERAL ... OFFSET 0): with a page of ids against a table of
+            // some 100K rows the planner picks a scan of the whole table with a hashed filter otherwise
+            query("SELECT m.member_id, m.profile_id, m.fingerprint, m.tier, m.status, m.sync_state, m.changed_at,"
+                    + " m.quarantine_id FROM unnest(?::text[]) AS q(id) CROSS JOIN LATERAL (SELECT * FROM membership_member"
+                    + " WHERE source = ? AND member_id = q.id OFFSET 0) AS m", rs -> {
                 MemberState s = new MemberState(rs.getString(1), rs.getObject(2, UUID.class), rs.getString(3),
                         rs.getString(4), rs.getString(5), rs.getString(6), instant(rs, 7),
                         rs.getObject(8) == null ? null : rs.getLong(8));
                 out.put(s.memberId(), s);
-            }, source, memberIds.toArray(new String[0]));
+            }, memberIds.toArray(new String[0]), source);
             return out;
         }
         List<String> all = new ArrayList<>(memberIds);
