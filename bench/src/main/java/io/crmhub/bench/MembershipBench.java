@@ -75,7 +75,10 @@ public final class MembershipBench {
         System.out.printf("scenario membership: %,d aspnet users (10%% Premium, 5%% Gold, 2%% locked, 3%% unapproved),"
                 + " %d writers, page %d, upsertAll chunk %d, joined-on-initial-sync %s%n", n, writers, batch, chunk, joinedOnInitialSync);
 
+        String srcUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + SRC;
+        // src writes the generated source and the lag updates; the sync reads through the hub's own read-only pool
         try (HikariDataSource src = pool(url, user, password, SRC, 3, false);
+             HikariDataSource reading = io.crmhub.connectors.membership.SourcePool.readOnly("bench", srcUrl, user, password, 3);
              HikariDataSource core = pool(url, user, password, CORE, writers + 3, true)) {
             long t = System.nanoTime();
             generate(src, n);
@@ -109,12 +112,12 @@ public final class MembershipBench {
             MemberMapper mapper = new MemberMapper("bench", "membership", mapping);
             RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
 
-            profile(src, spec, mapper, normaliser, n);
+            profile(reading, spec, mapper, normaliser, n);
 
             JdbcCrmStore crm = new JdbcCrmStore(core, new SurvivorshipRules(List.of("crm", "membership")), new ConsentRules(),
                     IdentityPolicy.defaults(), json);
             MembershipStore store = new MembershipStore(core, json);
-            try (MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, src), mapper, normaliser, crm, store,
+            try (MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, reading), mapper, normaliser, crm, store,
                     core, json, new MembershipSync.Options("bench", Duration.ofSeconds(60), writers, joinedOnInitialSync, 0.5, null, chunk))) {
                 t = System.nanoTime();
                 MembershipSync.Report r = sync.poll();

@@ -1,13 +1,13 @@
 package io.crmhub.routes.membership;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.crmhub.connectors.crm.CrmStore;
 import io.crmhub.connectors.membership.MemberReader;
 import io.crmhub.connectors.membership.MembershipStore;
 import io.crmhub.connectors.membership.MembershipSync;
 import io.crmhub.connectors.membership.SourceKind;
+import io.crmhub.connectors.membership.SourcePool;
 import io.crmhub.connectors.membership.SourceSpec;
 import io.crmhub.mappings.membership.MemberMapper;
 import io.crmhub.mappings.membership.MembershipMapping;
@@ -26,7 +26,6 @@ import java.time.ZoneId;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -124,32 +123,9 @@ public class MembershipSources implements AutoCloseable {
         }
     }
 
-    /**
-     * A small pool whose sessions are read-only where the database can enforce it (PostgreSQL,
-     * MariaDB/MySQL: the session's transactions are READ ONLY); for SQL Server give a login with
-     * db_datareader only. The hub never writes to a membership database.
-     */
+    /** The read-only pool of a source (see {@link SourcePool#readOnly}). */
     static HikariDataSource readOnlyPool(MembershipProperties.Source s) {
-        if (s.getUrl() == null || s.getUrl().isBlank()) {
-            throw new IllegalArgumentException("membership source " + s.getName() + " needs a url");
-        }
-        HikariConfig cfg = new HikariConfig();
-        cfg.setPoolName("membership-" + s.getName());
-        cfg.setJdbcUrl(s.getUrl());
-        cfg.setUsername(s.getUser());
-        cfg.setPassword(s.getPassword());
-        cfg.setMaximumPoolSize(Math.max(1, s.getPoolSize()));
-        cfg.setMinimumIdle(0);
-        cfg.setReadOnly(true);
-        cfg.setInitializationFailTimeout(-1); // a source that is down at start must not stop the hub
-        cfg.setConnectionTimeout(10_000);
-        String url = s.getUrl().toLowerCase(Locale.ROOT);
-        if (url.startsWith("jdbc:postgresql:")) {
-            cfg.setConnectionInitSql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
-        } else if (url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:")) {
-            cfg.setConnectionInitSql("SET SESSION TRANSACTION READ ONLY");
-        }
-        return new HikariDataSource(cfg);
+        return SourcePool.readOnly(s.getName(), s.getUrl(), s.getUser(), s.getPassword(), s.getPoolSize());
     }
 
     static String redact(String url) {
