@@ -218,6 +218,13 @@ public class MembershipStore {
         return out;
     }
 
+    /** Whether the hub holds the state of any member of this source. */
+    public boolean hasMembers(String source) {
+        List<Boolean> found = new ArrayList<>(1);
+        query("SELECT 1 FROM membership_member WHERE source = ? FETCH FIRST 1 ROWS ONLY", rs -> found.add(Boolean.TRUE), source);
+        return !found.isEmpty();
+    }
+
     // --- source state ----------------------------------------------------------------------------
 
     public Optional<SourceState> sourceState(String source) {

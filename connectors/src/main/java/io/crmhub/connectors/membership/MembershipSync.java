@@ -192,8 +192,12 @@ public final class MembershipSync implements AutoCloseable {
             MemberReader.Key mark = st == null || (st.watermarkAt() == null && st.watermarkId() == null) ? null
                     : new MemberReader.Key(st.watermarkAt(), st.watermarkId());
             String error = null;
+            // a first sync into a CRM that holds no member of this source yet: the pages need not read
+            // the members' states first (there are none); a member read twice in the pass meets its own
+            // state through the key, and its page is retried the ordinary way
+            boolean blank = full && !store.hasMembers(spec.name());
             try {
-                mark = runPass(start, mark, c);
+                mark = runPass(start, mark, c, blank);
             } catch (RuntimeException e) {
                 error = describe(e);
                 if (error.equals(lastError)) {
@@ -241,7 +245,7 @@ public final class MembershipSync implements AutoCloseable {
     private record InFlight(Future<Counters> result, MemberReader.Key last) {
     }
 
-    private MemberReader.Key runPass(MemberReader.Key start, MemberReader.Key mark, Counters total) {
+    private MemberReader.Key runPass(MemberReader.Key start, MemberReader.Key mark, Counters total, boolean blank) {
         Deque<InFlight> inflight = new ArrayDeque<>();
         MemberReader.Key key = start;
         MemberReader.Key best = mark;
@@ -258,7 +262,7 @@ public final class MembershipSync implements AutoCloseable {
                 }
                 List<MemberRow> rows = page.rows();
                 total.read.addAndGet(rows.size());
-                inflight.add(new InFlight(writers.submit(() -> apply(rows, false, false)), page.last()));
+                inflight.add(new InFlight(writers.submit(() -> apply(rows, false, false, blank)), page.last()));
                 key = page.last();
                 while (inflight.size() > options.writers()) {
                     best = complete(inflight.poll(), best, total);
@@ -529,6 +533,11 @@ public final class MembershipSync implements AutoCloseable {
      * then in one transaction upserts them, records their tier/status interactions and their state.
      */
     Counters apply(List<MemberRow> rows, boolean force, boolean throwOnBad) {
+        return apply(rows, force, throwOnBad, false);
+    }
+
+    /** {@code blank}: the hub holds no member of the source (first sync): no state is read before the transaction. */
+    private Counters apply(List<MemberRow> rows, boolean force, boolean throwOnBad, boolean blank) {
         Counters c = new Counters();
         long t0 = System.nanoTime();
         // map; skip what is unchanged (read outside the transaction: a cheap pre-filter)
@@ -553,7 +562,7 @@ public final class MembershipSync implements AutoCloseable {
             ids.add(r.memberId());
         }
         long tm = System.nanoTime();
-        Map<String, MembershipStore.MemberState> before = store.states(spec.name(), ids);
+        Map<String, MembershipStore.MemberState> before = blank ? Map.of() : store.states(spec.name(), ids);
         long ts = System.nanoTime();
         List<Item> todo = new ArrayList<>(items.size());
         for (Item it : items) {
