@@ -1,5 +1,6 @@
 package io.crmhub.connectors.email;
 
+import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.email.ReplyText;
 import io.crmhub.mappings.email.SafeFileName;
 import jakarta.mail.BodyPart;
@@ -22,8 +23,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -468,11 +467,7 @@ public class MailParser {
     }
 
     private static String sha256(byte[] raw) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(raw));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(Hashes.sha256(raw));
     }
 
     private interface Getter<T> {

@@ -162,8 +162,9 @@ public final class MemberReader {
                 if (spec.kind() == SourceKind.SQL) {
                     checkColumns(md);
                 }
+                Columns cols = columns(md);
                 while (rs.next()) {
-                    raws.add(read(rs, md));
+                    raws.add(read(rs, md, cols));
                 }
             }
             if (raws.isEmpty()) {
@@ -232,23 +233,77 @@ public final class MemberReader {
         }
     }
 
-    private Raw read(ResultSet rs, ResultSetMetaData md) throws SQLException {
+    private static final int OTHER = 0;
+    private static final int TIMESTAMP = 1;     // date and time without zone: in the source's zone
+    private static final int TIMESTAMP_TZ = 2;  // with offset or zone
+
+    /** What a result set's columns are, worked out once per query rather than once per row. */
+    private record Columns(String[] names, int[] kinds, int id, int at) {
+    }
+
+    private Columns columns(ResultSetMetaData md) throws SQLException {
+        int n = md.getColumnCount();
+        String[] names = new String[n + 1];
+        int[] kinds = new int[n + 1];
+        int id = -1;
+        int at = -1;
+        for (int i = 1; i <= n; i++) {
+            String label = md.getColumnLabel(i);
+            if (label.equalsIgnoreCase("hub_member_id")) {
+                id = i;
+            } else if (label.equalsIgnoreCase("hub_changed_at")) {
+                at = i;
+            }
+            names[i] = fieldName(label);
+            String type = md.getColumnTypeName(i) == null ? "" : md.getColumnTypeName(i).toLowerCase(Locale.ROOT);
+            if (type.contains("offset") || type.contains("tz") || type.contains("time zone")) {
+                kinds[i] = TIMESTAMP_TZ;
+            } else if (md.getColumnType(i) == java.sql.Types.TIMESTAMP) {
+                kinds[i] = TIMESTAMP;
+            }
+        }
+        return new Columns(names, kinds, id, at);
+    }
+
+    /** A date-time column's value as an instant (null when NULL). */
+    private Instant instant(ResultSet rs, int i, ResultSetMetaData md, Columns cols) throws SQLException {
+        switch (cols.kinds()[i]) {
+            case TIMESTAMP -> {
+                LocalDateTime t = rs.getObject(i, LocalDateTime.class);
+                return t == null ? null : t.atZone(spec.sourceZone()).toInstant();
+            }
+            case TIMESTAMP_TZ -> {
+                OffsetDateTime t = rs.getObject(i, OffsetDateTime.class);
+                return t == null ? null : t.toInstant();
+            }
+            default -> {
+                return instant(rs, i, md);
+            }
+        }
+    }
+
+    private Raw read(ResultSet rs, ResultSetMetaData md, Columns cols) throws SQLException {
         Map<String, String> fields = new LinkedHashMap<>();
         Object idValue = null;
         Instant at = null;
         int n = md.getColumnCount();
         for (int i = 1; i <= n; i++) {
-            String label = md.getColumnLabel(i);
-            if (label.equalsIgnoreCase("hub_member_id")) {
+            if (i == cols.id()) {
                 idValue = rs.getObject(i);
                 continue;
             }
-            if (label.equalsIgnoreCase("hub_changed_at")) {
-                at = instant(rs, i, md);
+            if (i == cols.at()) {
+                at = instant(rs, i, md, cols);
                 continue;
             }
-            String name = fieldName(label);
-            fields.put(name, text(rs, i, md));
+            String value;
+            if (cols.kinds()[i] == OTHER) {
+                value = text(rs, i, md);
+            } else {
+                Instant t = instant(rs, i, md, cols);
+                value = t == null ? null : t.toString();
+            }
+            fields.put(cols.names()[i], value);
         }
         if (spec.kind() == SourceKind.ASPNETCORE_IDENTITY) {
             String lockoutEnd = fields.get("LockoutEnd");

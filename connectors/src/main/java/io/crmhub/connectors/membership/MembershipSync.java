@@ -1,5 +1,6 @@
 package io.crmhub.connectors.membership;
 
+import io.crmhub.mappings.model.Hashes;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crmhub.connectors.crm.CrmStore;
@@ -22,8 +23,6 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import javax.sql.DataSource;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -871,12 +870,7 @@ public final class MembershipSync implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         new TreeMap<>(r.fields()).forEach((k, v) -> sb.append(k).append('\u0001').append(v).append('\u0001'));
         r.roles().forEach(x -> sb.append(x).append('\u0002'));
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(sb.toString().getBytes(StandardCharsets.UTF_8)), 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(Hashes.sha256(sb.toString().getBytes(StandardCharsets.UTF_8)), 0, 16);
     }
 
     private static Instant parseInstant(String s) {

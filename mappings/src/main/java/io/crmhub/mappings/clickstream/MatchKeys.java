@@ -1,13 +1,10 @@
 package io.crmhub.mappings.clickstream;
 
+import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.normalise.EmailNormaliser;
 import io.crmhub.mappings.normalise.PhoneNormaliser;
 import io.crmhub.mappings.normalise.Result;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Hashed match keys for ad platforms, by Google Customer Match's rules: e-mail trimmed and
@@ -36,11 +33,6 @@ public final class MatchKeys {
     }
 
     public static String sha256(String value) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(value.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Hashes.sha256Hex(value);
     }
 }

@@ -1,5 +1,6 @@
 package io.crmhub.mappings.clickstream;
 
+import io.crmhub.mappings.model.Hashes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crmhub.mappings.model.Attributes;
@@ -7,8 +8,6 @@ import io.crmhub.mappings.model.Attributes;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -300,12 +299,7 @@ public final class SegmentMapper {
     }
 
     private static String contentId(ObjectNode e) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(e.toString().getBytes(StandardCharsets.UTF_8));
-            return "sha256:" + HexFormat.of().formatHex(d);
-        } catch (NoSuchAlgorithmException ex) {
-            throw new IllegalStateException(ex);
-        }
+        return "sha256:" + HexFormat.of().formatHex(Hashes.sha256(e.toString().getBytes(StandardCharsets.UTF_8)));
     }
 
     private static String text(ObjectNode e, String field, List<InvalidEventException.Violation> v) {

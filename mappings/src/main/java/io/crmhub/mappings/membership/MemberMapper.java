@@ -1,13 +1,12 @@
 package io.crmhub.mappings.membership;
 
+import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.model.Attributes;
 import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.IdentityType;
 import io.crmhub.mappings.model.ProfileRecord;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -179,11 +178,7 @@ public final class MemberMapper {
         }
         sb.append('\u0002');
         new TreeMap<>(attrs).forEach((k, v) -> sb.append(k).append('\u0001').append(v).append('\u0001'));
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] d = Hashes.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(d, 0, 16);
     }
 }
