@@ -86,6 +86,12 @@ public interface CrmStore {
 
     void markSent(List<Long> outboxIds);
 
+    /**
+     * Deletes up to {@code limit} outbox rows that were sent before {@code sentBefore}, oldest
+     * first, and returns how many; unsent rows are never touched.
+     */
+    int purgeSentOutbox(Instant sentBefore, int limit);
+
     // --- cluster leases ---------------------------------------------------------------------
 
     /** Takes or renews the named lease for {@code owner}; false when another live owner holds it. */

@@ -2272,6 +2272,17 @@ public class JdbcCrmStore implements CrmStore {
         }
     }
 
+    @Override
+    public int purgeSentOutbox(Instant sentBefore, int limit) {
+        Objects.requireNonNull(sentBefore, "sentBefore");
+        if (limit <= 0) {
+            return 0;
+        }
+        // by the (sent_at, id) index: a range of sent rows, never the unsent ones (sent_at NULL)
+        return db.update("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < ?"
+                + " ORDER BY sent_at, id FETCH FIRST ? ROWS ONLY)", sentBefore, limit);
+    }
+
     // =========================================================================================
     // leases
     // =========================================================================================

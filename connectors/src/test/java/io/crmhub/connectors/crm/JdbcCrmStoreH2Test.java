@@ -113,6 +113,12 @@ class JdbcCrmStoreH2Test {
                     null))).isEqualTo(q);
             assertThat(store.pendingOutbox(100)).extracting(CrmStore.OutboxEvent::eventType)
                     .contains("profile.created", "profile.merged", "profile.unmerged", "profile.erased");
+            List<CrmStore.OutboxEvent> pending = store.pendingOutbox(100);
+            store.markSent(List.of(pending.get(0).id(), pending.get(1).id()));
+            clock.advance(Duration.ofDays(8));
+            assertThat(store.purgeSentOutbox(clock.instant().minus(Duration.ofDays(7)), 1)).isEqualTo(1);
+            assertThat(store.purgeSentOutbox(clock.instant().minus(Duration.ofDays(7)), 10)).isEqualTo(1);
+            assertThat(store.pendingOutbox(100)).hasSize(pending.size() - 2);
             sql.update("INSERT INTO CAMEL_MESSAGEPROCESSED (processorName, messageId, createdAt) VALUES ('p', 'm', NULL)");
             assertThat(sql.queryForObject("SELECT COUNT(*) FROM CAMEL_MESSAGEPROCESSED WHERE processorName = 'p'",
                     Integer.class)).isEqualTo(1);

@@ -163,6 +163,27 @@ class JdbcCrmStorePostgresTest {
     }
 
     @Test
+    void sentChangesOlderThanTheRetentionArePurgedOldestFirstAndUnsentOnesNever() {
+        for (int i = 0; i < 5; i++) {
+            upsert(rec(email("purge" + i + "@example.com")));
+        }
+        List<OutboxEvent> all = store.pendingOutbox(10);
+        assertThat(all).hasSize(5);
+        store.markSent(List.of(all.get(0).id(), all.get(1).id(), all.get(2).id()));   // sent at T
+        clock.advance(Duration.ofHours(2));
+        store.markSent(List.of(all.get(3).id()));                                     // sent at T + 2 h
+        Instant cut = clock.instant().minus(Duration.ofHours(1));
+
+        assertThat(store.purgeSentOutbox(cut, 2)).as("at most the limit, oldest first").isEqualTo(2);
+        assertThat(store.purgeSentOutbox(cut, 10)).isEqualTo(1);
+        assertThat(store.purgeSentOutbox(cut, 10)).as("the later one is kept").isZero();
+        assertThat(count("outbox")).isEqualTo(2);
+        assertThat(store.pendingOutbox(10)).extracting(OutboxEvent::id).containsExactly(all.get(4).id());
+        assertThat(store.purgeSentOutbox(clock.instant().plusSeconds(1), 10)).as("never an unsent one").isEqualTo(1);
+        assertThat(store.pendingOutbox(10)).extracting(OutboxEvent::id).containsExactly(all.get(4).id());
+    }
+
+    @Test
     void upsertAllAppliesABatchInOneGoWithPerRecordOutcomes() throws Exception {
         UUID known = upsert(rec(email("known@example.com"))).profileId();
         UUID gone = upsert(rec(email("gone@example.com"))).profileId();

@@ -244,6 +244,10 @@ public class HubProperties {
         private int batchSize = 1000;
         /** How long the relay lease lasts without renewal (another instance takes over after it). */
         private Duration leaseTtl = Duration.ofSeconds(15);
+        /** Sent changes are kept this long (for inspection), then deleted; 0 keeps them forever. */
+        private Duration retention = Duration.ofDays(7);
+        /** How often sent changes older than the retention are deleted (by the relay's lease holder). */
+        private Duration purgeInterval = Duration.ofHours(1);
 
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
@@ -253,5 +257,9 @@ public class HubProperties {
         public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
         public Duration getLeaseTtl() { return leaseTtl; }
         public void setLeaseTtl(Duration leaseTtl) { this.leaseTtl = leaseTtl; }
+        public Duration getRetention() { return retention; }
+        public void setRetention(Duration retention) { this.retention = retention; }
+        public Duration getPurgeInterval() { return purgeInterval; }
+        public void setPurgeInterval(Duration purgeInterval) { this.purgeInterval = purgeInterval; }
     }
 }

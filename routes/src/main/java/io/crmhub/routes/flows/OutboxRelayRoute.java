@@ -5,6 +5,8 @@ import io.crmhub.routes.outbox.OutboxRelay;
 import org.apache.camel.builder.RouteBuilder;
 import org.springframework.stereotype.Component;
 
+import java.time.Duration;
+
 /**
  * Profile changes out: every committed change in the outbox goes to the Kafka topic
  * {@code crm.profile.changes}, key = profile id, in commit order per profile, at least once.
@@ -40,5 +42,16 @@ public class OutboxRelayRoute extends RouteBuilder {
                         .bean(relay, "markSent")
                     .end()
                 .end();
+
+        // sent changes are kept for the retention (hub.outbox.retention), then deleted
+        Duration retention = props.getOutbox().getRetention();
+        from("timer:outbox-purge?synchronous=true&delay=60000&period=" + props.getOutbox().getPurgeInterval().toMillis())
+                .routeId("outbox-purge")
+                .autoStartup(props.getOutbox().isEnabled() && retention != null && !retention.isNegative() && !retention.isZero())
+                .onException(Exception.class)
+                    .handled(true)
+                    .log(org.apache.camel.LoggingLevel.WARN, "Outbox purge failed, will retry: ${exception.message}")
+                .end()
+                .bean(relay, "purge");
     }
 }

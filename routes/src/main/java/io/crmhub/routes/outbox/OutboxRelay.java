@@ -8,6 +8,11 @@ import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,6 +25,8 @@ public class OutboxRelay {
 
     static final String LEASE = "outbox-relay";
     static final String BATCH_IDS = "hub.outboxIds";
+    static final int PURGE_BATCH = 10_000;
+    private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
     private final CrmStore store;
     private final HubProperties props;
@@ -60,6 +67,28 @@ public class OutboxRelay {
         if (ids != null && !ids.isEmpty()) {
             store.markSent(ids);
         }
+    }
+
+    /**
+     * Deletes the changes sent longer ago than the retention, in statements of {@value #PURGE_BATCH}
+     * rows, when this instance holds the relay lease; returns how many.
+     */
+    public int purge() {
+        Duration keep = props.getOutbox().getRetention();
+        if (keep == null || keep.isZero() || keep.isNegative() || !holdsLease()) {
+            return 0;
+        }
+        Instant before = Instant.now().minus(keep);
+        int total = 0;
+        int n;
+        do {
+            n = store.purgeSentOutbox(before, PURGE_BATCH);
+            total += n;
+        } while (n == PURGE_BATCH);
+        if (total > 0) {
+            log.info("Outbox: deleted {} changes sent before {} (retention {})", total, before, keep);
+        }
+        return total;
     }
 
     public void release() {

@@ -9,6 +9,8 @@ import io.crmhub.mappings.normalise.RecordNormaliser;
 import io.crmhub.routes.ApiClient;
 import io.crmhub.routes.HubIntegrationTest;
 import io.crmhub.routes.config.HubProperties;
+import io.crmhub.routes.outbox.OutboxRelay;
+import org.apache.camel.CamelContext;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,8 +23,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import javax.sql.DataSource;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -45,6 +51,12 @@ class ProfileChangesAndQuarantineIT {
     HubProperties props;
     @Autowired
     CrmStore store;
+    @Autowired
+    OutboxRelay relay;
+    @Autowired
+    DataSource core;
+    @Autowired
+    CamelContext camel;
     ApiClient api;
 
     @BeforeEach
@@ -79,6 +91,32 @@ class ProfileChangesAndQuarantineIT {
             assertThat(mine.get(0).value()).contains(id);
             assertThat(byOutboxId.keySet()).doesNotContainNull();
             assertThat(mine.stream().map(ConsumerRecord::partition).distinct()).as("one partition per profile").hasSize(1);
+        }
+    }
+
+    @Test
+    void sentChangesArePurgedAfterTheRetentionAndUnsentOnesKept() {
+        String email = "purge." + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+        UUID id = UUID.fromString(api.post("/api/v1/profiles", ProfileApiIT.record("crm", email, null, "Purge"))
+                .json().get("profileId").asText());
+        JdbcTemplate sql = new JdbcTemplate(core);
+        await().atMost(Duration.ofSeconds(30)).until(() -> sql.queryForObject(
+                "SELECT COUNT(*) FROM outbox WHERE profile_id = ? AND sent_at IS NOT NULL", Integer.class, id) == 1);
+        // as if it had been sent eight days ago
+        sql.update("UPDATE outbox SET sent_at = ?, created_at = ? WHERE profile_id = ?",
+                java.sql.Timestamp.from(Instant.now().minus(Duration.ofDays(8))),
+                java.sql.Timestamp.from(Instant.now().minus(Duration.ofDays(8))), id);
+        try {
+            // an unsent change of the same age stays (should the relay send it meanwhile, it was sent just now: kept too)
+            sql.update("INSERT INTO outbox (profile_id, event_type, payload, created_at) VALUES (?, 'test.unsent', '{}', ?)",
+                    id, java.sql.Timestamp.from(Instant.now().minus(Duration.ofDays(8))));
+            assertThat(camel.getRouteController().getRouteStatus("outbox-purge").isStarted()).isTrue();
+            assertThat(props.getOutbox().getRetention()).isEqualTo(Duration.ofDays(7));
+            assertThat(relay.purge()).isGreaterThanOrEqualTo(1);
+            assertThat(sql.queryForList("SELECT event_type FROM outbox WHERE profile_id = ?", String.class, id))
+                    .containsExactly("test.unsent");
+        } finally {
+            sql.update("DELETE FROM outbox WHERE event_type = 'test.unsent'");
         }
     }
 
