@@ -97,6 +97,7 @@ public final class ListImportBench {
                         + " last_name text, company text, city text, postal_code text, country text, birth_date text,"
                         + " newsletter text)");
             }
+            ServerSettings.settle(ds);
             double copySecs = psqlCopy(url, user, password, schema, csv);
             double copyRate = n / copySecs;
             System.out.printf("baseline psql \\copy into an unlogged table: %,d rows in %.2f s = %,.0f rows/s%n", n, copySecs, copyRate);
@@ -116,6 +117,7 @@ public final class ListImportBench {
             ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
             LiveHeap live = LiveHeap.watch();
             long peakBefore = 0;
+            ServerSettings.settle(ds);
             long start = System.nanoTime();
             ListImportStore.Run run = importer.run(id);
             double hubSecs = (System.nanoTime() - start) / 1e9;

@@ -99,6 +99,8 @@ public final class MembershipBench {
                 System.out.println("WHAT-IF   foreign key identity -> profile dropped (not a supported schema)");
             }
 
+            // each measured phase starts without the checkpoint debt of what came before it
+            ServerSettings.settle(core);
             double baseline = baseline(src, core, n);
             System.out.printf("baseline  raw read + plain insert  : %,10.0f rows/s%n", baseline);
 
@@ -119,6 +121,7 @@ public final class MembershipBench {
             MembershipStore store = new MembershipStore(core, json);
             try (MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, reading), mapper, normaliser, crm, store,
                     core, json, new MembershipSync.Options("bench", Duration.ofSeconds(60), writers, joinedOnInitialSync, 0.5, null, chunk))) {
+                ServerSettings.settle(core);
                 t = System.nanoTime();
                 MembershipSync.Report r = sync.poll();
                 double s = secs(t);

@@ -69,6 +69,7 @@ public final class ProfileUpsertBench {
             io.crmhub.connectors.jdbc.StatisticsKeeper.start(ds, java.time.Duration.ofSeconds(10));
             System.out.println("server: autovacuum " + io.crmhub.bench.ServerSettings.describe(ds));
 
+            ServerSettings.settle(ds);
             double baseline = baseline(ds, rows);
             System.out.printf("baseline  plain JDBC batch insert : %,10.0f rows/s%n", baseline);
 
@@ -80,6 +81,7 @@ public final class ProfileUpsertBench {
             for (var o : CrmStore.UpsertResult.Outcome.values()) {
                 outcomes.put(o, new AtomicInteger());
             }
+            ServerSettings.settle(ds);
             long start = System.nanoTime();
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             AtomicInteger next = new AtomicInteger();

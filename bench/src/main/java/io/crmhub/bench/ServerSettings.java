@@ -11,6 +11,21 @@ final class ServerSettings {
     private ServerSettings() {
     }
 
+    /**
+     * Writes out what earlier phases left dirty (CHECKPOINT; needs a superuser), so that a measured
+     * phase does not pay for the checkpoint the data generation or the previous run made due. The
+     * phase's own checkpoints still fall in it. Returns false when the server refused.
+     */
+    static boolean settle(DataSource ds) {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+            return true;
+        } catch (Exception e) {
+            System.out.println("note: CHECKPOINT before the measured phase refused (" + e.getMessage() + ")");
+            return false;
+        }
+    }
+
     static String describe(DataSource ds) {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT current_setting('autovacuum'), current_setting('shared_buffers'),"
