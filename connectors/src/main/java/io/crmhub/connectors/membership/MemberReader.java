@@ -58,6 +58,8 @@ public final class MemberReader {
     // learnt from the database on first use
     private volatile boolean initialised;
     private boolean sqlServer;
+    /** PostgreSQL: a member's roles come with its row (one aggregate per row), not by a query per page. */
+    private boolean rolesInline;
     private String quote = "";
     private boolean idIsUuid;
     private String idClass = "java.lang.String";
@@ -176,7 +178,13 @@ public final class MemberReader {
             for (Raw r : raws) {
                 ids.add(r.idValue);
             }
-            if (spec.kind() == SourceKind.ASPNET_MEMBERSHIP) {
+            if (rolesInline) {
+                for (Raw r : raws) {
+                    if (r.roles() != null) {
+                        roles.put(r.id(), r.roles());
+                    }
+                }
+            } else if (spec.kind() == SourceKind.ASPNET_MEMBERSHIP) {
                 pairs(c, "SELECT uir." + q("UserId") + ", r." + q("RoleName") + " FROM " + t("aspnet_UsersInRoles") + " uir JOIN "
                         + t("aspnet_Roles") + " r ON r." + q("RoleId") + " = uir." + q("RoleId") + " WHERE uir." + q("UserId")
                         + " IN ", ids, (id, a, b) -> roles.computeIfAbsent(id, k -> new ArrayList<>()).add(a));
@@ -184,6 +192,8 @@ public final class MemberReader {
                 pairs(c, "SELECT ur." + q("UserId") + ", r." + q("Name") + " FROM " + t("AspNetUserRoles") + " ur JOIN "
                         + t("AspNetRoles") + " r ON r." + q("Id") + " = ur." + q("RoleId") + " WHERE ur." + q("UserId") + " IN ",
                         ids, (id, a, b) -> roles.computeIfAbsent(id, k -> new ArrayList<>()).add(a));
+            }
+            if (spec.kind() == SourceKind.ASPNETCORE_IDENTITY) {
                 pairs(c, "SELECT " + q("UserId") + ", " + q("ClaimType") + ", " + q("ClaimValue") + " FROM "
                         + t("AspNetUserClaims") + " WHERE " + q("UserId") + " IN ", ids,
                         (id, a, b) -> {
@@ -208,7 +218,8 @@ public final class MemberReader {
         }
     }
 
-    private record Raw(String id, Object idValue, Instant at, Map<String, String> fields) {
+    /** roles: null unless they come with the row ({@link #rolesInline}). */
+    private record Raw(String id, Object idValue, Instant at, Map<String, String> fields, List<String> roles) {
     }
 
     @FunctionalInterface
@@ -238,7 +249,7 @@ public final class MemberReader {
     private static final int TIMESTAMP_TZ = 2;  // with offset or zone
 
     /** What a result set's columns are, worked out once per query rather than once per row. */
-    private record Columns(String[] names, int[] kinds, int id, int at) {
+    private record Columns(String[] names, int[] kinds, int id, int at, int roles) {
     }
 
     private Columns columns(ResultSetMetaData md) throws SQLException {
@@ -247,12 +258,15 @@ public final class MemberReader {
         int[] kinds = new int[n + 1];
         int id = -1;
         int at = -1;
+        int roles = -1;
         for (int i = 1; i <= n; i++) {
             String label = md.getColumnLabel(i);
             if (label.equalsIgnoreCase("hub_member_id")) {
                 id = i;
             } else if (label.equalsIgnoreCase("hub_changed_at")) {
                 at = i;
+            } else if (rolesInline && label.equalsIgnoreCase("hub_roles")) {
+                roles = i;
             }
             names[i] = fieldName(label);
             String type = md.getColumnTypeName(i) == null ? "" : md.getColumnTypeName(i).toLowerCase(Locale.ROOT);
@@ -262,7 +276,7 @@ public final class MemberReader {
                 kinds[i] = TIMESTAMP;
             }
         }
-        return new Columns(names, kinds, id, at);
+        return new Columns(names, kinds, id, at, roles);
     }
 
     /** A date-time column's value as an instant (null when NULL). */
@@ -286,6 +300,7 @@ public final class MemberReader {
         Map<String, String> fields = new LinkedHashMap<>();
         Object idValue = null;
         Instant at = null;
+        List<String> roles = null;
         int n = md.getColumnCount();
         for (int i = 1; i <= n; i++) {
             if (i == cols.id()) {
@@ -294,6 +309,11 @@ public final class MemberReader {
             }
             if (i == cols.at()) {
                 at = instant(rs, i, md, cols);
+                continue;
+            }
+            if (i == cols.roles()) {
+                String all = rs.getString(i);
+                roles = all == null ? List.of() : List.of(all.split("\u001f"));
                 continue;
             }
             String value;
@@ -313,7 +333,7 @@ public final class MemberReader {
         if (idValue == null) {
             throw new MembershipSourceException("membership source " + spec.name() + ": a member row without an id", null);
         }
-        return new Raw(idText(idValue), idValue, at, fields);
+        return new Raw(idText(idValue), idValue, at, fields, roles);
     }
 
     /** Column labels come back in the database's case; the known ones get their documented spelling. */
@@ -452,6 +472,7 @@ public final class MemberReader {
             DatabaseMetaData md = c.getMetaData();
             String product = md.getDatabaseProductName().toLowerCase(Locale.ROOT);
             sqlServer = product.contains("microsoft") || product.contains("sql server");
+            boolean postgres = product.contains("postgresql");
             if (spec.quoteIdentifiers()) {
                 String qs = md.getIdentifierQuoteString();
                 quote = qs == null || qs.isBlank() ? "\"" : qs.trim();
@@ -461,6 +482,21 @@ public final class MemberReader {
                 case ASPNETCORE_IDENTITY -> initIdentity();
                 case SQL -> initSql();
                 default -> throw new IllegalStateException();
+            }
+            if (postgres && spec.kind() != SourceKind.SQL) {
+                // one probe of the user-roles key per member inside the page query instead of a
+                // second round of queries with IN lists (measured on the bench's source: +15 ms per
+                // page of 5,000 against ~50 ms for the 25 role queries)
+                String roles = spec.kind() == SourceKind.ASPNET_MEMBERSHIP
+                        ? "(SELECT string_agg(r." + q("RoleName") + ", chr(31)) FROM " + t("aspnet_UsersInRoles") + " uir JOIN "
+                                + t("aspnet_Roles") + " r ON r." + q("RoleId") + " = uir." + q("RoleId") + " WHERE uir."
+                                + q("UserId") + " = u." + q("UserId") + ") AS hub_roles"
+                        : "(SELECT string_agg(r." + q("Name") + ", chr(31)) FROM " + t("AspNetUserRoles") + " ur JOIN "
+                                + t("AspNetRoles") + " r ON r." + q("Id") + " = ur." + q("RoleId") + " WHERE ur." + q("UserId")
+                                + " = u." + q("Id") + ") AS hub_roles";
+                int from = select.indexOf(" FROM ");
+                select = select.substring(0, from) + ", " + roles + select.substring(from);
+                rolesInline = true;
             }
             // learn the id and watermark column types from the statement's metadata (no rows read)
             try (PreparedStatement ps = c.prepareStatement(select + (hasWhere ? " AND " : " WHERE ") + "1 = 0")) {

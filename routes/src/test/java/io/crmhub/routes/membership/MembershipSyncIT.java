@@ -499,6 +499,76 @@ class MembershipSyncIT {
         }
     }
 
+    @Test
+    @Order(12)
+    void aspNetMembershipOnPostgresReadsEachMembersRolesWithItsRow() throws Exception {
+        String pre = "mbrpg_";
+        try (Connection c = pg()) {
+            for (String t : List.of("UsersInRoles", "Roles", "Profile", "Membership", "Users", "Applications")) {
+                exec(c, "DROP TABLE IF EXISTS " + pre + "aspnet_" + t);
+            }
+            exec(c, "CREATE TABLE " + pre + "aspnet_Applications (ApplicationName varchar(256) NOT NULL,"
+                    + " LoweredApplicationName varchar(256) NOT NULL, ApplicationId uuid PRIMARY KEY, Description varchar(256))");
+            exec(c, "CREATE TABLE " + pre + "aspnet_Users (ApplicationId uuid NOT NULL, UserId uuid PRIMARY KEY,"
+                    + " UserName varchar(256) NOT NULL, LoweredUserName varchar(256) NOT NULL, MobileAlias varchar(16),"
+                    + " IsAnonymous boolean NOT NULL DEFAULT false, LastActivityDate timestamp NOT NULL)");
+            exec(c, "CREATE TABLE " + pre + "aspnet_Membership (ApplicationId uuid NOT NULL, UserId uuid PRIMARY KEY,"
+                    + " Password varchar(128) NOT NULL, PasswordSalt varchar(128) NOT NULL, Email varchar(256), IsApproved boolean NOT NULL,"
+                    + " IsLockedOut boolean NOT NULL, CreateDate timestamp NOT NULL, LastLoginDate timestamp NOT NULL)");
+            exec(c, "CREATE TABLE " + pre + "aspnet_Profile (UserId uuid PRIMARY KEY, PropertyNames text NOT NULL,"
+                    + " PropertyValuesString text NOT NULL, PropertyValuesBinary bytea NOT NULL, LastUpdatedDate timestamp NOT NULL)");
+            exec(c, "CREATE TABLE " + pre + "aspnet_Roles (ApplicationId uuid NOT NULL, RoleId uuid PRIMARY KEY,"
+                    + " RoleName varchar(256) NOT NULL, LoweredRoleName varchar(256) NOT NULL)");
+            exec(c, "CREATE TABLE " + pre + "aspnet_UsersInRoles (UserId uuid NOT NULL, RoleId uuid NOT NULL, PRIMARY KEY (UserId, RoleId))");
+            exec(c, "INSERT INTO " + pre + "aspnet_Applications VALUES ('/pg', '/pg', '" + APP + "', NULL)");
+            exec(c, "INSERT INTO " + pre + "aspnet_Roles VALUES ('" + APP + "', '" + ROLE_PREMIUM + "', 'Premium', 'premium'),"
+                    + " ('" + APP + "', '" + ROLE_VIP + "', 'Gold', 'gold'), ('" + APP + "', '" + ROLE_EDITOR + "', 'Editor', 'editor')");
+            for (int i = 1; i <= 4; i++) {
+                String at = "2026-11-01 10:00:0" + i;
+                exec(c, "INSERT INTO " + pre + "aspnet_Users VALUES ('" + APP + "', '" + uid(i) + "', 'pg" + i + "', 'pg" + i
+                        + "', NULL, false, '" + at + "')");
+                exec(c, "INSERT INTO " + pre + "aspnet_Membership VALUES ('" + APP + "', '" + uid(i) + "', '" + PASSWORD_HASH
+                        + "', 'salt', 'pg" + i + "@pg.example', true, false, '" + at + "', '" + at + "')");
+                exec(c, "INSERT INTO " + pre + "aspnet_Profile VALUES ('" + uid(i) + "', 'FirstName:S:0:3:', 'Pia', '', '" + at + "')");
+            }
+            // 1: Gold and Premium (the first tier rule, Premium, wins); 2: Editor only; 3: Gold; 4: none
+            exec(c, "INSERT INTO " + pre + "aspnet_UsersInRoles VALUES ('" + uid(1) + "', '" + ROLE_VIP + "'), ('" + uid(1) + "', '"
+                    + ROLE_PREMIUM + "'), ('" + uid(2) + "', '" + ROLE_EDITOR + "'), ('" + uid(3) + "', '" + ROLE_VIP + "')");
+        }
+        MembershipMapping mapping;
+        try (var in = new java.io.FileReader("../config/mappings/membership-aspnet.properties", java.nio.charset.StandardCharsets.UTF_8)) {
+            mapping = MembershipMapping.parse(in);
+        }
+        var props = new MembershipProperties.Source();
+        props.setName("it-pgaspnet");
+        props.setUrl(PG);
+        props.setUser("postgres");
+        props.setPassword("");
+        SourceSpec spec = new SourceSpec("it-pgaspnet", SourceKind.ASPNET_MEMBERSHIP, "/pg", null, pre, false, null, null, null,
+                List.of(), null, 2, null);
+        RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
+        try (var pool = MembershipSources.readOnlyPool(props);
+             MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, pool),
+                     new MemberMapper("it-pgaspnet", "membership", mapping), normaliser, crm, sources.store(), core, json,
+                     MembershipSync.Options.defaults("it"))) {
+            MembershipSync.Report r = sync.poll();
+            assertThat(r.note()).isNull();
+            assertThat(r.changed()).isEqualTo(4);
+            assertThat(value(profile("it-pgaspnet", uid(1)).orElseThrow(), "membershipTier")).isEqualTo("PREMIUM");
+            assertThat(value(profile("it-pgaspnet", uid(2)).orElseThrow(), "membershipTier")).isEqualTo("STANDARD");
+            assertThat(value(profile("it-pgaspnet", uid(3)).orElseThrow(), "membershipTier")).isEqualTo("GOLD");
+            assertThat(value(profile("it-pgaspnet", uid(4)).orElseThrow(), "membershipTier")).isEqualTo("STANDARD");
+            assertThat(value(profile("it-pgaspnet", uid(4)).orElseThrow(), "firstName")).isEqualTo("Pia");
+            // a role granted later is seen by the reconciliation (ASP.NET does not touch LastActivityDate for it)
+            try (Connection c = pg()) {
+                exec(c, "INSERT INTO " + pre + "aspnet_UsersInRoles VALUES ('" + uid(4) + "', '" + ROLE_VIP + "')");
+            }
+            MembershipSync.Report rec = sync.reconcile();
+            assertThat(rec.note()).isNull();
+            assertThat(value(profile("it-pgaspnet", uid(4)).orElseThrow(), "membershipTier")).isEqualTo("GOLD");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
 
     MembershipSync sync(String name) {
