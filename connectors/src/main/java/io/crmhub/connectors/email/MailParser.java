@@ -1,8 +1,8 @@
 package io.crmhub.connectors.email;
 
-import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.email.ReplyText;
 import io.crmhub.mappings.email.SafeFileName;
+import io.crmhub.mappings.model.Hashes;
 import jakarta.mail.BodyPart;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;

@@ -1,6 +1,5 @@
 package io.crmhub.connectors.membership;
 
-import io.crmhub.mappings.model.Hashes;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crmhub.connectors.crm.CrmStore;
@@ -8,6 +7,7 @@ import io.crmhub.connectors.crm.ErasedIdentityException;
 import io.crmhub.mappings.membership.MemberMapper;
 import io.crmhub.mappings.membership.MemberRow;
 import io.crmhub.mappings.membership.MembershipStatus;
+import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.model.InteractionType;
 import io.crmhub.mappings.model.ProfileRecord;
 import io.crmhub.mappings.normalise.FieldError;

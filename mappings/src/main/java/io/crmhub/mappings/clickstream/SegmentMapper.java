@@ -1,9 +1,9 @@
 package io.crmhub.mappings.clickstream;
 
-import io.crmhub.mappings.model.Hashes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.crmhub.mappings.model.Attributes;
+import io.crmhub.mappings.model.Hashes;
 
 import java.net.URI;
 import java.net.URLDecoder;

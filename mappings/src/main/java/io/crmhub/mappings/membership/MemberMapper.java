@@ -1,7 +1,7 @@
 package io.crmhub.mappings.membership;
 
-import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.model.Attributes;
+import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.IdentityType;
 import io.crmhub.mappings.model.ProfileRecord;

@@ -2,6 +2,7 @@ package io.crmhub.routes.membership;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariDataSource;
 import io.crmhub.connectors.crm.CrmStore;
 import io.crmhub.connectors.membership.MemberReader;
 import io.crmhub.connectors.membership.MembershipStore;
@@ -401,18 +402,10 @@ class MembershipSyncIT {
                 tier.gold = GOLD
                 default-tier = BASIC
                 """);
-        var props = new MembershipProperties.Source();
-        props.setName("it-legacy");
-        props.setUrl(MARIA);
-        props.setUser("root");
-        props.setPassword("");
         SourceSpec spec = new SourceSpec("it-legacy", SourceKind.SQL, null, null, "", false, "changed", "member_no",
                 "SELECT member_no, mail, given, plan, active, changed FROM " + P + "legacy_members", List.of(), null, 2, null);
-        RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
-        try (var pool = MembershipSources.readOnlyPool(props);
-             MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, pool),
-                     new MemberMapper("it-legacy", "membership", mapping), normaliser, crm, sources.store(), core, json,
-                     MembershipSync.Options.defaults("it"))) {
+        try (AdHoc source = adHoc(MARIA, "root", spec, mapping, MembershipSync.Options.defaults("it"))) {
+            MembershipSync sync = source.sync();
             MembershipSync.Report r = sync.poll();
             assertThat(r.note()).isNull();
             assertThat(r.changed()).isEqualTo(3);
@@ -438,11 +431,8 @@ class MembershipSyncIT {
         // a query that selects a secret is refused, nothing is read
         SourceSpec leaky = new SourceSpec("it-leaky", SourceKind.SQL, null, null, "", false, "changed", "member_no",
                 "SELECT * FROM " + P + "legacy_members", List.of(), null, 10, null);
-        try (var pool = MembershipSources.readOnlyPool(props);
-             MembershipSync sync = new MembershipSync(leaky, new MemberReader(leaky, pool),
-                     new MemberMapper("it-leaky", "membership", mapping), normaliser, crm, sources.store(), core, json,
-                     MembershipSync.Options.defaults("it"))) {
-            MembershipSync.Report r = sync.poll();
+        try (AdHoc source = adHoc(MARIA, "root", leaky, mapping, MembershipSync.Options.defaults("it"))) {
+            MembershipSync.Report r = source.sync().poll();
             assertThat(r.note()).contains("pwd_hash").contains("holds a secret");
             assertThat(r.changed()).isZero();
         }
@@ -467,20 +457,13 @@ class MembershipSyncIT {
                 identity.EMAIL = mail
                 attribute.firstName = given
                 """);
-        var props = new MembershipProperties.Source();
-        props.setName("it-twice");
-        props.setUrl(PG);
-        props.setUser("postgres");
-        props.setPassword("");
         SourceSpec spec = new SourceSpec("it-twice", SourceKind.SQL, null, null, "", false, "changed", "member_no",
                 "SELECT member_no, mail, given, changed FROM " + P + "member_changes", List.of(), null, 2, null);
-        RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
-        try (var pool = MembershipSources.readOnlyPool(props);
-             MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, pool),
-                     new MemberMapper("it-twice", "membership", mapping), normaliser, crm, sources.store(), core, json,
+        try (AdHoc source = adHoc(PG, "postgres", spec, mapping,
                      // one writer: the pages apply in order, so the second page meets the state the first wrote
                      // (with two, either may commit first and the older row's state can win until the next pass)
                      new MembershipSync.Options("it", Duration.ofSeconds(60), 1, false, 0.5, null, 1000))) {
+            MembershipSync sync = source.sync();
             MembershipSync.Report r = sync.poll();
             assertThat(r.note()).isNull();
             assertThat(r.read()).isEqualTo(5);
@@ -541,18 +524,10 @@ class MembershipSyncIT {
         try (var in = new java.io.FileReader("../config/mappings/membership-aspnet.properties", java.nio.charset.StandardCharsets.UTF_8)) {
             mapping = MembershipMapping.parse(in);
         }
-        var props = new MembershipProperties.Source();
-        props.setName("it-pgaspnet");
-        props.setUrl(PG);
-        props.setUser("postgres");
-        props.setPassword("");
         SourceSpec spec = new SourceSpec("it-pgaspnet", SourceKind.ASPNET_MEMBERSHIP, "/pg", null, pre, false, null, null, null,
                 List.of(), null, 2, null);
-        RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
-        try (var pool = MembershipSources.readOnlyPool(props);
-             MembershipSync sync = new MembershipSync(spec, new MemberReader(spec, pool),
-                     new MemberMapper("it-pgaspnet", "membership", mapping), normaliser, crm, sources.store(), core, json,
-                     MembershipSync.Options.defaults("it"))) {
+        try (AdHoc source = adHoc(PG, "postgres", spec, mapping, MembershipSync.Options.defaults("it"))) {
+            MembershipSync sync = source.sync();
             MembershipSync.Report r = sync.poll();
             assertThat(r.note()).isNull();
             assertThat(r.changed()).isEqualTo(4);
@@ -572,6 +547,27 @@ class MembershipSyncIT {
     }
 
     // ------------------------------------------------------------------------------------------
+
+    /** A source a test sets up itself: its read-only pool and a sync over it; closing closes both. */
+    record AdHoc(HikariDataSource pool, MembershipSync sync) implements AutoCloseable {
+        @Override
+        public void close() {
+            sync.close();
+            pool.close();
+        }
+    }
+
+    AdHoc adHoc(String url, String user, SourceSpec spec, MembershipMapping mapping, MembershipSync.Options options) {
+        var props = new MembershipProperties.Source();
+        props.setName(spec.name());
+        props.setUrl(url);
+        props.setUser(user);
+        props.setPassword("");
+        HikariDataSource pool = MembershipSources.readOnlyPool(props);
+        RecordNormaliser normaliser = new RecordNormaliser(NormaliserSettings.defaults().withStrict(false));
+        return new AdHoc(pool, new MembershipSync(spec, new MemberReader(spec, pool),
+                new MemberMapper(spec.name(), "membership", mapping), normaliser, crm, sources.store(), core, json, options));
+    }
 
     MembershipSync sync(String name) {
         return sources.get(name).orElseThrow();
