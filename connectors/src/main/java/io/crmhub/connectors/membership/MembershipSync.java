@@ -263,7 +263,9 @@ public final class MembershipSync implements AutoCloseable {
                 total.read.addAndGet(rows.size());
                 inflight.add(new InFlight(writers.submit(() -> apply(rows, false, false, blank)), page.last()));
                 key = page.last();
-                while (inflight.size() > options.writers()) {
+                // pages queue up to as many again as there are writers: a writer whose page was not the
+                // oldest finds the next one waiting instead of idling until the oldest is done
+                while (inflight.size() > 2 * options.writers()) {
                     best = complete(inflight.poll(), best, total);
                 }
                 if (rows.size() < spec.batchSize()) {
