@@ -7,7 +7,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
