@@ -11,6 +11,7 @@ import io.crmhub.mappings.model.Channel;
 import io.crmhub.mappings.model.Consent;
 import io.crmhub.mappings.model.ConsentStatus;
 import io.crmhub.mappings.model.CustomerProfile;
+import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.IdentityType;
 import io.crmhub.mappings.model.Interaction;
@@ -2146,7 +2147,7 @@ public class JdbcCrmStore implements CrmStore {
     @Override
     public long quarantine(QuarantineEntry e) {
         Objects.requireNonNull(e, "entry");
-        String fingerprint = sha256((e.routeId() == null ? "" : e.routeId()) + '\u0000'
+        String fingerprint = Hashes.sha256Hex((e.routeId() == null ? "" : e.routeId()) + '\u0000'
                 + (e.endpointUri() == null ? "" : e.endpointUri()) + '\u0000' + (e.payload() == null ? "" : e.payload()));
         String headers = e.headers() == null ? null : toJson(new TreeMap<>(e.headers()));
         int attempts = Math.max(1, e.attempts());
@@ -2495,11 +2496,7 @@ public class JdbcCrmStore implements CrmStore {
 
     /** SHA-256 hex of {@code TYPE|namespace|value}: the erasure tombstone key. */
     public static String hash(Identity i) {
-        return sha256(i.type().name() + '|' + i.namespace() + '|' + i.value());
-    }
-
-    static String sha256(String s) {
-        return io.crmhub.mappings.model.Hashes.sha256Hex(s);
+        return Hashes.sha256Hex(i.type().name() + '|' + i.namespace() + '|' + i.value());
     }
 
     private String toJson(Object o) {

@@ -25,7 +25,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -92,7 +91,7 @@ public class MailParser {
         String messageId = firstId(header(msg, "Message-ID"));
         boolean synthetic = messageId == null;
         if (synthetic) {
-            messageId = "<" + sha256(raw).substring(0, 40) + "@synthetic.crm-hub>";
+            messageId = "<" + Hashes.sha256Hex(raw).substring(0, 40) + "@synthetic.crm-hub>";
             warnings.add("no Message-ID: derived one from the message bytes");
         }
         String subject = subject(msg, warnings);
@@ -466,9 +465,6 @@ public class MailParser {
         return s == null || s.isBlank() ? null : s.strip();
     }
 
-    private static String sha256(byte[] raw) {
-        return HexFormat.of().formatHex(Hashes.sha256(raw));
-    }
 
     private interface Getter<T> {
         T get() throws Exception;

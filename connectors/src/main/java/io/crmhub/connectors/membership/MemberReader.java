@@ -174,9 +174,12 @@ public final class MemberReader {
             }
             Map<String, List<String>> roles = new HashMap<>();
             Map<String, Map<String, String>> claims = new HashMap<>();
+            // the ids of the page, for the look-ups by IN list (roles off PostgreSQL, claims)
             List<Object> ids = new ArrayList<>(raws.size());
-            for (Raw r : raws) {
-                ids.add(r.idValue);
+            if (!rolesInline || spec.kind() == SourceKind.ASPNETCORE_IDENTITY) {
+                for (Raw r : raws) {
+                    ids.add(r.idValue);
+                }
             }
             if (rolesInline) {
                 for (Raw r : raws) {

@@ -16,7 +16,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -299,7 +298,7 @@ public final class SegmentMapper {
     }
 
     private static String contentId(ObjectNode e) {
-        return "sha256:" + HexFormat.of().formatHex(Hashes.sha256(e.toString().getBytes(StandardCharsets.UTF_8)));
+        return "sha256:" + Hashes.sha256Hex(e.toString());
     }
 
     private static String text(ObjectNode e, String field, List<InvalidEventException.Violation> v) {

@@ -30,8 +30,13 @@ public final class Hashes {
         return md.digest(data);
     }
 
+    /** The SHA-256 of these bytes, as 64 lower-case hex digits. */
+    public static String sha256Hex(byte[] data) {
+        return HexFormat.of().formatHex(sha256(data));
+    }
+
     /** The SHA-256 of the UTF-8 bytes of {@code text}, as 64 lower-case hex digits. */
     public static String sha256Hex(String text) {
-        return HexFormat.of().formatHex(sha256(text.getBytes(StandardCharsets.UTF_8)));
+        return sha256Hex(text.getBytes(StandardCharsets.UTF_8));
     }
 }

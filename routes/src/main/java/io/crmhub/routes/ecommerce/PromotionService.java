@@ -10,19 +10,17 @@ import io.crmhub.mappings.model.Channel;
 import io.crmhub.mappings.model.Consent;
 import io.crmhub.mappings.model.ConsentStatus;
 import io.crmhub.mappings.model.CustomerProfile;
+import io.crmhub.mappings.model.Hashes;
 import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.IdentityType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,7 +129,7 @@ public class PromotionService {
         }
         body.put("offers", list);
         String payload = json(body);
-        return store.putPromotionState(profile.id(), sha256(payload), payload, now);
+        return store.putPromotionState(profile.id(), Hashes.sha256Hex(payload), payload, now);
     }
 
     /** Publishes the profile's promotion state if it has an unpublished version. */
@@ -208,11 +206,4 @@ public class PromotionService {
         }
     }
 
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
