@@ -2,6 +2,7 @@
 # Scenario clickstream (issue 4): Kafka path and REST path of the clickstream flow, each against its
 # baseline measured in the same run on the same machine.
 #   bench/clickstream.sh [events=1000000] [users=200000] [consumerThreads=2] [restSeconds=20] [concurrency=32]
+# restSeconds 0 runs the Kafka path only.
 # Kafka path: the events (300-500 bytes) are produced to a KRaft broker the bench starts; Kafka's own
 # kafka-consumer-perf-test (org.apache.kafka.tools.ConsumerPerformance) reads them; then the hub jar
 # (started by the bench against that broker and PostgreSQL, schema crmhub_bench_click, dropped first)

@@ -190,6 +190,10 @@ public final class ClickstreamBench {
                     folded == nonIdentity ? "yes (" + folded + " engagement events)" : "NO: " + folded + " of " + nonIdentity);
 
             // ---- REST ------------------------------------------------------------------------------
+            if (restSeconds <= 0) {
+                System.out.println("REST      skipped (restSeconds 0)");
+                return;
+            }
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             String base = "http://127.0.0.1:" + port + "/api/v1/events";
             // closed loops: wrk when it is installed (a C load generator takes far less of the 2 cores than
