@@ -42,6 +42,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BinaryOperator;
 
 /**
  * Folds micro-batches of clickstream events into the CRM core store, in ONE transaction per batch:
@@ -98,6 +99,7 @@ public class ClickstreamStore {
     private final RecordNormaliser normaliser;
     private final Settings settings;
     private final InterestScore interests;
+    private final Table interestTable;
     private final Clock clock;
     private final Map<String, Long> campaignIds = new ConcurrentHashMap<>();
 
@@ -109,6 +111,7 @@ public class ClickstreamStore {
         this.normaliser = Objects.requireNonNull(normaliser, "normaliser");
         this.settings = settings == null ? Settings.defaults() : settings;
         this.interests = new InterestScore(this.settings.interestHalfLife());
+        this.interestTable = interestTable(interests, this.settings.interestHalfLife().toMillis() / 1000.0);
         this.clock = clock == null ? Clock.systemUTC() : clock;
     }
 
@@ -162,10 +165,6 @@ public class ClickstreamStore {
         boolean exists;
     }
 
-    /** A profile's row of a per-category table. */
-    private record Key(UUID profile, String category) {
-    }
-
     /** A profile's row of the per-campaign table. */
     private record CampKey(UUID profile, long campaign) {
     }
@@ -173,7 +172,6 @@ public class ClickstreamStore {
     private static final class Camp {
         long touches, impressions, clicks;
         Instant first, last;
-        boolean exists, changed;
     }
 
     private Report fold(List<ClickEvent> batch, Map<String, Long> newCampaigns) {
@@ -345,30 +343,10 @@ public class ClickstreamStore {
             stats.put(Params.uuid(rs, "profile_id"), s);
             return null;
         });
+        // interests and campaigns are folded as this batch's part alone and added to the stored rows when
+        // they are written (no read: decayed scores and counts combine whatever the order)
         Map<UUID, Map<String, InterestScore.Score>> scores = new HashMap<>();
-        Set<Key> existingInterest = new HashSet<>();
-        db.queryIn("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ", "",
-                attach, (rs, n) -> {
-                    UUID id = Params.uuid(rs, "profile_id");
-                    String c = rs.getString("category");
-                    scores.computeIfAbsent(id, k -> new HashMap<>())
-                            .put(c, new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")));
-                    existingInterest.add(new Key(id, c));
-                    return null;
-                });
         Map<CampKey, Camp> camps = new HashMap<>();
-        db.queryIn("SELECT profile_id, campaign_id, touches, impressions, clicks, first_touch, last_touch"
-                + " FROM click_profile_campaign WHERE profile_id IN ", "", attach, (rs, n) -> {
-            Camp c = new Camp();
-            c.exists = true;
-            c.touches = rs.getLong("touches");
-            c.impressions = rs.getLong("impressions");
-            c.clicks = rs.getLong("clicks");
-            c.first = Params.instant(rs, "first_touch");
-            c.last = Params.instant(rs, "last_touch");
-            camps.put(new CampKey(Params.uuid(rs, "profile_id"), rs.getLong("campaign_id")), c);
-            return null;
-        });
 
         long tRead = System.nanoTime();
         // 6. fold the events, oldest first
@@ -379,7 +357,6 @@ public class ClickstreamStore {
         int anonymousOnly = 0;
         int rejected = 0;
         Set<UUID> touched = new HashSet<>();
-        Set<Key> changedInterest = new HashSet<>();
         List<Object[]> responses = new ArrayList<>();
         for (ClickEvent e : ordered) {
             countDaily(daily, e);
@@ -428,12 +405,10 @@ public class ClickstreamStore {
             if (e.category() != null && weight > 0) {
                 Map<String, InterestScore.Score> mine = scores.computeIfAbsent(id, k -> new HashMap<>());
                 mine.put(e.category(), interests.add(mine.get(e.category()), weight, e.at()));
-                changedInterest.add(new Key(id, e.category()));
             }
             if (e.campaign() != null) {
                 long campaignId = campaignId(e, newCampaigns);
                 Camp c = camps.computeIfAbsent(new CampKey(id, campaignId), k -> new Camp());
-                c.changed = true;
                 switch (e.type()) {
                     case AD_IMPRESSION -> c.impressions++;
                     case AD_CLICK -> c.clicks++;
@@ -455,44 +430,25 @@ public class ClickstreamStore {
         Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
                 + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
         long tFold = System.nanoTime();
-        // rows in each table's column order, new ones and existing ones apart (H2 updates and inserts them
-        // separately; PostgreSQL takes both in one upsert: the rows are locked through their profiles, so the
-        // values computed above are the current ones)
-        List<Object[]> statUpdates = new ArrayList<>();
-        List<Object[]> statInserts = new ArrayList<>();
+        // rows in each table's column order; the profiles are locked, so the stats computed above are the
+        // current ones, and this batch's interests and campaigns are added to what is stored
+        List<Object[]> statRows = new ArrayList<>(touched.size());
         for (UUID id : touched) {
             Stats s = stats.get(id);
-            (s.exists ? statUpdates : statInserts).add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions,
-                    s.clicks, s.firstSeen, s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
+            statRows.add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
+                    s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
         }
-        write(STATS, statInserts, statUpdates);
+        write(STATS, statRows);
         long tStats = System.nanoTime();
-        List<Object[]> interestUpdates = new ArrayList<>();
-        List<Object[]> interestInserts = new ArrayList<>();
-        for (UUID id : touched) {
-            Map<String, InterestScore.Score> mine = scores.get(id);
-            if (mine == null) {
-                continue;
-            }
-            mine.forEach((category, score) -> {
-                Key key = new Key(id, category);
-                if (changedInterest.contains(key)) {
-                    (existingInterest.contains(key) ? interestUpdates : interestInserts)
-                            .add(new Object[]{id, category, score.value(), score.asOf()});
-                }
-            });
-        }
-        write(INTERESTS, interestInserts, interestUpdates);
+        List<Object[]> interestRows = new ArrayList<>();
+        scores.forEach((id, mine) -> mine.forEach((category, score) ->
+                interestRows.add(new Object[]{id, category, score.value(), score.asOf()})));
+        write(interestTable, interestRows);
         long tInterest = System.nanoTime();
-        List<Object[]> campUpdates = new ArrayList<>();
-        List<Object[]> campInserts = new ArrayList<>();
-        camps.forEach((k, c) -> {
-            if (touched.contains(k.profile()) && c.changed) {
-                (c.exists ? campUpdates : campInserts).add(new Object[]{k.profile(), k.campaign(), c.touches, c.impressions,
-                        c.clicks, c.first, c.last});
-            }
-        });
-        write(CAMPAIGNS, campInserts, campUpdates);
+        List<Object[]> campRows = new ArrayList<>(camps.size());
+        camps.forEach((k, c) -> campRows.add(new Object[]{k.profile(), k.campaign(), c.touches, c.impressions, c.clicks,
+                c.first, c.last}));
+        write(CAMPAIGNS, campRows);
         for (Object[] r : responses) {
             crm.addCampaignResponse((Long) r[0], (UUID) r[1], "ad.click", (Instant) r[2], SOURCE);
         }
@@ -511,13 +467,18 @@ public class ClickstreamStore {
     }
 
     /**
-     * One engagement table's writes: {@code upsert} (PostgreSQL: {@code INSERT … SELECT * FROM unnest(…) ON
-     * CONFLICT DO UPDATE}, array element types {@code types}), else {@code update} (its parameters are the
-     * row's columns in {@code updateOrder}) and {@code insert}. Rows are in the INSERT's column order.
+     * One engagement table's writes. Rows are in the table's column order; the first {@code keyColumns}
+     * columns are its key. PostgreSQL: {@code upsert} ({@code INSERT … SELECT * FROM unnest(…) ON CONFLICT DO
+     * UPDATE}, array element types {@code types}), one statement. H2: the stored rows of the same profiles are
+     * read ({@code select}, the columns in the same order, followed by the profile ids), combined with
+     * {@code merge} (stored row, new row → row to store) and written by {@code update} (its parameters are
+     * the row's columns in {@code updateOrder}) and {@code insert}.
      */
-    private record Table(String upsert, String[] types, String update, int[] updateOrder, String insert) {
+    private record Table(String upsert, String[] types, int keyColumns, String select, BinaryOperator<Object[]> merge,
+                         String update, int[] updateOrder, String insert) {
     }
 
+    /** Stats are computed from the stored row under the profile's lock: the new row replaces it. */
     private static final Table STATS = new Table("INSERT INTO click_profile_stats (profile_id, events, page_views,"
             + " sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit, updated_at, projected) SELECT * FROM"
             + " unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
@@ -527,50 +488,106 @@ public class ClickstreamStore {
             + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
             + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected",
             new String[]{"uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
-                    "timestamptz", "bool"},
+                    "timestamptz", "bool"}, 1,
+            "SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit,"
+                    + " updated_at, projected FROM click_profile_stats WHERE profile_id IN ", (stored, row) -> row,
             "UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?, ad_clicks = ?,"
                     + " first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ? WHERE profile_id = ?",
             new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0},
             "INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
                     + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
-    private static final Table INTERESTS = new Table("INSERT INTO click_profile_interest (profile_id, category, score,"
-            + " scored_at) SELECT * FROM unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[])"
-            + " ON CONFLICT (profile_id, category) DO UPDATE SET score = EXCLUDED.score, scored_at = EXCLUDED.scored_at",
-            new String[]{"uuid", "text", "float8", "timestamptz"},
-            "UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
-            new int[]{2, 3, 0, 1},
-            "INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)");
+    /**
+     * Interest: a row holds a score to add to the stored one; the earlier of the two decays to the later's
+     * as-of time ({@link InterestScore#add}), in SQL on PostgreSQL.
+     */
+    private static Table interestTable(InterestScore interests, double halfLifeSeconds) {
+        String halfLife = Double.toString(halfLifeSeconds);
+        return new Table("INSERT INTO click_profile_interest AS t (profile_id, category, score, scored_at) SELECT * FROM"
+                + " unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[]) ON CONFLICT (profile_id, category)"
+                + " DO UPDATE SET score = CASE WHEN EXCLUDED.scored_at >= t.scored_at"
+                + " THEN t.score * power(0.5, extract(epoch FROM EXCLUDED.scored_at - t.scored_at) / " + halfLife + ")"
+                + " + EXCLUDED.score"
+                + " ELSE t.score + EXCLUDED.score * power(0.5, extract(epoch FROM t.scored_at - EXCLUDED.scored_at) / "
+                + halfLife + ") END, scored_at = GREATEST(t.scored_at, EXCLUDED.scored_at)",
+                new String[]{"uuid", "text", "float8", "timestamptz"}, 2,
+                "SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ",
+                (stored, row) -> {
+                    InterestScore.Score sum = interests.add(new InterestScore.Score((Double) stored[2], (Instant) stored[3]),
+                            (Double) row[2], (Instant) row[3]);
+                    return new Object[]{row[0], row[1], sum.value(), sum.asOf()};
+                },
+                "UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
+                new int[]{2, 3, 0, 1},
+                "INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)");
+    }
 
-    private static final Table CAMPAIGNS = new Table("INSERT INTO click_profile_campaign (profile_id, campaign_id,"
+    /** Campaigns: a row holds counts to add to the stored ones, and a first and last touch to widen them by. */
+    private static final Table CAMPAIGNS = new Table("INSERT INTO click_profile_campaign AS t (profile_id, campaign_id,"
             + " touches, impressions, clicks, first_touch, last_touch) SELECT * FROM unnest(?::uuid[], ?::int8[],"
             + " ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[]) ON CONFLICT (profile_id, campaign_id)"
-            + " DO UPDATE SET touches = EXCLUDED.touches, impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks,"
-            + " first_touch = EXCLUDED.first_touch, last_touch = EXCLUDED.last_touch",
-            new String[]{"uuid", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz"},
+            + " DO UPDATE SET touches = t.touches + EXCLUDED.touches, impressions = t.impressions + EXCLUDED.impressions,"
+            + " clicks = t.clicks + EXCLUDED.clicks, first_touch = LEAST(t.first_touch, EXCLUDED.first_touch),"
+            + " last_touch = GREATEST(t.last_touch, EXCLUDED.last_touch)",
+            new String[]{"uuid", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz"}, 2,
+            "SELECT profile_id, campaign_id, touches, impressions, clicks, first_touch, last_touch"
+                    + " FROM click_profile_campaign WHERE profile_id IN ",
+            (stored, row) -> new Object[]{row[0], row[1], (Long) stored[2] + (Long) row[2], (Long) stored[3] + (Long) row[3],
+                    (Long) stored[4] + (Long) row[4], min((Instant) stored[5], (Instant) row[5]),
+                    max((Instant) stored[6], (Instant) row[6])},
             "UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?, last_touch = ?"
                     + " WHERE profile_id = ? AND campaign_id = ?",
             new int[]{2, 3, 4, 5, 6, 0, 1},
             "INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks, first_touch,"
                     + " last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)");
 
-    private void write(Table table, List<Object[]> inserts, List<Object[]> updates) {
-        if (postgres()) {
-            List<Object[]> all = new ArrayList<>(inserts);
-            all.addAll(updates);
-            upsertUnnest(table.upsert(), all, table.types());
+    private void write(Table table, List<Object[]> rows) {
+        if (rows.isEmpty()) {
             return;
         }
-        List<Object[]> params = new ArrayList<>(updates.size());
-        for (Object[] row : updates) {
-            Object[] p = new Object[row.length];
-            for (int i = 0; i < p.length; i++) {
-                p[i] = row[table.updateOrder()[i]];
-            }
-            params.add(p);
+        if (postgres()) {
+            upsertUnnest(table.upsert(), rows, table.types());
+            return;
         }
-        db.batch(table.update(), params);
+        Map<List<Object>, Object[]> stored = new HashMap<>();
+        Set<UUID> profiles = new TreeSet<>();
+        rows.forEach(r -> profiles.add((UUID) r[0]));
+        db.queryIn(table.select(), "", profiles, (rs, n) -> {
+            Object[] row = row(table, rs);
+            stored.put(key(table, row), row);
+            return null;
+        });
+        List<Object[]> updates = new ArrayList<>();
+        List<Object[]> inserts = new ArrayList<>();
+        for (Object[] row : rows) {
+            Object[] old = stored.get(key(table, row));
+            if (old == null) {
+                inserts.add(row);
+                continue;
+            }
+            Object[] merged = table.merge().apply(old, row);
+            Object[] p = new Object[merged.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = merged[table.updateOrder()[i]];
+            }
+            updates.add(p);
+        }
+        db.batch(table.update(), updates);
         db.batch(table.insert(), inserts);
+    }
+
+    /** A row read by a table's {@code select}, in its column order, times as instants. */
+    private static Object[] row(Table table, java.sql.ResultSet rs) throws java.sql.SQLException {
+        Object[] row = new Object[table.types().length];
+        for (int c = 0; c < row.length; c++) {
+            Object v = rs.getObject(c + 1);
+            row[c] = v instanceof java.time.OffsetDateTime t ? t.toInstant() : v instanceof java.sql.Timestamp t ? t.toInstant() : v;
+        }
+        return row;
+    }
+
+    private static List<Object> key(Table table, Object[] row) {
+        return java.util.Arrays.asList(row).subList(0, table.keyColumns());
     }
 
     private static long ms(long nanos) {
@@ -791,53 +808,13 @@ public class ClickstreamStore {
                     sum.impressions, sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now);
         }
         db.update("DELETE FROM click_profile_stats WHERE profile_id = ?", from);
-        // interests: scores combined at the later as-of time
-        Map<String, InterestScore.Score> target = new HashMap<>();
-        Map<String, InterestScore.Score> source = new HashMap<>();
-        db.query("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN (?, ?)",
-                (rs, n) -> {
-                    (Params.uuid(rs, "profile_id").equals(to) ? target : source).put(rs.getString("category"),
-                            new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")));
-                    return null;
-                }, from, to);
-        source.forEach((category, s) -> {
-            InterestScore.Score t = target.get(category);
-            if (t == null) {
-                db.update("INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)",
-                        to, category, s.value(), s.asOf());
-            } else {
-                InterestScore.Score m = interests.add(t, s.value(), s.asOf());
-                db.update("UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
-                        m.value(), m.asOf(), to, category);
-            }
-        });
+        // interests and campaigns: the merged profile's rows are added to the survivor's, as a batch's are
+        for (Table table : List.of(interestTable, CAMPAIGNS)) {
+            List<Object[]> moved = db.query(table.select() + "(?)", (rs, n) -> row(table, rs), from);
+            moved.forEach(r -> r[0] = to);
+            write(table, moved);
+        }
         db.update("DELETE FROM click_profile_interest WHERE profile_id = ?", from);
-        Map<Long, Camp> targetCamps = new HashMap<>();
-        Map<Long, Camp> sourceCamps = new HashMap<>();
-        db.query("SELECT profile_id, campaign_id, touches, impressions, clicks, first_touch, last_touch"
-                + " FROM click_profile_campaign WHERE profile_id IN (?, ?)", (rs, n) -> {
-            Camp c = new Camp();
-            c.touches = rs.getLong("touches");
-            c.impressions = rs.getLong("impressions");
-            c.clicks = rs.getLong("clicks");
-            c.first = Params.instant(rs, "first_touch");
-            c.last = Params.instant(rs, "last_touch");
-            (Params.uuid(rs, "profile_id").equals(to) ? targetCamps : sourceCamps).put(rs.getLong("campaign_id"), c);
-            return null;
-        }, from, to);
-        sourceCamps.forEach((campaignId, s) -> {
-            Camp t = targetCamps.get(campaignId);
-            if (t == null) {
-                db.update("INSERT INTO click_profile_campaign (profile_id, campaign_id, touches, impressions, clicks,"
-                                + " first_touch, last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)", to, campaignId, s.touches,
-                        s.impressions, s.clicks, s.first, s.last);
-            } else {
-                db.update("UPDATE click_profile_campaign SET touches = ?, impressions = ?, clicks = ?, first_touch = ?,"
-                                + " last_touch = ? WHERE profile_id = ? AND campaign_id = ?", t.touches + s.touches,
-                        t.impressions + s.impressions, t.clicks + s.clicks, min(t.first, s.first), max(t.last, s.last),
-                        to, campaignId);
-            }
-        });
         db.update("DELETE FROM click_profile_campaign WHERE profile_id = ?", from);
     }
 

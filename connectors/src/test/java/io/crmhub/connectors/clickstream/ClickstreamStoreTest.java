@@ -37,6 +37,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import io.crmhub.mappings.clickstream.InterestScore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -225,5 +226,68 @@ class ClickstreamStoreTest {
         store.reconcile();
         assertThat(store.engagement(survivor)).isEmpty();
         assertThat(store.purgeSeen(Instant.parse("2100-01-01T00:00:00Z"))).isGreaterThan(5);
+    }
+
+    /**
+     * A batch's interests and campaigns are added to the stored ones without reading them: the same events
+     * split into batches, the earlier ones arriving last, give the scores and counts of one batch.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void interestsAndCampaignsAddUpAcrossBatchesAsInOne(String kind) throws Exception {
+        HikariDataSource ds = database(kind);
+        Clock clock = Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC);
+        JdbcCrmStore crm = new JdbcCrmStore(ds, SurvivorshipRules.parse("crm,clickstream"), new ConsentRules(),
+                IdentityPolicy.defaults(), JSON, clock);
+        RecordNormaliser normaliser = new RecordNormaliser(new NormaliserSettings("DE", ZoneId.of("Europe/Berlin"), true, false));
+        ClickstreamStore store = new ClickstreamStore(ds, crm, normaliser, ClickstreamStore.Settings.defaults(), clock);
+        JdbcTemplate sql = new JdbcTemplate(ds);
+        String[] categories = {"sports", "travel", "sports", "news", "sports", "travel"};
+        long[] hours = {0, 20, 50, 51, 200, 390};
+        List<ClickEvent> whole = new ArrayList<>();
+        List<ClickEvent> split = new ArrayList<>();
+        for (int i = 0; i < categories.length; i++) {
+            Instant at = T0.plus(Duration.ofHours(hours[i]));
+            whole.add(page("w" + i, "anon-whole", null, at, categories[i]));
+            split.add(page("s" + i, "anon-split", null, at, categories[i]));
+        }
+        store.apply(whole);
+        store.apply(split.subList(3, 6));
+        store.apply(split.subList(1, 3));
+        store.apply(split.subList(0, 1));
+
+        InterestScore scores = new InterestScore(Duration.ofDays(14));
+        InterestScore.Score sports = null;
+        for (int i : new int[]{0, 2, 4}) {
+            sports = scores.add(sports, 1.0, T0.plus(Duration.ofHours(hours[i])));
+        }
+        for (String anon : List.of("anon-whole", "anon-split")) {
+            UUID id = crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, anon)).orElseThrow();
+            Map<String, Double> stored = new java.util.TreeMap<>();
+            sql.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", rs -> {
+                stored.put(rs.getString(1), rs.getDouble(2));
+                if (rs.getString(1).equals("sports")) {
+                    assertThat(rs.getObject(3, java.time.OffsetDateTime.class).toInstant()).as(anon)
+                            .isEqualTo(T0.plus(Duration.ofHours(200)));
+                }
+            }, id);
+            assertThat(stored).as(anon).containsOnlyKeys("sports", "travel", "news");
+            assertThat(stored.get("sports")).as(anon).isCloseTo(sports.value(), org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(stored.get("sports")).as(anon).isBetween(2.0, 3.0);          // three visits, two of them decayed
+            assertThat(stored.get("news")).as(anon).isEqualTo(1.0);
+            sql.query("SELECT touches, impressions, clicks, first_touch, last_touch FROM click_profile_campaign"
+                    + " WHERE profile_id = ?", rs -> {
+                assertThat(rs.getLong(1)).as(anon).isEqualTo(6);
+                assertThat(rs.getLong(2) + rs.getLong(3)).as(anon).isZero();
+                assertThat(rs.getObject(4, java.time.OffsetDateTime.class).toInstant()).as(anon).isEqualTo(T0);
+                assertThat(rs.getObject(5, java.time.OffsetDateTime.class).toInstant()).as(anon)
+                        .isEqualTo(T0.plus(Duration.ofHours(390)));
+            }, id);
+            assertThat(store.engagement(id).orElseThrow().pageViews()).as(anon).isEqualTo(6);
+        }
+        Map<String, Double> whole0 = store.engagement(crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-whole"))
+                .orElseThrow()).orElseThrow().interests();
+        assertThat(store.engagement(crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-split")).orElseThrow())
+                .orElseThrow().interests()).isEqualTo(whole0);
     }
 }
