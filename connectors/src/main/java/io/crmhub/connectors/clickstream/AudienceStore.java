@@ -145,24 +145,28 @@ public class AudienceStore {
     /** Every live, not opted-out profile with engagement that matches the rule, in chunks. */
     private void scan(AudienceRule rule, Instant now, java.util.function.BiConsumer<UUID, AudienceRule.Member> sink) {
         LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
-        // interests are a document on the stats row: a rule with interests takes the profiles that have
-        // any, and the rule itself tells which of them are in (their scores, decayed as of now)
-        String candidates = "SELECT s.profile_id FROM click_profile_stats s"
-                + (rule.interests().isEmpty() ? "" : " WHERE s.interests IS NOT NULL");
+        String candidates;
+        List<Object> args = new ArrayList<>();
+        if (!rule.interests().isEmpty()) {
+            candidates = "SELECT DISTINCT i.profile_id FROM click_profile_interest i WHERE i.category IN ("
+                    + Params.marks(rule.interests().size()) + ")";
+            args.addAll(rule.interests());
+        } else {
+            candidates = "SELECT s.profile_id FROM click_profile_stats s";
+        }
         String sql = "SELECT c.profile_id FROM (" + candidates + ") c JOIN profile p ON p.id = c.profile_id"
                 + " WHERE p.status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM consent o WHERE o.profile_id = c.profile_id"
                 + " AND o.status = 'OPT_OUT' AND o.channel IN ('ADS', 'PERSONALISATION')) ORDER BY c.profile_id";
-        List<UUID> all = db.query(sql, (rs, n) -> Params.uuid(rs, "profile_id"));
+        List<UUID> all = db.query(sql, (rs, n) -> Params.uuid(rs, "profile_id"), args.toArray());
         for (int from = 0; from < all.size(); from += Sql.CHUNK) {
             List<UUID> chunk = all.subList(from, Math.min(all.size(), from + Sql.CHUNK));
             Map<UUID, Map<String, Double>> scores = new HashMap<>();
-            db.queryIn("SELECT profile_id, interests FROM click_profile_stats WHERE profile_id IN ", "", chunk, (rs, n) -> {
-                Map<String, Double> mine = new HashMap<>();
-                InterestDocument.read(rs.getString("interests")).forEach((category, score) ->
-                        mine.put(category, interests.valueAt(score, now)));
-                scores.put(Params.uuid(rs, "profile_id"), mine);
-                return null;
-            });
+            db.queryIn("SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ", "",
+                    chunk, (rs, n) -> {
+                        scores.computeIfAbsent(Params.uuid(rs, "profile_id"), k -> new HashMap<>()).put(rs.getString("category"),
+                                interests.valueAt(new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")), now));
+                        return null;
+                    });
             Map<UUID, Set<String>> campaigns = new HashMap<>();
             db.queryIn("SELECT pc.profile_id, c.code FROM click_profile_campaign pc JOIN campaign c ON c.id = pc.campaign_id"
                     + " WHERE pc.profile_id IN ", "", chunk, (rs, n) -> {

@@ -99,6 +99,7 @@ public class ClickstreamStore {
     private final RecordNormaliser normaliser;
     private final Settings settings;
     private final InterestScore interests;
+    private final Table interestTable;
     private final Clock clock;
     private final Map<String, Long> campaignIds = new ConcurrentHashMap<>();
 
@@ -110,6 +111,7 @@ public class ClickstreamStore {
         this.normaliser = Objects.requireNonNull(normaliser, "normaliser");
         this.settings = settings == null ? Settings.defaults() : settings;
         this.interests = new InterestScore(this.settings.interestHalfLife());
+        this.interestTable = interestTable(interests, this.settings.interestHalfLife().toMillis() / 1000.0);
         this.clock = clock == null ? Clock.systemUTC() : clock;
     }
 
@@ -160,28 +162,7 @@ public class ClickstreamStore {
     private static final class Stats {
         long events, pageViews, sessions, impressions, clicks;
         Instant firstSeen, lastSeen, lastVisit;
-        /** Decayed score per content category (the row's interest document). */
-        Map<String, InterestScore.Score> interests = new TreeMap<>();
         boolean exists;
-    }
-
-    private static final String STATS_COLUMNS = "profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
-            + " first_seen, last_seen, last_visit, interests";
-
-    /** A stats row read with {@link #STATS_COLUMNS}. */
-    private static Stats stats(java.sql.ResultSet rs) throws java.sql.SQLException {
-        Stats s = new Stats();
-        s.exists = true;
-        s.events = rs.getLong("events");
-        s.pageViews = rs.getLong("page_views");
-        s.sessions = rs.getLong("sessions");
-        s.impressions = rs.getLong("ad_impressions");
-        s.clicks = rs.getLong("ad_clicks");
-        s.firstSeen = Params.instant(rs, "first_seen");
-        s.lastSeen = Params.instant(rs, "last_seen");
-        s.lastVisit = Params.instant(rs, "last_visit");
-        s.interests = InterestDocument.read(rs.getString("interests"));
-        return s;
     }
 
     /** A profile's row of the per-campaign table. */
@@ -347,12 +328,24 @@ public class ClickstreamStore {
         long tLock = System.nanoTime();
         // 5. read current engagement
         Map<UUID, Stats> stats = new HashMap<>();
-        db.queryIn("SELECT " + STATS_COLUMNS + " FROM click_profile_stats WHERE profile_id IN ", "", attach, (rs, n) -> {
-            stats.put(Params.uuid(rs, "profile_id"), stats(rs));
+        db.queryIn("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
+                + " last_visit FROM click_profile_stats WHERE profile_id IN ", "", attach, (rs, n) -> {
+            Stats s = new Stats();
+            s.exists = true;
+            s.events = rs.getLong("events");
+            s.pageViews = rs.getLong("page_views");
+            s.sessions = rs.getLong("sessions");
+            s.impressions = rs.getLong("ad_impressions");
+            s.clicks = rs.getLong("ad_clicks");
+            s.firstSeen = Params.instant(rs, "first_seen");
+            s.lastSeen = Params.instant(rs, "last_seen");
+            s.lastVisit = Params.instant(rs, "last_visit");
+            stats.put(Params.uuid(rs, "profile_id"), s);
             return null;
         });
-        // campaigns are folded as this batch's part alone and added to the stored rows when they are
-        // written (no read: counts and first / last touches combine whatever the order)
+        // interests and campaigns are folded as this batch's part alone and added to the stored rows when
+        // they are written (no read: decayed scores and counts combine whatever the order)
+        Map<UUID, Map<String, InterestScore.Score>> scores = new HashMap<>();
         Map<CampKey, Camp> camps = new HashMap<>();
 
         long tRead = System.nanoTime();
@@ -410,7 +403,8 @@ public class ClickstreamStore {
             }
             double weight = settings.interestWeights().getOrDefault(e.type(), 0.0);
             if (e.category() != null && weight > 0) {
-                s.interests.put(e.category(), interests.add(s.interests.get(e.category()), weight, e.at()));
+                Map<String, InterestScore.Score> mine = scores.computeIfAbsent(id, k -> new HashMap<>());
+                mine.put(e.category(), interests.add(mine.get(e.category()), weight, e.at()));
             }
             if (e.campaign() != null) {
                 long campaignId = campaignId(e, newCampaigns);
@@ -437,15 +431,20 @@ public class ClickstreamStore {
                 + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
         long tFold = System.nanoTime();
         // rows in each table's column order; the profiles are locked, so the stats computed above are the
-        // current ones (interests included), and this batch's campaigns are added to what is stored
+        // current ones, and this batch's interests and campaigns are added to what is stored
         List<Object[]> statRows = new ArrayList<>(touched.size());
         for (UUID id : touched) {
             Stats s = stats.get(id);
             statRows.add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
-                    s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id), InterestDocument.write(s.interests)});
+                    s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
         }
         write(STATS, statRows);
         long tStats = System.nanoTime();
+        List<Object[]> interestRows = new ArrayList<>();
+        scores.forEach((id, mine) -> mine.forEach((category, score) ->
+                interestRows.add(new Object[]{id, category, score.value(), score.asOf()})));
+        write(interestTable, interestRows);
+        long tInterest = System.nanoTime();
         List<Object[]> campRows = new ArrayList<>(camps.size());
         camps.forEach((k, c) -> campRows.add(new Object[]{k.profile(), k.campaign(), c.touches, c.impressions, c.clicks,
                 c.first, c.last}));
@@ -458,10 +457,10 @@ public class ClickstreamStore {
         if (LOG.isDebugEnabled()) {
             long tEnd = System.nanoTime();
             LOG.debug("batch of {} ({} new, {} upserts, {} profiles): dedup {} ms, identity {} ms, consent+lock {} ms,"
-                    + " read {} ms, fold {} ms, write stats and interests {} ms, campaigns {} ms, daily {} ms",
+                    + " read {} ms, fold {} ms, write stats {} ms, interests {} ms, campaigns {} ms, daily {} ms",
                     batch.size(), fresh.size(), records.size(), touched.size(), ms(tDedup - t0), ms(tIdentity - tDedup),
                     ms(tLock - tIdentity), ms(tRead - tLock), ms(tFold - tRead), ms(tStats - tFold),
-                    ms(tCampaigns - tStats), ms(tEnd - tCampaigns));
+                    ms(tInterest - tStats), ms(tCampaigns - tInterest), ms(tEnd - tCampaigns));
         }
         return new Report(batch.size(), duplicates, attached, anonymousOnly, rejected, touched.size(), created, merges,
                 rejections);
@@ -479,29 +478,49 @@ public class ClickstreamStore {
                          String update, int[] updateOrder, String insert) {
     }
 
-    /**
-     * Stats (with the interest document) are computed from the stored row under the profile's lock: the new
-     * row replaces it.
-     */
+    /** Stats are computed from the stored row under the profile's lock: the new row replaces it. */
     private static final Table STATS = new Table("INSERT INTO click_profile_stats (profile_id, events, page_views,"
-            + " sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit, updated_at, projected, interests)"
-            + " SELECT * FROM unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[],"
-            + " ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::bool[], ?::text[]) ON CONFLICT (profile_id) DO UPDATE"
-            + " SET events = EXCLUDED.events, page_views = EXCLUDED.page_views, sessions = EXCLUDED.sessions,"
+            + " sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit, updated_at, projected) SELECT * FROM"
+            + " unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
+            + " ?::timestamptz[], ?::timestamptz[], ?::bool[]) ON CONFLICT (profile_id) DO UPDATE SET"
+            + " events = EXCLUDED.events, page_views = EXCLUDED.page_views, sessions = EXCLUDED.sessions,"
             + " ad_impressions = EXCLUDED.ad_impressions, ad_clicks = EXCLUDED.ad_clicks,"
             + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
-            + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected, interests = EXCLUDED.interests",
+            + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected",
             new String[]{"uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
-                    "timestamptz", "bool", "text"}, 1,
+                    "timestamptz", "bool"}, 1,
             "SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit,"
-                    + " updated_at, projected, interests FROM click_profile_stats WHERE profile_id IN ", (stored, row) -> row,
+                    + " updated_at, projected FROM click_profile_stats WHERE profile_id IN ", (stored, row) -> row,
             "UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?, ad_clicks = ?,"
-                    + " first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ?, interests = ?"
-                    + " WHERE profile_id = ?",
-            new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0},
+                    + " first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ? WHERE profile_id = ?",
+            new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0},
             "INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
-                    + " first_seen, last_seen, last_visit, updated_at, projected, interests)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+    /**
+     * Interest: a row holds a score to add to the stored one; the earlier of the two decays to the later's
+     * as-of time ({@link InterestScore#add}), in SQL on PostgreSQL.
+     */
+    private static Table interestTable(InterestScore interests, double halfLifeSeconds) {
+        String halfLife = Double.toString(halfLifeSeconds);
+        return new Table("INSERT INTO click_profile_interest AS t (profile_id, category, score, scored_at) SELECT * FROM"
+                + " unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[]) ON CONFLICT (profile_id, category)"
+                + " DO UPDATE SET score = CASE WHEN EXCLUDED.scored_at >= t.scored_at"
+                + " THEN t.score * power(0.5, extract(epoch FROM EXCLUDED.scored_at - t.scored_at) / " + halfLife + ")"
+                + " + EXCLUDED.score"
+                + " ELSE t.score + EXCLUDED.score * power(0.5, extract(epoch FROM t.scored_at - EXCLUDED.scored_at) / "
+                + halfLife + ") END, scored_at = GREATEST(t.scored_at, EXCLUDED.scored_at)",
+                new String[]{"uuid", "text", "float8", "timestamptz"}, 2,
+                "SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ",
+                (stored, row) -> {
+                    InterestScore.Score sum = interests.add(new InterestScore.Score((Double) stored[2], (Instant) stored[3]),
+                            (Double) row[2], (Instant) row[3]);
+                    return new Object[]{row[0], row[1], sum.value(), sum.asOf()};
+                },
+                "UPDATE click_profile_interest SET score = ?, scored_at = ? WHERE profile_id = ? AND category = ?",
+                new int[]{2, 3, 0, 1},
+                "INSERT INTO click_profile_interest (profile_id, category, score, scored_at) VALUES (?, ?, ?, ?)");
+    }
 
     /** Campaigns: a row holds counts to add to the stored ones, and a first and last touch to widen them by. */
     private static final Table CAMPAIGNS = new Table("INSERT INTO click_profile_campaign AS t (profile_id, campaign_id,"
@@ -745,10 +764,18 @@ public class ClickstreamStore {
             return;
         }
         List<Stats> both = new ArrayList<>();
-        db.query("SELECT " + STATS_COLUMNS + " FROM click_profile_stats WHERE profile_id IN (?, ?) ORDER BY profile_id"
-                + " FOR UPDATE", (rs, n) -> {
-            Stats s = stats(rs);
+        db.query("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
+                + " last_visit FROM click_profile_stats WHERE profile_id IN (?, ?) ORDER BY profile_id FOR UPDATE", (rs, n) -> {
+            Stats s = new Stats();
             s.exists = Params.uuid(rs, "profile_id").equals(to);
+            s.events = rs.getLong("events");
+            s.pageViews = rs.getLong("page_views");
+            s.sessions = rs.getLong("sessions");
+            s.impressions = rs.getLong("ad_impressions");
+            s.clicks = rs.getLong("ad_clicks");
+            s.firstSeen = Params.instant(rs, "first_seen");
+            s.lastSeen = Params.instant(rs, "last_seen");
+            s.lastVisit = Params.instant(rs, "last_visit");
             both.add(s);
             return null;
         }, from, to);
@@ -767,29 +794,27 @@ public class ClickstreamStore {
             sum.firstSeen = min(sum.firstSeen, s.firstSeen);
             sum.lastSeen = max(sum.lastSeen, s.lastSeen);
             sum.lastVisit = max(sum.lastVisit, s.lastVisit);
-            // scores combined at the later as-of time
-            s.interests.forEach((category, score) ->
-                    sum.interests.put(category, interests.add(sum.interests.get(category), score.value(), score.asOf())));
         }
-        String document = InterestDocument.write(sum.interests);
         Instant now = clock.instant();
         if (survivorHas) {
             db.update("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
-                            + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = FALSE,"
-                            + " interests = ? WHERE profile_id = ?", sum.events, sum.pageViews, sum.sessions, sum.impressions,
-                    sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now, document, to);
+                            + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = FALSE"
+                            + " WHERE profile_id = ?", sum.events, sum.pageViews, sum.sessions, sum.impressions, sum.clicks,
+                    sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now, to);
         } else {
             db.update("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions,"
-                            + " ad_clicks, first_seen, last_seen, last_visit, updated_at, projected, interests)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE, ?)", to, sum.events, sum.pageViews, sum.sessions,
-                    sum.impressions, sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now,
-                    document);
+                            + " ad_clicks, first_seen, last_seen, last_visit, updated_at, projected)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)", to, sum.events, sum.pageViews, sum.sessions,
+                    sum.impressions, sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now);
         }
         db.update("DELETE FROM click_profile_stats WHERE profile_id = ?", from);
-        // campaigns: the merged profile's rows are added to the survivor's, as a batch's are
-        List<Object[]> moved = db.query(CAMPAIGNS.select() + "(?)", (rs, n) -> row(CAMPAIGNS, rs), from);
-        moved.forEach(r -> r[0] = to);
-        write(CAMPAIGNS, moved);
+        // interests and campaigns: the merged profile's rows are added to the survivor's, as a batch's are
+        for (Table table : List.of(interestTable, CAMPAIGNS)) {
+            List<Object[]> moved = db.query(table.select() + "(?)", (rs, n) -> row(table, rs), from);
+            moved.forEach(r -> r[0] = to);
+            write(table, moved);
+        }
+        db.update("DELETE FROM click_profile_interest WHERE profile_id = ?", from);
         db.update("DELETE FROM click_profile_campaign WHERE profile_id = ?", from);
     }
 
@@ -846,6 +871,7 @@ public class ClickstreamStore {
     /** Removes every engagement row of the profile (erasure). */
     public void forget(UUID profileId) {
         tx.executeWithoutResult(s -> {
+            db.update("DELETE FROM click_profile_interest WHERE profile_id = ?", profileId);
             db.update("DELETE FROM click_profile_campaign WHERE profile_id = ?", profileId);
             db.update("DELETE FROM click_profile_stats WHERE profile_id = ?", profileId);
         });
@@ -857,21 +883,20 @@ public class ClickstreamStore {
      * Returns how many were projected.
      */
     public int project(int limit, int topInterests) {
-        record Row(UUID id, long pageViews, long sessions, long clicks, Instant lastSeen, Instant updatedAt,
-                   String interests) {
+        record Row(UUID id, long pageViews, long sessions, long clicks, Instant lastSeen, Instant updatedAt) {
         }
-        List<Row> rows = db.query("SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen, s.updated_at,"
-                + " s.interests FROM click_profile_stats s JOIN profile p ON p.id = s.profile_id"
+        List<Row> rows = db.query("SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen, s.updated_at"
+                + " FROM click_profile_stats s JOIN profile p ON p.id = s.profile_id"
                 + " WHERE s.projected = FALSE AND p.status = 'ACTIVE' ORDER BY s.profile_id LIMIT " + Math.max(1, limit),
                 (rs, n) -> new Row(Params.uuid(rs, "profile_id"), rs.getLong("page_views"), rs.getLong("sessions"),
-                        rs.getLong("ad_clicks"), Params.instant(rs, "last_seen"), Params.instant(rs, "updated_at"),
-                        rs.getString("interests")));
+                        rs.getLong("ad_clicks"), Params.instant(rs, "last_seen"), Params.instant(rs, "updated_at")));
         Instant now = clock.instant();
         int done = 0;
         for (Row r : rows) {
             Map<String, Double> scores = new HashMap<>();
-            InterestDocument.read(r.interests()).forEach((category, score) ->
-                    scores.put(category, interests.valueAt(score, now)));
+            db.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", (rs, n) ->
+                    scores.put(rs.getString("category"), interests.valueAt(new InterestScore.Score(rs.getDouble("score"),
+                            Params.instant(rs, "scored_at")), now)), r.id());
             List<String> top = scores.entrySet().stream()
                     .sorted(Map.Entry.<String, Double>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
                     .limit(topInterests).map(Map.Entry::getKey).toList();
@@ -901,19 +926,19 @@ public class ClickstreamStore {
     /** Engagement of one profile (for the API and tests); empty when none is recorded. */
     public java.util.Optional<Engagement> engagement(UUID profileId) {
         Instant now = clock.instant();
-        List<Engagement> rows = db.query("SELECT " + STATS_COLUMNS + " FROM click_profile_stats WHERE profile_id = ?",
-                (rs, n) -> {
-                    Stats s = stats(rs);
-                    Map<String, Double> scores = new TreeMap<>();
-                    s.interests.forEach((category, score) ->
-                            scores.put(category, Math.round(interests.valueAt(score, now) * 1000) / 1000.0));
-                    return new Engagement(profileId, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
-                            s.lastSeen, scores, new TreeMap<>());
-                }, profileId);
+        List<Engagement> rows = db.query("SELECT events, page_views, sessions, ad_impressions, ad_clicks, first_seen,"
+                + " last_seen FROM click_profile_stats WHERE profile_id = ?", (rs, n) -> new Engagement(profileId,
+                rs.getLong("events"), rs.getLong("page_views"), rs.getLong("sessions"), rs.getLong("ad_impressions"),
+                rs.getLong("ad_clicks"), Params.instant(rs, "first_seen"), Params.instant(rs, "last_seen"), new TreeMap<>(),
+                new TreeMap<>()), profileId);
         if (rows.isEmpty()) {
             return java.util.Optional.empty();
         }
         Engagement e = rows.get(0);
+        db.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", (rs, n) ->
+                e.interests().put(rs.getString("category"), Math.round(interests.valueAt(
+                        new InterestScore.Score(rs.getDouble("score"), Params.instant(rs, "scored_at")), now) * 1000) / 1000.0),
+                profileId);
         db.query("SELECT c.code, pc.touches, pc.impressions, pc.clicks FROM click_profile_campaign pc JOIN campaign c"
                 + " ON c.id = pc.campaign_id WHERE pc.profile_id = ?", (rs, n) -> e.campaigns().put(rs.getString(1),
                 new long[]{rs.getLong(2), rs.getLong(3), rs.getLong(4)}), profileId);

@@ -229,8 +229,8 @@ class ClickstreamStoreTest {
     }
 
     /**
-     * The same events split into batches, the earlier ones arriving last, give the interest scores and
-     * campaign counts of one batch (campaigns are added to the stored rows without reading them).
+     * A batch's interests and campaigns are added to the stored ones without reading them: the same events
+     * split into batches, the earlier ones arriving last, give the scores and counts of one batch.
      */
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
@@ -264,13 +264,13 @@ class ClickstreamStoreTest {
         for (String anon : List.of("anon-whole", "anon-split")) {
             UUID id = crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, anon)).orElseThrow();
             Map<String, Double> stored = new java.util.TreeMap<>();
-            InterestDocument.read(sql.queryForObject("SELECT interests FROM click_profile_stats WHERE profile_id = ?",
-                    String.class, id)).forEach((category, score) -> {
-                stored.put(category, score.value());
-                if (category.equals("sports")) {
-                    assertThat(score.asOf()).as(anon).isEqualTo(T0.plus(Duration.ofHours(200)));
+            sql.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", rs -> {
+                stored.put(rs.getString(1), rs.getDouble(2));
+                if (rs.getString(1).equals("sports")) {
+                    assertThat(rs.getObject(3, java.time.OffsetDateTime.class).toInstant()).as(anon)
+                            .isEqualTo(T0.plus(Duration.ofHours(200)));
                 }
-            });
+            }, id);
             assertThat(stored).as(anon).containsOnlyKeys("sports", "travel", "news");
             assertThat(stored.get("sports")).as(anon).isCloseTo(sports.value(), org.assertj.core.data.Offset.offset(1e-9));
             assertThat(stored.get("sports")).as(anon).isBetween(2.0, 3.0);          // three visits, two of them decayed

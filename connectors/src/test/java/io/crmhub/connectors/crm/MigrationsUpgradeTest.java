@@ -49,85 +49,6 @@ class MigrationsUpgradeTest {
         }
     }
 
-    @Test
-    void interestRowsMoveIntoTheStatsDocumentOnH2() throws Exception {
-        HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl("jdbc:h2:mem:interestdoc;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
-        try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            interestRowsMoveIntoTheStatsDocument(ds, null);
-        }
-    }
-
-    @Test
-    void interestRowsMoveIntoTheStatsDocumentOnPostgres() throws Exception {
-        String schema = "crmhub_interestdoc_it";
-        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
-             var s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-        }
-        HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl(PgTestSupport.URL + "?currentSchema=" + schema);
-        cfg.setUsername(PgTestSupport.USER);
-        try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            interestRowsMoveIntoTheStatsDocument(ds, schema);
-        }
-    }
-
-    /** A store of the release before V23 (one row per interest category) with data in it, upgraded. */
-    private void interestRowsMoveIntoTheStatsDocument(HikariDataSource ds, String schema) throws Exception {
-        var before = Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target("22");
-        if (schema != null) {
-            before = before.schemas(schema).defaultSchema(schema).createSchemas(true);
-        }
-        before.load().migrate();
-        java.util.UUID ann = java.util.UUID.fromString("00000000-0000-7000-8000-000000000011");
-        java.util.UUID bob = java.util.UUID.fromString("00000000-0000-7000-8000-000000000012");
-        java.time.Instant t1 = java.time.Instant.parse("2026-11-01T10:00:00.123456Z");
-        java.time.Instant t2 = java.time.Instant.parse("2026-11-02T11:30:00Z");
-        var at = (java.util.function.Function<java.time.Instant, Object>) t ->
-                java.time.OffsetDateTime.ofInstant(t, java.time.ZoneOffset.UTC);
-        try (var c = ds.getConnection()) {
-            try (var p = c.prepareStatement("INSERT INTO click_profile_stats (profile_id, events, first_seen, last_seen,"
-                    + " updated_at) VALUES (?, 1, ?, ?, ?)")) {
-                for (var id : List.of(ann, bob)) {
-                    p.setObject(1, id);
-                    p.setObject(2, at.apply(t1));
-                    p.setObject(3, at.apply(t2));
-                    p.setObject(4, at.apply(t2));
-                    p.executeUpdate();
-                }
-            }
-            try (var p = c.prepareStatement("INSERT INTO click_profile_interest (profile_id, category, score, scored_at)"
-                    + " VALUES (?, ?, ?, ?)")) {
-                Object[][] rows = {{ann, "sports", 2.395792487408608, t1}, {ann, "travel \"abroad\"", 1.0, t2}};
-                for (Object[] r : rows) {
-                    p.setObject(1, r[0]);
-                    p.setString(2, (String) r[1]);
-                    p.setDouble(3, (Double) r[2]);
-                    p.setObject(4, at.apply((java.time.Instant) r[3]));
-                    p.executeUpdate();
-                }
-            }
-        }
-        Migrations.migrate(ds, schema);
-        java.util.Map<java.util.UUID, String> docs = new java.util.HashMap<>();
-        try (var c = ds.getConnection(); var st = c.createStatement();
-             var rs = st.executeQuery("SELECT profile_id, interests FROM click_profile_stats")) {
-            while (rs.next()) {
-                docs.put(rs.getObject(1, java.util.UUID.class), rs.getString(2));
-            }
-        }
-        var a = io.crmhub.connectors.clickstream.InterestDocument.read(docs.get(ann));
-        assertThat(a).containsOnlyKeys("sports", "travel \"abroad\"");
-        assertThat(a.get("sports")).isEqualTo(new io.crmhub.mappings.clickstream.InterestScore.Score(2.395792487408608, t1));
-        assertThat(a.get("travel \"abroad\"")).isEqualTo(new io.crmhub.mappings.clickstream.InterestScore.Score(1.0, t2));
-        assertThat(docs).containsEntry(bob, null);
-        try (var c = ds.getConnection()) {
-            assertThat(c.getMetaData().getTables(null, schema, "click_profile_interest", null).next())
-                    .as("the row table is gone").isFalse();
-        }
-    }
-
     /** A store of the release before V3 (one row per attribute) with data in it, upgraded. */
     private void attributeRowsMoveIntoTheProfileDocument(HikariDataSource ds, String schema) throws Exception {
         var before = Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target("2");
@@ -205,9 +126,9 @@ class MigrationsUpgradeTest {
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl("jdbc:h2:mem:upgrade;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
         try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            // the database as an earlier release left it: every SQL script but V11 (and without the Java V3, V21 and V23)
+            // the database as an earlier release left it: every SQL script but V11 (and without the Java V3 and V21)
             Flyway.configure().dataSource(ds).locations("filesystem:" + older).load().migrate();
-            assertThat(Migrations.migrate(ds, null)).as("V3, V11, V21 and V23 applied out of order").isEqualTo(4);
+            assertThat(Migrations.migrate(ds, null)).as("V3, V11 and V21 applied out of order").isEqualTo(3);
             try (var c = ds.getConnection(); var st = c.createStatement();
                  var rs = st.executeQuery("SELECT count(*) FROM list_import_dry_key")) {
                 assertThat(rs.next()).isTrue();
