@@ -91,14 +91,6 @@ public final class MembershipBench {
             // as the hub does (hub.statistics.check-interval): ANALYZE of the tables the run grows
             io.crmhub.connectors.jdbc.StatisticsKeeper.start(core, java.time.Duration.ofSeconds(10));
             System.out.println("server: autovacuum " + io.crmhub.bench.ServerSettings.describe(core));
-            if (Boolean.getBoolean("bench.whatIfNoForeignKeys")) {
-                // a what-if only, to measure what the guarantee costs: the hub's schema always has these keys
-                try (Connection c = core.getConnection(); Statement s = c.createStatement()) {
-                    s.execute("ALTER TABLE identity DROP CONSTRAINT identity_profile_fk");
-                }
-                System.out.println("WHAT-IF   foreign key identity -> profile dropped (not a supported schema)");
-            }
-
             // each measured phase starts without the checkpoint debt of what came before it
             ServerSettings.settle(core);
             double baseline = baseline(src, core, n);
