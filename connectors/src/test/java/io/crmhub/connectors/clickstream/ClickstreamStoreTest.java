@@ -94,6 +94,20 @@ class ClickstreamStoreTest {
         return ds;
     }
 
+    /** A clickstream store on a fresh database of the kind, with its CRM store, at a fixed clock. */
+    private record Fixture(HikariDataSource ds, Clock clock, JdbcCrmStore crm, ClickstreamStore store, JdbcTemplate sql) {
+    }
+
+    private static Fixture fixture(String kind) throws Exception {
+        HikariDataSource ds = database(kind);
+        Clock clock = Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC);
+        JdbcCrmStore crm = new JdbcCrmStore(ds, SurvivorshipRules.parse("crm,clickstream"), new ConsentRules(),
+                IdentityPolicy.defaults(), JSON, clock);
+        RecordNormaliser normaliser = new RecordNormaliser(new NormaliserSettings("DE", ZoneId.of("Europe/Berlin"), true, false));
+        return new Fixture(ds, clock, crm, new ClickstreamStore(ds, crm, normaliser, ClickstreamStore.Settings.defaults(), clock),
+                new JdbcTemplate(ds));
+    }
+
     private ClickEvent event(String json) {
         try {
             return mapper.map(JSON.readTree(json), T0);
@@ -112,13 +126,10 @@ class ClickstreamStoreTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
     void foldsEventsIntoProfilesOnBothDatabases(String kind) throws Exception {
-        HikariDataSource ds = database(kind);
-        Clock clock = Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC);
-        JdbcCrmStore crm = new JdbcCrmStore(ds, SurvivorshipRules.parse("crm,clickstream"), new ConsentRules(),
-                IdentityPolicy.defaults(), JSON, clock);
-        RecordNormaliser normaliser = new RecordNormaliser(new NormaliserSettings("DE", ZoneId.of("Europe/Berlin"), true, false));
-        ClickstreamStore store = new ClickstreamStore(ds, crm, normaliser, ClickstreamStore.Settings.defaults(), clock);
-        JdbcTemplate sql = new JdbcTemplate(ds);
+        Fixture f = fixture(kind);
+        JdbcCrmStore crm = f.crm();
+        ClickstreamStore store = f.store();
+        JdbcTemplate sql = f.sql();
 
         // anonymous visits: one profile per anonymousId, sessions split by 30 minutes of inactivity
         ClickstreamStore.Report r1 = store.apply(List.of(
@@ -201,7 +212,7 @@ class ClickstreamStoreTest {
 
         // audiences: the aggregate and the match list, both with the floor
         crm.setConsent(survivor, new Consent(Channel.ADS, ConsentStatus.OPT_IN, "web", T0, "banner", true));
-        AudienceStore audiences = new AudienceStore(ds, Duration.ofDays(14), "DE", clock);
+        AudienceStore audiences = new AudienceStore(f.ds(), Duration.ofDays(14), "DE", f.clock());
         AudienceRule sports = new AudienceRule("sports", Set.of("sports"), 0.1, Set.of(), null, null, Set.of(), Set.of(),
                 Set.of(), 1);
         AudienceStore.Aggregate agg = audiences.aggregate(sports);
@@ -235,13 +246,7 @@ class ClickstreamStoreTest {
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
     void interestsAndCampaignsAddUpAcrossBatchesAsInOne(String kind) throws Exception {
-        HikariDataSource ds = database(kind);
-        Clock clock = Clock.fixed(Instant.parse("2026-12-01T00:00:00Z"), ZoneOffset.UTC);
-        JdbcCrmStore crm = new JdbcCrmStore(ds, SurvivorshipRules.parse("crm,clickstream"), new ConsentRules(),
-                IdentityPolicy.defaults(), JSON, clock);
-        RecordNormaliser normaliser = new RecordNormaliser(new NormaliserSettings("DE", ZoneId.of("Europe/Berlin"), true, false));
-        ClickstreamStore store = new ClickstreamStore(ds, crm, normaliser, ClickstreamStore.Settings.defaults(), clock);
-        JdbcTemplate sql = new JdbcTemplate(ds);
+        Fixture f = fixture(kind);
         String[] categories = {"sports", "travel", "sports", "news", "sports", "travel"};
         long[] hours = {0, 20, 50, 51, 200, 390};
         List<ClickEvent> whole = new ArrayList<>();
@@ -251,10 +256,10 @@ class ClickstreamStoreTest {
             whole.add(page("w" + i, "anon-whole", null, at, categories[i]));
             split.add(page("s" + i, "anon-split", null, at, categories[i]));
         }
-        store.apply(whole);
-        store.apply(split.subList(3, 6));
-        store.apply(split.subList(1, 3));
-        store.apply(split.subList(0, 1));
+        f.store().apply(whole);
+        f.store().apply(split.subList(3, 6));
+        f.store().apply(split.subList(1, 3));
+        f.store().apply(split.subList(0, 1));
 
         InterestScore scores = new InterestScore(Duration.ofDays(14));
         InterestScore.Score sports = null;
@@ -262,9 +267,9 @@ class ClickstreamStoreTest {
             sports = scores.add(sports, 1.0, T0.plus(Duration.ofHours(hours[i])));
         }
         for (String anon : List.of("anon-whole", "anon-split")) {
-            UUID id = crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, anon)).orElseThrow();
+            UUID id = f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, anon)).orElseThrow();
             Map<String, Double> stored = new java.util.TreeMap<>();
-            sql.query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", rs -> {
+            f.sql().query("SELECT category, score, scored_at FROM click_profile_interest WHERE profile_id = ?", rs -> {
                 stored.put(rs.getString(1), rs.getDouble(2));
                 if (rs.getString(1).equals("sports")) {
                     assertThat(rs.getObject(3, java.time.OffsetDateTime.class).toInstant()).as(anon)
@@ -275,7 +280,7 @@ class ClickstreamStoreTest {
             assertThat(stored.get("sports")).as(anon).isCloseTo(sports.value(), org.assertj.core.data.Offset.offset(1e-9));
             assertThat(stored.get("sports")).as(anon).isBetween(2.0, 3.0);          // three visits, two of them decayed
             assertThat(stored.get("news")).as(anon).isEqualTo(1.0);
-            sql.query("SELECT touches, impressions, clicks, first_touch, last_touch FROM click_profile_campaign"
+            f.sql().query("SELECT touches, impressions, clicks, first_touch, last_touch FROM click_profile_campaign"
                     + " WHERE profile_id = ?", rs -> {
                 assertThat(rs.getLong(1)).as(anon).isEqualTo(6);
                 assertThat(rs.getLong(2) + rs.getLong(3)).as(anon).isZero();
@@ -283,11 +288,11 @@ class ClickstreamStoreTest {
                 assertThat(rs.getObject(5, java.time.OffsetDateTime.class).toInstant()).as(anon)
                         .isEqualTo(T0.plus(Duration.ofHours(390)));
             }, id);
-            assertThat(store.engagement(id).orElseThrow().pageViews()).as(anon).isEqualTo(6);
+            assertThat(f.store().engagement(id).orElseThrow().pageViews()).as(anon).isEqualTo(6);
         }
-        Map<String, Double> whole0 = store.engagement(crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-whole"))
+        Map<String, Double> whole0 = f.store().engagement(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-whole"))
                 .orElseThrow()).orElseThrow().interests();
-        assertThat(store.engagement(crm.lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-split")).orElseThrow())
+        assertThat(f.store().engagement(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-split")).orElseThrow())
                 .orElseThrow().interests()).isEqualTo(whole0);
     }
 }
