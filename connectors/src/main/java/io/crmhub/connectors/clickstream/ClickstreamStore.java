@@ -56,8 +56,10 @@ import java.util.function.BinaryOperator;
  *   <li>people with an ADS or PERSONALISATION opt-out: their events count only in the anonymous
  *       daily aggregates;</li>
  *   <li>everyone else: views, sessions, last seen, decaying interest per content category,
- *       campaigns touched, ad impressions and clicks, per profile, with one read and one write per
- *       table per batch; an ad click is recorded as a campaign response on the CRM campaign;</li>
+ *       campaigns touched, ad impressions and clicks, per profile, with one write per table per batch
+ *       (the stats rows are read first; the batch's interest scores and campaign counts are added to
+ *       the stored ones by the write itself); an ad click is recorded as a campaign response on the CRM
+ *       campaign;</li>
  *   <li>anonymous daily aggregates (day × event / category / campaign) for every new event.</li>
  * </ol>
  * The caller commits its Kafka offsets only after {@link #apply} returned, so a crash or a database
