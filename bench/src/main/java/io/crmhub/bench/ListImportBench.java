@@ -74,7 +74,8 @@ public final class ListImportBench {
             }
             Migrations.migrate(ds, schema);
             // as the hub does (hub.statistics.check-interval): ANALYZE of the tables the run grows
-            io.crmhub.connectors.jdbc.StatisticsKeeper.start(ds, java.time.Duration.ofSeconds(10));
+            io.crmhub.connectors.jdbc.StatisticsKeeper statistics =
+                    io.crmhub.connectors.jdbc.StatisticsKeeper.start(ds, java.time.Duration.ofSeconds(10));
             System.out.println("server: autovacuum " + io.crmhub.bench.ServerSettings.describe(ds));
             ObjectMapper mapper = new ObjectMapper().findAndRegisterModules();
             CrmStore crm = new JdbcCrmStore(ds, SurvivorshipRules.parse("crm,api,membership,ecommerce,email,lists,clickstream"),
@@ -136,6 +137,7 @@ public final class ListImportBench {
             System.out.printf("ratio: the hub takes %.1fx the time of psql \\copy%n", hubSecs / copySecs);
             System.out.printf("| %,d | %,.0f | %,.0f | %.1fx | %,d MB after GC |%n", n, copyRate, hubRate, hubSecs / copySecs,
                     live.maxAfterGc() >> 20);
+            statistics.close();   // before the pool: a running ANALYZE finishes first
         }
     }
 

@@ -89,7 +89,8 @@ public final class MembershipBench {
             }
             Migrations.migrate(core, CORE);
             // as the hub does (hub.statistics.check-interval): ANALYZE of the tables the run grows
-            io.crmhub.connectors.jdbc.StatisticsKeeper.start(core, java.time.Duration.ofSeconds(10));
+            io.crmhub.connectors.jdbc.StatisticsKeeper statistics =
+                    io.crmhub.connectors.jdbc.StatisticsKeeper.start(core, java.time.Duration.ofSeconds(10));
             System.out.println("server: autovacuum " + io.crmhub.bench.ServerSettings.describe(core));
             // each measured phase starts without the checkpoint debt of what came before it
             ServerSettings.settle(core);
@@ -142,6 +143,7 @@ public final class MembershipBench {
                 System.out.printf("hub       incremental, no change   : %,d rows re-read (look-back) in %.2f s%n", again.read(), secs(t));
                 lag(src, core, sync, n, lagSamples);
             }
+            statistics.close();   // before the pool: a running ANALYZE finishes first
         }
     }
 

@@ -121,10 +121,18 @@ public final class StatisticsKeeper implements AutoCloseable {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
+    /** Stops the checks; a check that is running (an ANALYZE) is waited for, up to 30 s. */
     @Override
     public void close() {
         if (timer != null) {
             timer.shutdownNow();
+            try {
+                if (!timer.awaitTermination(30, TimeUnit.SECONDS)) {
+                    LOG.warn("statistics check still running at close");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
