@@ -440,7 +440,7 @@ public class ClickstreamStore {
             statRows.add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
                     s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
         }
-        write(STATS, statRows);
+        write(STATS, statRows, row -> stats.get((UUID) row[0]).exists);
         long tStats = System.nanoTime();
         List<Object[]> interestRows = new ArrayList<>();
         scores.forEach((id, mine) -> mine.forEach((category, score) ->
@@ -474,7 +474,8 @@ public class ClickstreamStore {
      * UPDATE}, array element types {@code types}), one statement. H2: the stored rows of the same profiles are
      * read ({@code select}, the columns in the same order, followed by the profile ids), combined with
      * {@code merge} (stored row, new row → row to store) and written by {@code update} (its parameters are
-     * the row's columns in {@code updateOrder}) and {@code insert}.
+     * the row's columns in {@code updateOrder}) and {@code insert}. A table whose rows replace the stored
+     * ones (no {@code select}, no {@code merge}) is written with what the caller knows to be stored.
      */
     private record Table(String upsert, String[] types, int keyColumns, String select, BinaryOperator<Object[]> merge,
                          String update, int[] updateOrder, String insert) {
@@ -490,9 +491,7 @@ public class ClickstreamStore {
             + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
             + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected",
             new String[]{"uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
-                    "timestamptz", "bool"}, 1,
-            "SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit,"
-                    + " updated_at, projected FROM click_profile_stats WHERE profile_id IN ", (stored, row) -> row,
+                    "timestamptz", "bool"}, 1, null, null,
             "UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?, ad_clicks = ?,"
                     + " first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ? WHERE profile_id = ?",
             new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0},
@@ -544,6 +543,11 @@ public class ClickstreamStore {
                     + " last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)");
 
     private void write(Table table, List<Object[]> rows) {
+        write(table, rows, null);
+    }
+
+    /** {@code isStored}: for a table without {@code select}, whether a row's key is stored already. */
+    private void write(Table table, List<Object[]> rows, java.util.function.Predicate<Object[]> isStored) {
         if (rows.isEmpty()) {
             return;
         }
@@ -552,22 +556,24 @@ public class ClickstreamStore {
             return;
         }
         Map<List<Object>, Object[]> stored = new HashMap<>();
-        Set<UUID> profiles = new TreeSet<>();
-        rows.forEach(r -> profiles.add((UUID) r[0]));
-        db.queryIn(table.select(), "", profiles, (rs, n) -> {
-            Object[] row = row(table, rs);
-            stored.put(key(table, row), row);
-            return null;
-        });
+        if (table.select() != null) {
+            Set<UUID> profiles = new TreeSet<>();
+            rows.forEach(r -> profiles.add((UUID) r[0]));
+            db.queryIn(table.select(), "", profiles, (rs, n) -> {
+                Object[] row = row(table, rs);
+                stored.put(key(table, row), row);
+                return null;
+            });
+        }
         List<Object[]> updates = new ArrayList<>();
         List<Object[]> inserts = new ArrayList<>();
         for (Object[] row : rows) {
-            Object[] old = stored.get(key(table, row));
+            Object[] old = table.select() != null ? stored.get(key(table, row)) : isStored.test(row) ? row : null;
             if (old == null) {
                 inserts.add(row);
                 continue;
             }
-            Object[] merged = table.merge().apply(old, row);
+            Object[] merged = table.merge() != null ? table.merge().apply(old, row) : row;
             Object[] p = new Object[merged.length];
             for (int i = 0; i < p.length; i++) {
                 p[i] = merged[table.updateOrder()[i]];
