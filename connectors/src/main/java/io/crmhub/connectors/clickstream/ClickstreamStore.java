@@ -102,6 +102,7 @@ public class ClickstreamStore {
     private final Settings settings;
     private final InterestScore interests;
     private final Table interestTable;
+    private final Table statsTable;
     private final Clock clock;
     private final Map<String, Long> campaignIds = new ConcurrentHashMap<>();
 
@@ -114,6 +115,7 @@ public class ClickstreamStore {
         this.settings = settings == null ? Settings.defaults() : settings;
         this.interests = new InterestScore(this.settings.interestHalfLife());
         this.interestTable = interestTable(interests, this.settings.interestHalfLife().toMillis() / 1000.0);
+        this.statsTable = statsTable(this.settings.sessionTimeout());
         this.clock = clock == null ? Clock.systemUTC() : clock;
     }
 
@@ -163,12 +165,17 @@ public class ClickstreamStore {
 
     private static final class Stats {
         long events, pageViews, sessions, impressions, clicks;
-        Instant firstSeen, lastSeen, lastVisit;
+        Instant firstSeen, lastSeen, firstVisit, lastVisit;
         boolean exists;
     }
 
     /** A profile's row of the per-campaign table. */
-    private record CampKey(UUID profile, long campaign) {
+    private record CampKey(UUID profile, long campaign) implements Comparable<CampKey> {
+        @Override
+        public int compareTo(CampKey o) {
+            int c = profile.compareTo(o.profile);
+            return c != 0 ? c : Long.compare(campaign, o.campaign);
+        }
     }
 
     private static final class Camp {
@@ -319,8 +326,10 @@ public class ClickstreamStore {
         Set<UUID> attach = new TreeSet<>(profiles);
         attach.removeAll(optedOut);
 
-        // 4. lock the profiles in id order (serialises instances that fold the same person), fold merges
-        if (!attach.isEmpty()) {
+        // 4. H2: lock the profiles in id order (serialises the threads that fold the same person, as the stored
+        // rows are read and written back). PostgreSQL adds the batch's part to the stored rows in the upserts,
+        // which lock the rows they change, in key order (no deadlock between two batches); then fold merges
+        if (!attach.isEmpty() && !postgres()) {
             db.queryIn("SELECT id FROM profile WHERE id IN ", " ORDER BY id FOR UPDATE", attach, (rs, n) -> null);
         }
         for (Map.Entry<UUID, UUID> m : mergedInto.entrySet()) {
@@ -328,25 +337,10 @@ public class ClickstreamStore {
         }
 
         long tLock = System.nanoTime();
-        // 5. read current engagement
+        // 5. nothing is read: the stats, interests and campaigns are folded as this batch's part alone and
+        // added to the stored rows when they are written (counts summed, first and last times widened, decayed
+        // scores combined, a session that goes on from the stored last visit counted once)
         Map<UUID, Stats> stats = new HashMap<>();
-        db.queryIn("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
-                + " last_visit FROM click_profile_stats WHERE profile_id IN ", "", attach, (rs, n) -> {
-            Stats s = new Stats();
-            s.exists = true;
-            s.events = rs.getLong("events");
-            s.pageViews = rs.getLong("page_views");
-            s.sessions = rs.getLong("sessions");
-            s.impressions = rs.getLong("ad_impressions");
-            s.clicks = rs.getLong("ad_clicks");
-            s.firstSeen = Params.instant(rs, "first_seen");
-            s.lastSeen = Params.instant(rs, "last_seen");
-            s.lastVisit = Params.instant(rs, "last_visit");
-            stats.put(Params.uuid(rs, "profile_id"), s);
-            return null;
-        });
-        // interests and campaigns are folded as this batch's part alone and added to the stored rows when
-        // they are written (no read: decayed scores and counts combine whatever the order)
         Map<UUID, Map<String, InterestScore.Score>> scores = new HashMap<>();
         Map<CampKey, Camp> camps = new HashMap<>();
 
@@ -358,7 +352,7 @@ public class ClickstreamStore {
         int attached = 0;
         int anonymousOnly = 0;
         int rejected = 0;
-        Set<UUID> touched = new HashSet<>();
+        Set<UUID> touched = new TreeSet<>();
         List<Object[]> responses = new ArrayList<>();
         for (ClickEvent e : ordered) {
             countDaily(daily, e);
@@ -402,6 +396,9 @@ public class ClickstreamStore {
                 if (s.lastVisit == null || e.at().isAfter(s.lastVisit)) {
                     s.lastVisit = e.at();
                 }
+                if (s.firstVisit == null) {
+                    s.firstVisit = e.at();       // oldest first
+                }
             }
             double weight = settings.interestWeights().getOrDefault(e.type(), 0.0);
             if (e.category() != null && weight > 0) {
@@ -432,24 +429,23 @@ public class ClickstreamStore {
         Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
                 + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
         long tFold = System.nanoTime();
-        // rows in each table's column order; the profiles are locked, so the stats computed above are the
-        // current ones, and this batch's interests and campaigns are added to what is stored
+        // rows in each table's column order and key order (the order in which the upserts lock them)
         List<Object[]> statRows = new ArrayList<>(touched.size());
         for (UUID id : touched) {
             Stats s = stats.get(id);
             statRows.add(new Object[]{id, s.events, s.pageViews, s.sessions, s.impressions, s.clicks, s.firstSeen,
-                    s.lastSeen, Sql.time(s.lastVisit), now, !known.contains(id)});
+                    s.lastSeen, Sql.time(s.firstVisit), Sql.time(s.lastVisit), now, !known.contains(id)});
         }
-        write(STATS, statRows, row -> stats.get((UUID) row[0]).exists);
+        write(statsTable, statRows);
         long tStats = System.nanoTime();
         List<Object[]> interestRows = new ArrayList<>();
-        scores.forEach((id, mine) -> mine.forEach((category, score) ->
+        new TreeMap<>(scores).forEach((id, mine) -> new TreeMap<>(mine).forEach((category, score) ->
                 interestRows.add(new Object[]{id, category, score.value(), score.asOf()})));
         write(interestTable, interestRows);
         long tInterest = System.nanoTime();
         List<Object[]> campRows = new ArrayList<>(camps.size());
-        camps.forEach((k, c) -> campRows.add(new Object[]{k.profile(), k.campaign(), c.touches, c.impressions, c.clicks,
-                c.first, c.last}));
+        new TreeMap<>(camps).forEach((k, c) -> campRows.add(new Object[]{k.profile(), k.campaign(), c.touches,
+                c.impressions, c.clicks, c.first, c.last}));
         write(CAMPAIGNS, campRows);
         for (Object[] r : responses) {
             crm.addCampaignResponse((Long) r[0], (UUID) r[1], "ad.click", (Instant) r[2], SOURCE);
@@ -474,29 +470,68 @@ public class ClickstreamStore {
      * UPDATE}, array element types {@code types}), one statement. H2: the stored rows of the same profiles are
      * read ({@code select}, the columns in the same order, followed by the profile ids), combined with
      * {@code merge} (stored row, new row → row to store) and written by {@code update} (its parameters are
-     * the row's columns in {@code updateOrder}) and {@code insert}. A table whose rows replace the stored
-     * ones (no {@code select}, no {@code merge}) is written with what the caller knows to be stored.
+     * the row's columns in {@code updateOrder}) and {@code insert}.
      */
     private record Table(String upsert, String[] types, int keyColumns, String select, BinaryOperator<Object[]> merge,
                          String update, int[] updateOrder, String insert) {
     }
 
-    /** Stats are computed from the stored row under the profile's lock: the new row replaces it. */
-    private static final Table STATS = new Table("INSERT INTO click_profile_stats (profile_id, events, page_views,"
-            + " sessions, ad_impressions, ad_clicks, first_seen, last_seen, last_visit, updated_at, projected) SELECT * FROM"
-            + " unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
-            + " ?::timestamptz[], ?::timestamptz[], ?::bool[]) ON CONFLICT (profile_id) DO UPDATE SET"
-            + " events = EXCLUDED.events, page_views = EXCLUDED.page_views, sessions = EXCLUDED.sessions,"
-            + " ad_impressions = EXCLUDED.ad_impressions, ad_clicks = EXCLUDED.ad_clicks,"
-            + " first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, last_visit = EXCLUDED.last_visit,"
-            + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected",
-            new String[]{"uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
-                    "timestamptz", "bool"}, 1, null, null,
-            "UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?, ad_clicks = ?,"
-                    + " first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = ? WHERE profile_id = ?",
-            new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0},
-            "INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
-                    + " first_seen, last_seen, last_visit, updated_at, projected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    /**
+     * Stats: a row holds the batch's counts to add to the stored ones, first and last times to widen them by,
+     * and the batch's sessions (counted from its own first visit). A batch whose first visit comes within the
+     * session timeout of the stored last visit goes on with that session (one session fewer); a batch whose
+     * visits all precede the stored last visit (late events) starts none, as when its events had come in time.
+     */
+    private static Table statsTable(Duration sessionTimeout) {
+        long timeout = sessionTimeout.toSeconds();
+        return new Table("INSERT INTO click_profile_stats AS t (profile_id, events, page_views, sessions, ad_impressions,"
+                + " ad_clicks, first_seen, last_seen, first_visit, last_visit, updated_at, projected) SELECT * FROM"
+                + " unnest(?::uuid[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::int8[], ?::timestamptz[], ?::timestamptz[],"
+                + " ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::bool[]) ON CONFLICT (profile_id) DO UPDATE SET"
+                + " events = t.events + EXCLUDED.events, page_views = t.page_views + EXCLUDED.page_views,"
+                + " sessions = t.sessions + CASE WHEN t.last_visit IS NULL OR EXCLUDED.first_visit IS NULL THEN EXCLUDED.sessions"
+                + " WHEN EXCLUDED.last_visit <= t.last_visit THEN 0"
+                + " WHEN EXCLUDED.first_visit <= t.last_visit + interval '" + timeout + " seconds' THEN EXCLUDED.sessions - 1"
+                + " ELSE EXCLUDED.sessions END,"
+                + " ad_impressions = t.ad_impressions + EXCLUDED.ad_impressions, ad_clicks = t.ad_clicks + EXCLUDED.ad_clicks,"
+                + " first_seen = LEAST(t.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(t.last_seen, EXCLUDED.last_seen),"
+                + " first_visit = LEAST(t.first_visit, EXCLUDED.first_visit),"
+                + " last_visit = GREATEST(t.last_visit, EXCLUDED.last_visit),"
+                + " updated_at = EXCLUDED.updated_at, projected = EXCLUDED.projected",
+                new String[]{"uuid", "int8", "int8", "int8", "int8", "int8", "timestamptz", "timestamptz", "timestamptz",
+                        "timestamptz", "timestamptz", "bool"}, 1,
+                "SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
+                        + " first_visit, last_visit, updated_at, projected FROM click_profile_stats WHERE profile_id IN ",
+                (stored, row) -> {
+                    Instant lastVisit = instant(stored[9]);
+                    Instant firstVisit = instant(row[8]);
+                    long sessions = (Long) row[3];
+                    if (lastVisit != null && firstVisit != null) {
+                        if (!instant(row[9]).isAfter(lastVisit)) {
+                            sessions = 0;
+                        } else if (!firstVisit.isAfter(lastVisit.plus(sessionTimeout))) {
+                            sessions--;
+                        }
+                    }
+                    return new Object[]{row[0], (Long) stored[1] + (Long) row[1], (Long) stored[2] + (Long) row[2],
+                            (Long) stored[3] + sessions, (Long) stored[4] + (Long) row[4], (Long) stored[5] + (Long) row[5],
+                            min((Instant) stored[6], (Instant) row[6]), max((Instant) stored[7], (Instant) row[7]),
+                            Sql.time(min(instant(stored[8]), firstVisit)), Sql.time(max(lastVisit, instant(row[9]))),
+                            row[10], row[11]};
+                },
+                "UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?, ad_clicks = ?,"
+                        + " first_seen = ?, last_seen = ?, first_visit = ?, last_visit = ?, updated_at = ?, projected = ?"
+                        + " WHERE profile_id = ?",
+                new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0},
+                "INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions, ad_clicks,"
+                        + " first_seen, last_seen, first_visit, last_visit, updated_at, projected)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+
+    /** A nullable time of a row: null, {@link Sql.NullTime} or an instant. */
+    private static Instant instant(Object v) {
+        return v instanceof Instant t ? t : null;
+    }
 
     /**
      * Interest: a row holds a score to add to the stored one; the earlier of the two decays to the later's
@@ -543,11 +578,6 @@ public class ClickstreamStore {
                     + " last_touch) VALUES (?, ?, ?, ?, ?, ?, ?)");
 
     private void write(Table table, List<Object[]> rows) {
-        write(table, rows, null);
-    }
-
-    /** {@code isStored}: for a table without {@code select}, whether a row's key is stored already. */
-    private void write(Table table, List<Object[]> rows, java.util.function.Predicate<Object[]> isStored) {
         if (rows.isEmpty()) {
             return;
         }
@@ -556,24 +586,22 @@ public class ClickstreamStore {
             return;
         }
         Map<List<Object>, Object[]> stored = new HashMap<>();
-        if (table.select() != null) {
-            Set<UUID> profiles = new TreeSet<>();
-            rows.forEach(r -> profiles.add((UUID) r[0]));
-            db.queryIn(table.select(), "", profiles, (rs, n) -> {
-                Object[] row = row(table, rs);
-                stored.put(key(table, row), row);
-                return null;
-            });
-        }
+        Set<UUID> profiles = new TreeSet<>();
+        rows.forEach(r -> profiles.add((UUID) r[0]));
+        db.queryIn(table.select(), "", profiles, (rs, n) -> {
+            Object[] row = row(table, rs);
+            stored.put(key(table, row), row);
+            return null;
+        });
         List<Object[]> updates = new ArrayList<>();
         List<Object[]> inserts = new ArrayList<>();
         for (Object[] row : rows) {
-            Object[] old = table.select() != null ? stored.get(key(table, row)) : isStored.test(row) ? row : null;
+            Object[] old = stored.get(key(table, row));
             if (old == null) {
                 inserts.add(row);
                 continue;
             }
-            Object[] merged = table.merge() != null ? table.merge().apply(old, row) : row;
+            Object[] merged = table.merge().apply(old, row);
             Object[] p = new Object[merged.length];
             for (int i = 0; i < p.length; i++) {
                 p[i] = merged[table.updateOrder()[i]];
@@ -773,7 +801,8 @@ public class ClickstreamStore {
         }
         List<Stats> both = new ArrayList<>();
         db.query("SELECT profile_id, events, page_views, sessions, ad_impressions, ad_clicks, first_seen, last_seen,"
-                + " last_visit FROM click_profile_stats WHERE profile_id IN (?, ?) ORDER BY profile_id FOR UPDATE", (rs, n) -> {
+                + " first_visit, last_visit FROM click_profile_stats WHERE profile_id IN (?, ?) ORDER BY profile_id FOR UPDATE",
+                (rs, n) -> {
             Stats s = new Stats();
             s.exists = Params.uuid(rs, "profile_id").equals(to);
             s.events = rs.getLong("events");
@@ -783,6 +812,7 @@ public class ClickstreamStore {
             s.clicks = rs.getLong("ad_clicks");
             s.firstSeen = Params.instant(rs, "first_seen");
             s.lastSeen = Params.instant(rs, "last_seen");
+            s.firstVisit = Params.instant(rs, "first_visit");
             s.lastVisit = Params.instant(rs, "last_visit");
             both.add(s);
             return null;
@@ -801,19 +831,22 @@ public class ClickstreamStore {
             sum.clicks += s.clicks;
             sum.firstSeen = min(sum.firstSeen, s.firstSeen);
             sum.lastSeen = max(sum.lastSeen, s.lastSeen);
+            sum.firstVisit = min(sum.firstVisit, s.firstVisit);
             sum.lastVisit = max(sum.lastVisit, s.lastVisit);
         }
         Instant now = clock.instant();
         if (survivorHas) {
             db.update("UPDATE click_profile_stats SET events = ?, page_views = ?, sessions = ?, ad_impressions = ?,"
-                            + " ad_clicks = ?, first_seen = ?, last_seen = ?, last_visit = ?, updated_at = ?, projected = FALSE"
-                            + " WHERE profile_id = ?", sum.events, sum.pageViews, sum.sessions, sum.impressions, sum.clicks,
-                    sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now, to);
+                            + " ad_clicks = ?, first_seen = ?, last_seen = ?, first_visit = ?, last_visit = ?, updated_at = ?,"
+                            + " projected = FALSE WHERE profile_id = ?", sum.events, sum.pageViews, sum.sessions,
+                    sum.impressions, sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.firstVisit),
+                    Sql.time(sum.lastVisit), now, to);
         } else {
             db.update("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions,"
-                            + " ad_clicks, first_seen, last_seen, last_visit, updated_at, projected)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)", to, sum.events, sum.pageViews, sum.sessions,
-                    sum.impressions, sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.lastVisit), now);
+                            + " ad_clicks, first_seen, last_seen, first_visit, last_visit, updated_at, projected)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)", to, sum.events, sum.pageViews, sum.sessions,
+                    sum.impressions, sum.clicks, sum.firstSeen, sum.lastSeen, Sql.time(sum.firstVisit),
+                    Sql.time(sum.lastVisit), now);
         }
         db.update("DELETE FROM click_profile_stats WHERE profile_id = ?", from);
         // interests and campaigns: the merged profile's rows are added to the survivor's, as a batch's are

@@ -295,4 +295,58 @@ class ClickstreamStoreTest {
         assertThat(f.store().engagement(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "anon-split")).orElseThrow())
                 .orElseThrow().interests()).isEqualTo(whole0);
     }
+
+    /**
+     * A batch's stats are added to the stored row without reading it: batches in order give the counts, times
+     * and sessions of one batch, whether a batch boundary falls inside a session or between two; a late batch
+     * (all its visits before the stored last visit) adds its events but starts no session.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void statsAddUpAcrossBatchesAsInOne(String kind) throws Exception {
+        Fixture f = fixture(kind);
+        // sessions (30 minutes of inactivity): [0, 10, 25], [70], [200, 220, 240], [300]
+        long[] minutes = {0, 10, 25, 70, 200, 220, 240, 300};
+        List<ClickEvent> whole = new ArrayList<>();
+        List<ClickEvent> split = new ArrayList<>();
+        for (int i = 0; i < minutes.length; i++) {
+            Instant at = T0.plus(Duration.ofMinutes(minutes[i]));
+            whole.add(page("w" + i, "stats-whole", null, at, null));
+            split.add(page("s" + i, "stats-split", null, at, null));
+        }
+        f.store().apply(whole);
+        f.store().apply(split.subList(0, 2));     // boundary inside the first session
+        f.store().apply(split.subList(2, 4));     // ... and between the second and the third
+        f.store().apply(split.subList(4, 6));
+        f.store().apply(split.subList(6, 8));
+        ClickstreamStore.Engagement one = engagement(f, "stats-whole");
+        ClickstreamStore.Engagement four = engagement(f, "stats-split");
+        assertThat(one.sessions()).isEqualTo(4);
+        assertThat(one.pageViews()).isEqualTo(8);
+        assertThat(four).usingRecursiveComparison().ignoringFields("profileId").isEqualTo(one);
+        assertThat(four.firstSeen()).isEqualTo(T0);
+        assertThat(four.lastSeen()).isEqualTo(T0.plus(Duration.ofMinutes(300)));
+
+        // late events, an hour apart, all before the last visit: counted, no session started
+        f.store().apply(List.of(page("late1", "stats-split", null, T0.plus(Duration.ofMinutes(100)), null),
+                page("late2", "stats-split", null, T0.plus(Duration.ofMinutes(160)), null)));
+        ClickstreamStore.Engagement late = engagement(f, "stats-split");
+        assertThat(late.pageViews()).isEqualTo(10);
+        assertThat(late.sessions()).isEqualTo(4);
+        // a visit more than 30 minutes after the last one starts a session, one within them does not
+        f.store().apply(List.of(page("next1", "stats-split", null, T0.plus(Duration.ofMinutes(320)), null),
+                page("next2", "stats-split", null, T0.plus(Duration.ofMinutes(400)), null)));
+        assertThat(engagement(f, "stats-split").sessions()).isEqualTo(5);
+        f.store().apply(List.of(page("next3", "stats-split", null, T0.plus(Duration.ofMinutes(431)), null)));
+        ClickstreamStore.Engagement last = engagement(f, "stats-split");
+        assertThat(last.sessions()).isEqualTo(6);
+        assertThat(last.events()).isEqualTo(13);
+        assertThat(last.lastSeen()).isEqualTo(T0.plus(Duration.ofMinutes(431)));
+        assertThat(last.firstSeen()).isEqualTo(T0);
+    }
+
+    private static ClickstreamStore.Engagement engagement(Fixture f, String anonymousId) {
+        return f.store().engagement(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, anonymousId)).orElseThrow())
+                .orElseThrow();
+    }
 }
