@@ -326,13 +326,13 @@ public class ListImportStore {
         // Driven by the profile ids (index list_member_profile_ix), the list compared here: "list_id = ? AND
         // profile_id IN (...)" let the planner scan all members of the list whenever its statistics thought
         // the list small — every chunk of a long import then read the whole list grown so far.
-        jdbc.query("SELECT profile_id, suppressed, import_id, list_id FROM list_member WHERE profile_id IN ("
-                + marks(profiles.size()) + ")", rs -> {
+        byProfiles("SELECT profile_id, suppressed, import_id, list_id FROM list_member WHERE profile_id", profiles,
+                List.of(), rs -> {
                     if (rs.getLong(4) == listId) {
                         UUID p = rs.getObject(1, UUID.class);
                         out.put(p, new Member(p, rs.getBoolean(2), rs.getObject(3, Long.class)));
                     }
-                }, profiles.toArray());
+                });
         return out;
     }
 
@@ -342,14 +342,31 @@ public class ListImportStore {
         if (profiles.isEmpty()) {
             return out;
         }
-        List<Object> args = new ArrayList<>(profiles.size() + 1);
-        args.add(channel.name());
-        args.addAll(profiles);
-        jdbc.query("SELECT profile_id FROM consent WHERE channel = ? AND status = 'OPT_OUT' AND profile_id IN ("
-                + marks(profiles.size()) + ")", rs -> {
+        byProfiles("SELECT profile_id FROM consent WHERE channel = ? AND status = 'OPT_OUT' AND profile_id", profiles,
+                List.of(channel.name()), rs -> {
                     out.add(rs.getObject(1, UUID.class));
-                }, args.toArray());
+                });
         return out;
+    }
+
+    /**
+     * Runs {@code sqlPrefix} completed by the profile ids: on PostgreSQL {@code = ANY (?::uuid[])}, one
+     * parameter (one prepared statement and plan reused by every chunk); elsewhere an IN list.
+     */
+    private void byProfiles(String sqlPrefix, Collection<UUID> profiles, List<Object> leading,
+                            org.springframework.jdbc.core.RowCallbackHandler rows) {
+        if (postgres()) {
+            jdbc.query(sqlPrefix + " = ANY (?::uuid[])", ps -> {
+                for (int i = 0; i < leading.size(); i++) {
+                    ps.setObject(i + 1, leading.get(i));
+                }
+                ps.setArray(leading.size() + 1, ps.getConnection().createArrayOf("uuid", profiles.toArray()));
+            }, rows);
+            return;
+        }
+        List<Object> args = new ArrayList<>(leading);
+        args.addAll(profiles);
+        jdbc.query(sqlPrefix + " IN (" + marks(profiles.size()) + ")", rows, args.toArray());
     }
 
     /**
