@@ -386,23 +386,14 @@ public class ListImportStore {
             rows.forEach(r -> added.add((UUID) r[0]));
             return added;
         }
-        StringBuilder sql = new StringBuilder("INSERT INTO list_member (list_id, profile_id, suppressed, added_at, source,"
-                + " import_id) VALUES ");
-        List<Object> args = new ArrayList<>(rows.size() * 6);
-        for (int i = 0; i < rows.size(); i++) {
-            Object[] r = rows.get(i);
-            sql.append(i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)");
-            args.add(listId);
-            args.add(r[0]);
-            args.add(r[1]);
-            args.add(ts((Instant) r[2]));
-            args.add(r[3]);
-            args.add(importId);
-        }
-        sql.append(" ON CONFLICT DO NOTHING RETURNING profile_id");
-        jdbc.query(sql.toString(), rs -> {
-            added.add(rs.getObject(1, UUID.class));
-        }, args.toArray());
+        // one statement, the columns as array parameters, in the rows' order (the order the keys are locked in)
+        jdbc.query("INSERT INTO list_member (list_id, profile_id, suppressed, added_at, source, import_id)"
+                + " SELECT ?, u.p, u.s, u.a, u.src, ? FROM unnest(?::uuid[], ?::bool[], ?::timestamptz[], ?::text[])"
+                + " WITH ORDINALITY AS u(p, s, a, src, o) ORDER BY u.o ON CONFLICT DO NOTHING RETURNING profile_id",
+                ps -> bind(ps, listId, importId, column(rows, 0), column(rows, 1), column(rows, 2), column(rows, 3)),
+                rs -> {
+                    added.add(rs.getObject(1, UUID.class));
+                });
         return added;
     }
 
@@ -414,6 +405,15 @@ public class ListImportStore {
     /** Timeline rows: (profileId, type, at, source, channel, summary, externalId, details). */
     public void insertInteractions(List<Object[]> rows) {
         Instant now = now();
+        if (postgres() && !rows.isEmpty()) {
+            jdbc.update("INSERT INTO interaction (profile_id, type, at, source, channel, summary, external_id, details,"
+                    + " recorded_at) SELECT u.p, u.t, u.a, u.s, u.c, u.su, u.e, u.d, ? FROM unnest(?::uuid[], ?::text[],"
+                    + " ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY"
+                    + " AS u(p, t, a, s, c, su, e, d, o) ORDER BY u.o ON CONFLICT DO NOTHING",
+                    ps -> bind(ps, now, column(rows, 0), column(rows, 1), column(rows, 2), column(rows, 3),
+                            column(rows, 4), column(rows, 5), column(rows, 6), column(rows, 7)));
+            return;
+        }
         batch("INSERT INTO interaction (profile_id, type, at, source, channel, summary, external_id, details, recorded_at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows.stream()
                 .map(r -> new Object[]{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], now}).toList());
@@ -422,6 +422,13 @@ public class ListImportStore {
     /** Outbox rows: (profileId, eventType, payloadJson). */
     public void insertOutbox(List<Object[]> rows) {
         Instant now = now();
+        if (postgres() && !rows.isEmpty()) {
+            // in the rows' order: the relay publishes by id
+            jdbc.update("INSERT INTO outbox (profile_id, event_type, payload, created_at) SELECT u.p, u.t, u.d, ?"
+                    + " FROM unnest(?::uuid[], ?::text[], ?::text[]) WITH ORDINALITY AS u(p, t, d, o) ORDER BY u.o",
+                    ps -> bind(ps, now, column(rows, 0), column(rows, 1), column(rows, 2)));
+            return;
+        }
         batch("INSERT INTO outbox (profile_id, event_type, payload, created_at) VALUES (?, ?, ?, ?)",
                 rows.stream().map(r -> new Object[]{r[0], r[1], r[2], now}).toList());
     }
@@ -444,6 +451,19 @@ public class ListImportStore {
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    /**
+     * Column {@code c} of the rows as text, for an array parameter cast in the SQL ({@code ?::uuid[]} ...): null
+     * stays null, an enum is its name, a time its ISO-8601 form.
+     */
+    private static String[] column(List<Object[]> rows, int c) {
+        String[] out = new String[rows.size()];
+        for (int r = 0; r < out.length; r++) {
+            Object v = rows.get(r)[c];
+            out[r] = v == null ? null : v instanceof Enum<?> e ? e.name() : v.toString();
+        }
+        return out;
+    }
 
     private static Object ts(Instant t) {
         return t == null ? null : OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
