@@ -72,6 +72,28 @@ final class Jdbc {
         return sum;
     }
 
+    /**
+     * PostgreSQL: inserts the rows with one statement, each column one array parameter (elements sent as text
+     * and cast to {@code types}), in the rows' order (the order their keys are locked in).
+     */
+    int insertUnnest(String table, String[] columns, String[] types, List<Object[]> rows) {
+        String names = String.join(", ", columns);
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (").append(names).append(") SELECT ")
+                .append(names).append(" FROM unnest(");
+        Object[] args = new Object[columns.length];
+        for (int c = 0; c < columns.length; c++) {
+            sql.append(c == 0 ? "" : ", ").append("?::").append(types[c]).append("[]");
+            String[] column = new String[rows.size()];
+            for (int r = 0; r < column.length; r++) {
+                Object v = rows.get(r)[c];
+                column[r] = v == null || v instanceof TypedNull ? null : v instanceof Enum<?> e ? e.name() : v.toString();
+            }
+            args[c] = column;
+        }
+        sql.append(") WITH ORDINALITY AS u(").append(names).append(", o) ORDER BY o");
+        return update(sql.toString(), args);
+    }
+
     /** Whether the connection's database is PostgreSQL (H2 in PostgreSQL mode answers "H2"). */
     boolean isPostgres() {
         return new io.crmhub.connectors.jdbc.DatabaseKind(template).isPostgres();

@@ -1474,7 +1474,26 @@ public class JdbcCrmStore implements CrmStore {
         }
     }
 
+    private static final String[] HISTORY_COLUMNS = {"profile_id", "channel", "status", "source", "at", "evidence",
+            "explicit", "effective", "recorded_at"};
+    private static final String[] HISTORY_TYPES = {"uuid", "text", "text", "text", "timestamptz", "text", "bool", "bool",
+            "timestamptz"};
+    private static final String[] CONSENT_COLUMNS = {"status", "source", "at", "evidence", "explicit", "updated_at",
+            "profile_id", "channel"};
+    private static final String[] CONSENT_TYPES = {"text", "text", "timestamptz", "text", "bool", "timestamptz", "uuid",
+            "text"};
+
     private void flush(ConsentWrites w) {
+        if (postgres() && w.history().size() > 1) {
+            // a batch's consents: one statement per table, the rows in the order they were collected
+            db.insertUnnest("consent_history", HISTORY_COLUMNS, HISTORY_TYPES, w.history());
+            if (!w.inserts().isEmpty()) {
+                db.insertUnnest("consent", CONSENT_COLUMNS, CONSENT_TYPES, w.inserts());
+            }
+            db.batch("UPDATE consent SET status = ?, source = ?, at = ?, evidence = ?, explicit = ?, updated_at = ?"
+                    + " WHERE profile_id = ? AND channel = ?", w.updates());
+            return;
+        }
         db.batch("INSERT INTO consent_history (profile_id, channel, status, source, at, evidence, explicit, effective,"
                 + " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", w.history());
         db.batch("INSERT INTO consent (status, source, at, evidence, explicit, updated_at, profile_id, channel)"
