@@ -320,9 +320,28 @@ public class ClickstreamStore {
                 profiles.add(p.profile);
             }
         });
-        Set<UUID> optedOut = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM consent WHERE status = 'OPT_OUT'"
-                + " AND channel IN ('ADS', 'PERSONALISATION') AND profile_id IN ", "", profiles,
-                (rs, n) -> Params.uuid(rs, "profile_id")));
+        Set<UUID> optedOut = new HashSet<>();
+        // identified profiles (an identifier other than ANONYMOUS_ID): their engagement waits for the projection
+        Set<UUID> known = new HashSet<>();
+        if (postgres() && !profiles.isEmpty()) {
+            // one statement: both look-ups by profile id
+            db.query("SELECT q.id, EXISTS (SELECT 1 FROM consent c WHERE c.profile_id = q.id AND c.status = 'OPT_OUT'"
+                    + " AND c.channel IN ('ADS', 'PERSONALISATION')), EXISTS (SELECT 1 FROM identity i"
+                    + " WHERE i.profile_id = q.id AND i.type <> 'ANONYMOUS_ID') FROM unnest(?::uuid[]) AS q(id)", (rs, n) -> {
+                UUID id = Params.uuid(rs, "id");
+                if (rs.getBoolean(2)) {
+                    optedOut.add(id);
+                }
+                if (rs.getBoolean(3)) {
+                    known.add(id);
+                }
+                return null;
+            }, new Sql.ArrayParam("uuid", profiles.stream().map(UUID::toString).toArray(String[]::new)));
+        } else {
+            optedOut.addAll(db.queryIn("SELECT DISTINCT profile_id FROM consent WHERE status = 'OPT_OUT'"
+                    + " AND channel IN ('ADS', 'PERSONALISATION') AND profile_id IN ", "", profiles,
+                    (rs, n) -> Params.uuid(rs, "profile_id")));
+        }
         Set<UUID> attach = new TreeSet<>(profiles);
         attach.removeAll(optedOut);
 
@@ -425,9 +444,11 @@ public class ClickstreamStore {
             }
         }
 
-        // 7. write; only identified profiles (an identifier other than ANONYMOUS_ID) wait for the projection
-        Set<UUID> known = new HashSet<>(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
-                + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
+        // 7. write; only identified profiles wait for the projection
+        if (!postgres()) {
+            known.addAll(db.queryIn("SELECT DISTINCT profile_id FROM identity WHERE type <> 'ANONYMOUS_ID'"
+                    + " AND profile_id IN ", "", touched, (rs, n) -> Params.uuid(rs, "profile_id")));
+        }
         long tFold = System.nanoTime();
         // rows in each table's column order and key order (the order in which the upserts lock them)
         List<Object[]> statRows = new ArrayList<>(touched.size());
