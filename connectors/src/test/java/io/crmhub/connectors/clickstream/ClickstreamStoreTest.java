@@ -345,6 +345,58 @@ class ClickstreamStoreTest {
         assertThat(last.firstSeen()).isEqualTo(T0);
     }
 
+    /**
+     * PostgreSQL folds without locking the profiles: two threads that fold batches over the same profiles at
+     * the same time (each batch listing them in another order) wait for each other's rows and lose nothing —
+     * every count is exact afterwards, the first batches creating the profiles concurrently.
+     */
+    @org.junit.jupiter.api.Test
+    void concurrentBatchesOverTheSameProfilesAddUpOnPostgres() throws Exception {
+        Fixture f = fixture("postgres");
+        int people = 150;
+        int batches = 12;
+        String[] categories = {"sports", "travel", "news"};
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    java.util.Random rnd = new java.util.Random(thread);
+                    for (int b = 0; b < batches; b++) {
+                        List<ClickEvent> batch = new ArrayList<>();
+                        for (int p = 0; p < people; p++) {
+                            Instant at = T0.plus(Duration.ofMinutes(b * 10L + thread));
+                            batch.add(page("c" + thread + "-" + b + "-" + p, "concurrent-" + p, null, at,
+                                    categories[(p + b) % categories.length]));
+                        }
+                        java.util.Collections.shuffle(batch, rnd);
+                        f.store().apply(batch);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> d : done) {
+                d.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(f.sql().queryForObject("SELECT count(*) FROM profile", Long.class)).isEqualTo(people);
+        List<Long> stats = f.sql().queryForObject("SELECT count(*), sum(events), sum(page_views), min(events),"
+                + " max(events) FROM click_profile_stats", (rs, n) -> List.of(rs.getLong(1), rs.getLong(2), rs.getLong(3),
+                rs.getLong(4), rs.getLong(5)));
+        assertThat(stats).containsExactly((long) people, 2L * batches * people, 2L * batches * people, 2L * batches,
+                2L * batches);
+        List<Long> touches = f.sql().queryForObject("SELECT sum(touches), min(touches) FROM click_profile_campaign",
+                (rs, n) -> List.of(rs.getLong(1), rs.getLong(2)));
+        assertThat(touches).containsExactly(2L * batches * people, 2L * batches);
+        assertThat(f.sql().queryForObject("SELECT count(*) FROM click_profile_interest", Long.class))
+                .isEqualTo(3L * people);
+        Long messages = f.sql().queryForObject("SELECT count(*) FROM click_message_seen", Long.class);
+        assertThat(messages).isEqualTo(2L * batches * people);
+    }
+
     private static ClickstreamStore.Engagement engagement(Fixture f, String anonymousId) {
         return f.store().engagement(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, anonymousId)).orElseThrow())
                 .orElseThrow();
