@@ -83,12 +83,7 @@ final class Jdbc {
         Object[] args = new Object[columns.length];
         for (int c = 0; c < columns.length; c++) {
             sql.append(c == 0 ? "" : ", ").append("?::").append(types[c]).append("[]");
-            String[] column = new String[rows.size()];
-            for (int r = 0; r < column.length; r++) {
-                Object v = rows.get(r)[c];
-                column[r] = v == null || v instanceof TypedNull ? null : v instanceof Enum<?> e ? e.name() : v.toString();
-            }
-            args[c] = column;
+            args[c] = io.crmhub.connectors.jdbc.Params.textColumn(rows, c);
         }
         sql.append(") WITH ORDINALITY AS u(").append(names).append(", o) ORDER BY o");
         return update(sql.toString(), args);

@@ -58,6 +58,20 @@ public final class Params {
         }
     }
 
+    /**
+     * Column {@code c} of the rows as a text array parameter (bound as PostgreSQL {@code text[]}, cast in the
+     * SQL: {@code ?::uuid[]} ...): null and typed nulls stay null, an enum is its name, anything else (uuid,
+     * instant in ISO-8601, number, boolean) its {@code toString()}.
+     */
+    public static String[] textColumn(java.util.List<Object[]> rows, int c) {
+        String[] out = new String[rows.size()];
+        for (int r = 0; r < out.length; r++) {
+            Object v = rows.get(r)[c];
+            out[r] = v == null || v instanceof TypedNull ? null : v instanceof Enum<?> e ? e.name() : v.toString();
+        }
+        return out;
+    }
+
     /** {@code ?, ?, ?} for n parameters. */
     public static String marks(int n) {
         StringBuilder sb = new StringBuilder(n * 3);

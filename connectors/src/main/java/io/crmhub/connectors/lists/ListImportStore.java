@@ -32,6 +32,7 @@ import java.util.UUID;
 import static io.crmhub.connectors.jdbc.Params.bind;
 import static io.crmhub.connectors.jdbc.Params.instant;
 import static io.crmhub.connectors.jdbc.Params.marks;
+import static io.crmhub.connectors.jdbc.Params.textColumn;
 import java.util.function.Supplier;
 
 /**
@@ -390,7 +391,8 @@ public class ListImportStore {
         jdbc.query("INSERT INTO list_member (list_id, profile_id, suppressed, added_at, source, import_id)"
                 + " SELECT ?, u.p, u.s, u.a, u.src, ? FROM unnest(?::uuid[], ?::bool[], ?::timestamptz[], ?::text[])"
                 + " WITH ORDINALITY AS u(p, s, a, src, o) ORDER BY u.o ON CONFLICT DO NOTHING RETURNING profile_id",
-                ps -> bind(ps, listId, importId, column(rows, 0), column(rows, 1), column(rows, 2), column(rows, 3)),
+                ps -> bind(ps, listId, importId, textColumn(rows, 0), textColumn(rows, 1), textColumn(rows, 2),
+                        textColumn(rows, 3)),
                 rs -> {
                     added.add(rs.getObject(1, UUID.class));
                 });
@@ -410,8 +412,8 @@ public class ListImportStore {
                     + " recorded_at) SELECT u.p, u.t, u.a, u.s, u.c, u.su, u.e, u.d, ? FROM unnest(?::uuid[], ?::text[],"
                     + " ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY"
                     + " AS u(p, t, a, s, c, su, e, d, o) ORDER BY u.o ON CONFLICT DO NOTHING",
-                    ps -> bind(ps, now, column(rows, 0), column(rows, 1), column(rows, 2), column(rows, 3),
-                            column(rows, 4), column(rows, 5), column(rows, 6), column(rows, 7)));
+                    ps -> bind(ps, now, textColumn(rows, 0), textColumn(rows, 1), textColumn(rows, 2), textColumn(rows, 3),
+                            textColumn(rows, 4), textColumn(rows, 5), textColumn(rows, 6), textColumn(rows, 7)));
             return;
         }
         batch("INSERT INTO interaction (profile_id, type, at, source, channel, summary, external_id, details, recorded_at)"
@@ -426,7 +428,7 @@ public class ListImportStore {
             // in the rows' order: the relay publishes by id
             jdbc.update("INSERT INTO outbox (profile_id, event_type, payload, created_at) SELECT u.p, u.t, u.d, ?"
                     + " FROM unnest(?::uuid[], ?::text[], ?::text[]) WITH ORDINALITY AS u(p, t, d, o) ORDER BY u.o",
-                    ps -> bind(ps, now, column(rows, 0), column(rows, 1), column(rows, 2)));
+                    ps -> bind(ps, now, textColumn(rows, 0), textColumn(rows, 1), textColumn(rows, 2)));
             return;
         }
         batch("INSERT INTO outbox (profile_id, event_type, payload, created_at) VALUES (?, ?, ?, ?)",
@@ -451,19 +453,6 @@ public class ListImportStore {
     }
 
     // ---- helpers -----------------------------------------------------------------------------
-
-    /**
-     * Column {@code c} of the rows as text, for an array parameter cast in the SQL ({@code ?::uuid[]} ...): null
-     * stays null, an enum is its name, a time its ISO-8601 form.
-     */
-    private static String[] column(List<Object[]> rows, int c) {
-        String[] out = new String[rows.size()];
-        for (int r = 0; r < out.length; r++) {
-            Object v = rows.get(r)[c];
-            out[r] = v == null ? null : v instanceof Enum<?> e ? e.name() : v.toString();
-        }
-        return out;
-    }
 
     private static Object ts(Instant t) {
         return t == null ? null : OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
