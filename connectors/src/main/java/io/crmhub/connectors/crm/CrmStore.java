@@ -81,7 +81,10 @@ public interface CrmStore {
 
     // --- outbox -----------------------------------------------------------------------------
 
-    /** Unsent outbox events in commit order (id order), oldest first. */
+    /**
+     * Unsent outbox events in commit order (row id order, then their order within a row), oldest
+     * first, from at most {@code limit} rows.
+     */
     List<OutboxEvent> pendingOutbox(int limit);
 
     void markSent(List<Long> outboxIds);
@@ -156,7 +159,16 @@ public interface CrmStore {
                            Instant lastSeen, String status) {
     }
 
-    record OutboxEvent(long id, UUID profileId, String eventType, String payload, Instant createdAt) {
+    /**
+     * One event of the outbox: {@code id} is its row (what {@link #markSent} takes), {@code part} its
+     * position in that row (a row can carry several events of one profile, see {@link OutboxRows}).
+     */
+    record OutboxEvent(long id, int part, UUID profileId, String eventType, String payload, Instant createdAt) {
+
+        /** The event's de-duplication key: the row id, then {@code <row id>.<part>} for later events of a row. */
+        public String key() {
+            return part == 0 ? String.valueOf(id) : id + "." + part;
+        }
     }
 
     record MarketingList(long id, String name, MemberType memberType, Instant createdAt) {

@@ -973,8 +973,9 @@ public class JdbcCrmStore implements CrmStore {
         return states;
     }
 
-    /** Outbox rows in one statement, ids allocated in list order. */
-    private void writeOutboxSet(List<Object[]> events) {
+    /** Outbox rows in one statement, ids allocated in list order; a profile's consecutive events share a row. */
+    private void writeOutboxSet(List<Object[]> all) {
+        List<Object[]> events = OutboxRows.bundle(all);
         if (events.size() < 2) {
             writeOutbox(events);
             return;
@@ -2271,9 +2272,14 @@ public class JdbcCrmStore implements CrmStore {
         if (limit <= 0) {
             return List.of();
         }
-        return db.query("SELECT id, profile_id, event_type, payload, created_at FROM outbox WHERE sent_at IS NULL"
-                        + " ORDER BY id LIMIT ?", (rs, n) -> new OutboxEvent(rs.getLong("id"), Params.uuid(rs, "profile_id"),
-                        rs.getString("event_type"), rs.getString("payload"), Params.instant(rs, "created_at")), limit);
+        List<OutboxEvent> events = new ArrayList<>();
+        for (List<OutboxEvent> row : db.query("SELECT id, profile_id, event_type, payload, created_at FROM outbox"
+                        + " WHERE sent_at IS NULL ORDER BY id LIMIT ?", (rs, n) -> OutboxRows.expand(rs.getLong("id"),
+                        Params.uuid(rs, "profile_id"), rs.getString("event_type"), rs.getString("payload"),
+                        Params.instant(rs, "created_at")), limit)) {
+            events.addAll(row);
+        }
+        return events;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.crmhub.connectors.lists;
 
+import io.crmhub.connectors.crm.OutboxRows;
 import io.crmhub.mappings.model.Channel;
 import org.springframework.jdbc.core.BatchPreparedStatementSetter;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -421,8 +422,9 @@ public class ListImportStore {
                 .map(r -> new Object[]{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], now}).toList());
     }
 
-    /** Outbox rows: (profileId, eventType, payloadJson). */
-    public void insertOutbox(List<Object[]> rows) {
+    /** Outbox events: (profileId, eventType, payloadJson); a profile's consecutive events share a row ({@link OutboxRows}). */
+    public void insertOutbox(List<Object[]> events) {
+        List<Object[]> rows = OutboxRows.bundle(events);
         Instant now = now();
         if (postgres() && !rows.isEmpty()) {
             // in the rows' order: the relay publishes by id

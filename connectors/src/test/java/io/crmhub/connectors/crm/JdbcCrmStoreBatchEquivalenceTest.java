@@ -129,7 +129,7 @@ class JdbcCrmStoreBatchEquivalenceTest {
         });
         Map<String, String> out = new TreeMap<>();
         ids.forEach((p, keys) -> out.put(String.join(",", keys), String.valueOf(data.getOrDefault(p, new TreeMap<>()))));
-        sql.query("SELECT event_type, COUNT(*) FROM outbox GROUP BY event_type", rs -> {
+        sql.query("SELECT event_type, COUNT(*) FROM outbox_event GROUP BY event_type", rs -> {
             out.put("outbox." + rs.getString(1), rs.getString(2));
         });
         out.put("profiles.active", String.valueOf(sql.queryForObject(

@@ -104,7 +104,7 @@ class JdbcCrmStoreConcurrencyTest {
         }
         assertThat(sql.queryForObject("SELECT COUNT(*) FROM profile", Integer.class)).isEqualTo(25);
         assertThat(sql.queryForObject("SELECT COUNT(*) FROM identity", Integer.class)).isEqualTo(25 * (THREADS + 1));
-        assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox WHERE event_type = 'profile.created'", Integer.class))
+        assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox_event WHERE event_type = 'profile.created'", Integer.class))
                 .isEqualTo(25);
     }
 
@@ -204,9 +204,9 @@ class JdbcCrmStoreConcurrencyTest {
         assertThat(sql.queryForObject("SELECT COUNT(*) FROM profile p WHERE p.attributes IS NOT NULL"
                 + " AND p.status <> 'ACTIVE'", Integer.class)).as("no attributes left on merged profiles").isZero();
         // outbox: one created per profile ever made, one merged per journal row
-        assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox WHERE event_type = 'profile.created'", Integer.class))
+        assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox_event WHERE event_type = 'profile.created'", Integer.class))
                 .isEqualTo(sql.queryForObject("SELECT COUNT(*) FROM profile", Integer.class));
-        assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox WHERE event_type = 'profile.merged'", Integer.class))
+        assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox_event WHERE event_type = 'profile.merged'", Integer.class))
                 .isEqualTo(sql.queryForObject("SELECT COUNT(*) FROM merge_journal", Integer.class));
     }
 

@@ -189,6 +189,8 @@ class JdbcCrmStorePostgresTest {
         UUID gone = upsert(rec(email("gone@example.com"))).profileId();
         store.erase(gone, "test");
         long outboxBefore = count("outbox");
+        long eventsBefore = count("outbox_event");
+        store.markSent(store.pendingOutbox(100).stream().map(OutboxEvent::id).toList());
         List<ProfileRecord> batch = List.of(
                 rec("shop", T0, List.of(email("n1@example.com"), phone("+15550101")), Map.of("firstName", "N1"),
                         new Consent(Channel.EMAIL, ConsentStatus.OPT_IN, "shop", T0, "form", true)),
@@ -220,8 +222,28 @@ class JdbcCrmStorePostgresTest {
         assertThat(p1.consents().get(Channel.EMAIL).status()).isEqualTo(ConsentStatus.OPT_IN);
         assertThat(count("consent_history", "profile_id = ?", n1)).isEqualTo(1);
         assertThat(store.lookup(phone("+15550103"))).as("nothing of the erased record written").isEmpty();
-        // created x4 (+ one consent.changed), updated x2
-        assertThat(count("outbox") - outboxBefore).isEqualTo(7);
+        // created x4 (+ one consent.changed), updated x2; a profile's consecutive events share a row
+        assertThat(count("outbox_event") - eventsBefore).isEqualTo(7);
+        assertThat(count("outbox") - outboxBefore).as("n1 created + consent, n3 created + updated: one row each")
+                .isEqualTo(5);
+        List<OutboxEvent> pending = store.pendingOutbox(100);
+        assertThat(pending).extracting(OutboxEvent::eventType).containsExactly("profile.created", "consent.changed",
+                "profile.created", "profile.updated", "profile.created", "profile.updated", "profile.created");
+        assertThat(pending.get(0).profileId()).isEqualTo(n1);
+        assertThat(pending.get(1).profileId()).isEqualTo(n1);
+        assertThat(pending.get(1).id()).as("one row").isEqualTo(pending.get(0).id());
+        assertThat(pending.get(0).key()).isEqualTo(String.valueOf(pending.get(0).id()));
+        assertThat(pending.get(1).key()).isEqualTo(pending.get(0).id() + ".1");
+        assertThat(JSON.readTree(pending.get(1).payload()).get("channel").asText()).isEqualTo("EMAIL");
+        assertThat(JSON.readTree(pending.get(0).payload()).get("profileId").asText()).isEqualTo(n1.toString());
+        assertThat(pending).extracting(OutboxEvent::key).doesNotHaveDuplicates();
+        // the view reads the same events with the same keys
+        assertThat(sql.queryForList("SELECT key || ' ' || event_type || ' ' || payload FROM outbox_event"
+                + " WHERE sent_at IS NULL ORDER BY id, part", String.class)).containsExactlyElementsOf(pending.stream()
+                .map(e -> e.key() + " " + e.eventType() + " " + e.payload()).toList());
+        store.markSent(List.of(pending.get(0).id()));
+        assertThat(store.pendingOutbox(100)).as("marking the row sends both of its events").hasSize(5)
+                .first().extracting(OutboxEvent::eventType).isEqualTo("profile.created");
         assertThat(store.upsertAll(List.of(rec(email("n2@example.com")), rec(email("n1@example.com")))))
                 .extracting(b -> b.result().outcome()).containsOnly(Outcome.UNCHANGED);
     }

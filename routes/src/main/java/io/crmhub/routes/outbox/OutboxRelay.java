@@ -42,21 +42,24 @@ public class OutboxRelay {
         return store.acquireLease(LEASE, props.getInstanceId(), props.getOutbox().getLeaseTtl());
     }
 
-    /** The next batch as Kafka messages (body = JSON event, key = profile id); their ids on the exchange. */
+    /**
+     * The next batch as Kafka messages (body = JSON event, key = profile id, header {@code hub_outbox_id}
+     * = the event's de-duplication key); the ids of their rows on the exchange.
+     */
     public List<Message> nextBatch(Exchange exchange) {
         List<CrmStore.OutboxEvent> events = store.pendingOutbox(props.getOutbox().getBatchSize());
         List<Message> messages = new ArrayList<>(events.size());
-        List<Long> ids = new ArrayList<>(events.size());
+        java.util.LinkedHashSet<Long> ids = new java.util.LinkedHashSet<>();
         for (CrmStore.OutboxEvent e : events) {
             Message m = new DefaultMessage(camel);
             m.setHeader(KafkaConstants.KEY, e.profileId() == null ? null : e.profileId().toString());
             m.setHeader("hub_event_type", e.eventType());
-            m.setHeader("hub_outbox_id", String.valueOf(e.id()));
+            m.setHeader("hub_outbox_id", e.key());
             m.setBody(e.payload());
             messages.add(m);
             ids.add(e.id());
         }
-        exchange.setProperty(BATCH_IDS, ids);
+        exchange.setProperty(BATCH_IDS, new ArrayList<>(ids));
         return messages;
     }
 

@@ -1,6 +1,9 @@
 package io.crmhub.routes.flows;
 
 import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.mappings.model.Channel;
+import io.crmhub.mappings.model.Consent;
+import io.crmhub.mappings.model.ConsentStatus;
 import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.IdentityType;
 import io.crmhub.mappings.model.ProfileRecord;
@@ -124,7 +127,8 @@ class ProfileChangesAndQuarantineIT {
      * A burst of changes bigger than one relay round: every change leaves once. (Camel's timer hands
      * its exchange on asynchronously; while the Kafka send of one round was in flight, the next tick
      * started another round over the same unsent rows, so a burst went out many times over and the
-     * rounds piled up in memory.)
+     * rounds piled up in memory.) Each new profile's two events (created, consent) share an outbox
+     * row: they leave as two messages, in order, with keys {@code <row>} and {@code <row>.1}.
      */
     @Test
     void aBurstOfChangesLeavesOnceEach() {
@@ -135,7 +139,8 @@ class ProfileChangesAndQuarantineIT {
         for (int i = 0; i < n; i++) {
             records.add(normaliser.normalise(new ProfileRecord("crm", null,
                     List.of(Identity.of(IdentityType.EMAIL, "burst." + run + "." + i + "@example.com")),
-                    Map.of("lastName", "Burst"), List.of())).record());
+                    Map.of("lastName", "Burst"), List.of(new Consent(Channel.EMAIL, ConsentStatus.OPT_IN, "crm",
+                    Instant.now(), "burst", true)))).record());
         }
         Set<String> profiles = new HashSet<>();
         for (CrmStore.BatchItem item : store.upsertAll(records)) {
@@ -147,15 +152,21 @@ class ProfileChangesAndQuarantineIT {
         try (KafkaConsumer<String, String> consumer = consumer()) {
             consumer.subscribe(List.of(props.getKafka().getTopics().getProfileChanges()));
             Map<String, Integer> timesByOutboxId = new HashMap<>();
-            Set<String> created = new HashSet<>();
+            Map<String, List<String>> eventsByProfile = new HashMap<>();
             await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).untilAsserted(() -> {
                 consumer.poll(Duration.ofMillis(200)).forEach(r -> {
                     if (profiles.contains(r.key())) {
                         timesByOutboxId.merge(header(r, "hub_outbox_id"), 1, Integer::sum);
-                        created.add(r.key());
+                        eventsByProfile.computeIfAbsent(r.key(), k -> new ArrayList<>())
+                                .add(header(r, "hub_event_type") + " " + header(r, "hub_outbox_id"));
                     }
                 });
-                assertThat(created).hasSize(n);
+                assertThat(eventsByProfile.values()).filteredOn(l -> l.size() == 2).hasSize(n);
+            });
+            eventsByProfile.values().forEach(l -> {
+                String row = l.get(0).substring("profile.created ".length());
+                assertThat(l).as("one row, two events in order").containsExactly("profile.created " + row,
+                        "consent.changed " + row + ".1");
             });
             // a few more rounds of the relay: nothing of the burst may come again
             long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
@@ -166,7 +177,7 @@ class ProfileChangesAndQuarantineIT {
                     }
                 });
             }
-            assertThat(timesByOutboxId).hasSize(n);
+            assertThat(timesByOutboxId).hasSize(2 * n);
             assertThat(timesByOutboxId.entrySet()).filteredOn(e -> e.getValue() > 1).as("sent more than once").isEmpty();
         }
     }

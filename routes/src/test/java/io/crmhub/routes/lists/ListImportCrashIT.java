@@ -210,7 +210,7 @@ class ListImportCrashIT {
                 + "@example.com")).as("one person per distinct e-mail").isEqualTo(PEOPLE);
         assertThat(count("SELECT count(DISTINCT profile_id) FROM identity WHERE type = 'EMAIL' AND \"value\" LIKE ?",
                 "%." + file.u + "@example.com")).as("profiles").isEqualTo(PEOPLE);
-        assertThat(count("SELECT count(*) FROM outbox WHERE event_type = 'list.member.added' AND payload LIKE ?",
+        assertThat(count("SELECT count(*) FROM outbox_event WHERE event_type = 'list.member.added' AND payload LIKE ?",
                 "%\"importId\":" + id + "}")).as("member events").isEqualTo(PEOPLE);
         assertThat(count("SELECT count(*) FROM list_import_chunk WHERE import_id = ?", id)).as("chunks")
                 .isEqualTo((file.rows + CHUNK - 1) / CHUNK);

@@ -157,8 +157,8 @@ class ListImportIT {
         // the member row as written, and its two events for the relay: the member first, then the timeline entry
         assertThat(jdbc.queryForObject("SELECT source || '/' || (import_id IS NOT NULL) || '/' || suppressed"
                 + " FROM list_member WHERE list_id = ? AND profile_id = ?", String.class, listId, anna)).isEqualTo("lists/true/false");
-        assertThat(jdbc.queryForList("SELECT event_type FROM outbox WHERE profile_id = ? AND event_type IN"
-                + " ('list.member.added', 'interaction.added') ORDER BY id", String.class, anna))
+        assertThat(jdbc.queryForList("SELECT event_type FROM outbox_event WHERE profile_id = ? AND event_type IN"
+                + " ('list.member.added', 'interaction.added') ORDER BY id, part", String.class, anna))
                 .containsExactly("list.member.added", "interaction.added");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM interaction WHERE profile_id = ? AND type = 'list.added'"
                 + " AND channel = 'EMAIL' AND external_id LIKE 'list-import:%' AND details IS NOT NULL", Long.class, anna))
