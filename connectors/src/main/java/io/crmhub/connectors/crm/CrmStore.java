@@ -45,6 +45,17 @@ public interface CrmStore {
         return out;
     }
 
+    /**
+     * As {@link #upsertAll(List)}, inside a transaction the caller holds, but the outbox events are
+     * not written: they are added to {@code events} in order, as rows {@code (profileId, eventType,
+     * payloadJson, createdAt)}, for the caller to write with its own events in the same transaction
+     * (so that one profile's events can share an outbox row, {@link OutboxRows#byProfile}). Events of
+     * a part that was rolled back and retried are not in it; when the call fails, nothing is added.
+     */
+    default List<BatchItem> upsertAll(List<ProfileRecord> records, List<Object[]> events) {
+        throw new UnsupportedOperationException("deferred outbox events");
+    }
+
     /** The 360° view. A merged-away id answers with the survivor's view. */
     Optional<CustomerProfile> find(UUID profileId, int latestInteractions);
 

@@ -356,6 +356,30 @@ public class JdbcCrmStore implements CrmStore {
         return List.of(out);
     }
 
+    /** Where this thread's {@link #upsertAll(List, List)} collects its outbox events instead of writing them. */
+    private final ThreadLocal<List<Object[]>> deferredEvents = new ThreadLocal<>();
+
+    @Override
+    public List<BatchItem> upsertAll(List<ProfileRecord> records, List<Object[]> events) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw new IllegalStateException("upsertAll with deferred outbox events runs in the caller's transaction");
+        }
+        List<Object[]> outer = deferredEvents.get();
+        List<Object[]> mine = new ArrayList<>();
+        deferredEvents.set(mine);
+        try {
+            List<BatchItem> result = upsertAll(records);
+            events.addAll(mine);
+            return result;
+        } finally {
+            if (outer == null) {
+                deferredEvents.remove();
+            } else {
+                deferredEvents.set(outer);
+            }
+        }
+    }
+
     /** The work of one {@link #upsertAll} transaction. */
     private void applyBatch(org.springframework.transaction.TransactionStatus s, boolean pg, Prepared[] prepared,
                             BatchItem[] attempt) {
@@ -413,9 +437,11 @@ public class JdbcCrmStore implements CrmStore {
      */
     private int withSavepoint(org.springframework.transaction.TransactionStatus status, BatchItem[] out,
                               Supplier<Integer> part) {
+        List<Object[]> deferred = deferredEvents.get();
         for (int attempt = 1; ; attempt++) {
             Object savepoint = status.createSavepoint();
             BatchItem[] before = out.clone();
+            int deferredBefore = deferred == null ? 0 : deferred.size();
             try {
                 int r = part.get();
                 status.releaseSavepoint(savepoint);
@@ -426,6 +452,11 @@ public class JdbcCrmStore implements CrmStore {
                 }
                 status.rollbackToSavepoint(savepoint);
                 System.arraycopy(before, 0, out, 0, out.length);
+                if (deferred != null) {
+                    // the part's events went with it (today every part hands its events over last, so this
+                    // only guards a part that would fail after that)
+                    deferred.subList(deferredBefore, deferred.size()).clear();
+                }
                 retries.incrementAndGet();
                 if (log.isDebugEnabled()) {
                     log.debug("upsertAll: part attempt {} failed ({}), retrying it", attempt, e.toString());
@@ -975,6 +1006,11 @@ public class JdbcCrmStore implements CrmStore {
 
     /** Outbox rows in one statement, ids allocated in list order; a profile's consecutive events share a row. */
     private void writeOutboxSet(List<Object[]> all) {
+        List<Object[]> deferred = deferredEvents.get();
+        if (deferred != null) {
+            deferred.addAll(all);
+            return;
+        }
         List<Object[]> events = OutboxRows.bundle(all);
         if (events.size() < 2) {
             writeOutbox(events);
@@ -2264,6 +2300,11 @@ public class JdbcCrmStore implements CrmStore {
     }
 
     private void writeOutbox(List<Object[]> events) {
+        List<Object[]> deferred = deferredEvents.get();
+        if (deferred != null) {
+            deferred.addAll(events);
+            return;
+        }
         db.batch("INSERT INTO outbox (profile_id, event_type, payload, created_at) VALUES (?, ?, ?, ?)", events);
     }
 

@@ -61,6 +61,27 @@ public final class OutboxRows {
         return out;
     }
 
+    /**
+     * The events of {@code first} and then of {@code then}, with each profile's events brought
+     * together where its first event is: the order of one profile's events is kept (the relay sends
+     * a profile's events in order, under its key), the order between profiles is not (Kafka keeps no
+     * order across keys either). Events without a profile keep their place. Used to write the events
+     * of {@link CrmStore#upsertAll(List, List)} and a caller's own events of the same profiles as
+     * one row per profile.
+     */
+    public static List<Object[]> byProfile(List<Object[]> first, List<Object[]> then) {
+        java.util.LinkedHashMap<Object, List<Object[]>> groups = new java.util.LinkedHashMap<>();
+        for (List<Object[]> part : List.of(first, then)) {
+            for (Object[] e : part) {
+                Object key = e[0] instanceof UUID ? e[0] : new Object();
+                groups.computeIfAbsent(key, k -> new ArrayList<>(4)).add(e);
+            }
+        }
+        List<Object[]> out = new ArrayList<>(first.size() + then.size());
+        groups.values().forEach(out::addAll);
+        return out;
+    }
+
     private static boolean joinable(String type, String payload) {
         return type != null && payload != null && type.indexOf(TYPE_SEP) < 0 && payload.indexOf(PAYLOAD_SEP) < 0;
     }

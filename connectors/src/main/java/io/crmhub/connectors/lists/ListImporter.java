@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crmhub.connectors.crm.CrmStore;
+import io.crmhub.connectors.crm.OutboxRows;
 import io.crmhub.mappings.model.InteractionType;
 import io.crmhub.mappings.model.ProfileRecord;
 import io.crmhub.mappings.normalise.RecordNormaliser;
@@ -713,13 +714,15 @@ public class ListImporter {
             }
             long tm = System.nanoTime();
             List<CrmStore.BatchItem> results;
+            // the profile events of upsertAll, written below with the chunk's own: one outbox row per person
+            List<Object[]> crmEvents = new ArrayList<>();
             if (rowByRow) {
                 results = new ArrayList<>(records.size());
                 for (ProfileRecord rec : records) {
-                    results.add(oneBySavepoint(rec));
+                    results.add(oneBySavepoint(rec, crmEvents));
                 }
             } else {
-                results = records.isEmpty() ? List.of() : crm.upsertAll(records);
+                results = records.isEmpty() ? List.of() : crm.upsertAll(records, crmEvents);
             }
             tm = timings.add("upsertAll", tm);
             List<UUID> pids = new ArrayList<>(valid.size());
@@ -809,7 +812,7 @@ public class ListImporter {
             tm = timings.add("members.suppress", tm);
             store.insertInteractions(interactions);
             tm = timings.add("interactions", tm);
-            store.insertOutbox(events);
+            store.insertOutbox(OutboxRows.byProfile(crmEvents, events));
             tm = timings.add("outbox", tm);
             store.insertErrors(run.id(), errors);
             if (store.progress(run.id(), owner, chunkNo, d, bytes) != 1) {
@@ -820,8 +823,8 @@ public class ListImporter {
         }
 
         /** One record behind a savepoint of the chunk transaction: its failure rejects only it. */
-        private CrmStore.BatchItem oneBySavepoint(ProfileRecord rec) {
-            return store.withSavepoint(() -> crm.upsertAll(List.of(rec)).get(0), e -> {
+        private CrmStore.BatchItem oneBySavepoint(ProfileRecord rec, List<Object[]> crmEvents) {
+            return store.withSavepoint(() -> crm.upsertAll(List.of(rec), crmEvents).get(0), e -> {
                 if (transientFault(e)) {
                     throw e; // contention or outage: the whole chunk is retried, the row is not rejected
                 }

@@ -14,6 +14,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import javax.sql.DataSource;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -150,8 +154,44 @@ class JdbcCrmStoreConcurrencyTest {
                         for (ProfileRecord r : mine) {
                             store(thread).upsert(r);
                         }
+                    } else if (thread % 2 == 1) {
+                        // as a list import does: batches inside the caller's transaction, the store's outbox
+                        // events handed back and written by the caller; a failed transaction (a profile
+                        // locked by another thread: inside a caller's transaction the store never waits)
+                        // is tried again. The outbox counts below must come out exact.
+                        DataSource own = thread % 2 == 0 ? ds : ds2;
+                        TransactionTemplate tt = new TransactionTemplate(new DataSourceTransactionManager(own));
+                        JdbcTemplate ownSql = new JdbcTemplate(own);
+                        for (int from = 0; from < mine.size(); from += 10) {
+                            List<ProfileRecord> batch = mine.subList(from, from + 10);
+                            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                            while (true) {
+                                try {
+                                    List<CrmStore.BatchItem> items = tt.execute(st -> {
+                                        List<Object[]> events = new ArrayList<>();
+                                        List<CrmStore.BatchItem> r = store(thread).upsertAll(batch, events);
+                                        ownSql.batchUpdate("INSERT INTO outbox (profile_id, event_type, payload, created_at)"
+                                                + " VALUES (?::uuid, ?, ?, now())", OutboxRows.bundle(events).stream()
+                                                .map(e -> new Object[]{e[0] instanceof UUID u ? u.toString() : null, e[1], e[2]})
+                                                .toList());
+                                        return r;
+                                    });
+                                    for (CrmStore.BatchItem b : items) {
+                                        if (!b.ok()) {
+                                            errors.add(b.error());
+                                        }
+                                    }
+                                    break;
+                                } catch (RuntimeException e) {
+                                    if (System.nanoTime() > giveUp) {
+                                        throw e;
+                                    }
+                                    Thread.sleep(5 + (long) (Math.random() * 45));
+                                }
+                            }
+                        }
                     } else {
-                        // the other half import in small batches (one transaction each, fallback on conflict)
+                        // the other batch threads import in small batches (one transaction each, fallback on conflict)
                         for (int from = 0; from < mine.size(); from += 10) {
                             for (CrmStore.BatchItem b : store(thread).upsertAll(mine.subList(from, from + 10))) {
                                 if (!b.ok()) {
@@ -203,7 +243,7 @@ class JdbcCrmStoreConcurrencyTest {
                 .isEqualTo(sql.queryForObject("SELECT COUNT(*) FROM profile WHERE status = 'MERGED'", Integer.class));
         assertThat(sql.queryForObject("SELECT COUNT(*) FROM profile p WHERE p.attributes IS NOT NULL"
                 + " AND p.status <> 'ACTIVE'", Integer.class)).as("no attributes left on merged profiles").isZero();
-        // outbox: one created per profile ever made, one merged per journal row
+        // outbox: one created per profile ever made, one merged per journal row (the events, not the rows)
         assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox_event WHERE event_type = 'profile.created'", Integer.class))
                 .isEqualTo(sql.queryForObject("SELECT COUNT(*) FROM profile", Integer.class));
         assertThat(sql.queryForObject("SELECT COUNT(*) FROM outbox_event WHERE event_type = 'profile.merged'", Integer.class))

@@ -272,6 +272,34 @@ class JdbcCrmStorePostgresTest {
         assertThat(count("identity")).isZero();
     }
 
+    @Test
+    void upsertAllHandsItsEventsToTheCallerInsteadOfWritingThem() {
+        assertThatThrownBy(() -> store.upsertAll(List.of(rec(email("no-tx@example.com"))), new java.util.ArrayList<>()))
+                .as("only inside the caller's transaction").isInstanceOf(IllegalStateException.class);
+        UUID known = upsert(rec("crm", T0, List.of(email("known2@example.com")), Map.of("city", "Leeds"))).profileId();
+        UUID x = upsert(rec(email("x@example.com"))).profileId();
+        UUID y = upsert(rec(phone("+15550199"))).profileId();
+        int rowsBefore = count("outbox");
+        List<Object[]> events = new java.util.ArrayList<>();
+        TransactionTemplate outer = new TransactionTemplate(new DataSourceTransactionManager(ds));
+        List<CrmStore.BatchItem> out = outer.execute(s -> store.upsertAll(List.of(
+                rec("shop", T0, List.of(email("new@example.com")), Map.of(),
+                        new Consent(Channel.EMAIL, ConsentStatus.OPT_IN, "shop", T0, "form", true)),
+                rec("crm", T0.plusSeconds(5), List.of(email("known2@example.com")), Map.of("city", "York")),
+                rec(email("x@example.com"), phone("+15550199"))), events));
+        assertThat(out).allMatch(CrmStore.BatchItem::ok);
+        assertThat(count("outbox")).as("nothing written by the store").isEqualTo(rowsBefore);
+        UUID created = out.get(0).result().profileId();
+        assertThat(events).extracting(e -> e[0] + " " + e[1]).startsWith(created + " profile.created",
+                created + " consent.changed", known + " profile.updated").contains(x + " profile.merged");
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e).hasSize(4);
+            assertThat((String) e[2]).startsWith("{").doesNotContain("\n");
+        });
+        assertThat(store.find(created, 0)).isPresent();
+        assertThat(status(y)).isEqualTo("MERGED");
+    }
+
     // --- merge / unmerge ------------------------------------------------------------------------
 
     @Test
@@ -327,6 +355,26 @@ class JdbcCrmStorePostgresTest {
         assertThat(loserSnap.get("movedInteractionIds")).hasSize(1);
         assertThat(JSON.readTree((String) journal.get("survivor_snapshot")).get("attributes").has("city")).isTrue();
         assertThat(outboxTypes()).contains("profile.merged");
+        // V6: the merged_into index holds the merged profile only, and the look-up of merged ids uses it
+        assertThat(sql.queryForObject("SELECT count(*) FROM (SELECT merged_into FROM profile"
+                + " WHERE merged_into IS NOT NULL) m", Integer.class)).isEqualTo(1);
+        assertThat(sql.queryForObject("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                + " AND indexname = 'profile_merged_into_ix'", String.class)).endsWith("WHERE (merged_into IS NOT NULL)");
+        String plan = sql.execute((java.sql.Connection c) -> {
+            try (var st = c.createStatement()) {
+                st.execute("SET LOCAL enable_seqscan = off");
+                StringBuilder b = new StringBuilder();
+                try (var rs = st.executeQuery("EXPLAIN SELECT id FROM profile WHERE status = 'MERGED' AND merged_into IN ('"
+                        + p1 + "', '" + p2 + "')")) {
+                    while (rs.next()) {
+                        b.append(rs.getString(1)).append('\n');
+                    }
+                }
+                st.execute("RESET enable_seqscan");
+                return b.toString();
+            }
+        });
+        assertThat(plan).contains("profile_merged_into_ix");
 
         // a later record changes the survivor; unmerge still gives both their state at merge time
         upsert(rec("crm", T0.plusSeconds(200), List.of(email("jo@example.com")), Map.of("city", "Bristol")));

@@ -68,6 +68,22 @@ class OutboxRowsTest {
     }
 
     @Test
+    void byProfileBringsAProfilesEventsTogetherInTheirOrder() {
+        List<Object[]> crm = List.of(ev(A, "profile.created", "{}"), ev(B, "profile.created", "{}"),
+                ev(A, "consent.changed", "{}"), ev(Jdbc.NULL_UUID, "n1", "{}"), ev(B, "profile.updated", "{}"));
+        List<Object[]> own = List.of(ev(B, "list.member.added", "{}"), ev(null, "n2", "{}"), ev(A, "list.member.added", "{}"),
+                ev(A, "interaction.added", "{}"), ev(UUID.fromString("00000000-0000-0000-0000-00000000000c"), "c", "{}"));
+        List<Object[]> all = OutboxRows.byProfile(crm, own);
+        assertThat(all).extracting(r -> r[0] + " " + r[1]).containsExactly(
+                A + " profile.created", A + " consent.changed", A + " list.member.added", A + " interaction.added",
+                B + " profile.created", B + " profile.updated", B + " list.member.added",
+                Jdbc.NULL_UUID + " n1", "null n2", "00000000-0000-0000-0000-00000000000c c");
+        assertThat(OutboxRows.bundle(all)).extracting(r -> (String) r[1]).containsExactly(
+                "profile.created,consent.changed,list.member.added,interaction.added",
+                "profile.created,profile.updated,list.member.added", "n1", "n2", "c");
+    }
+
+    @Test
     void aRunIsCutAtTheLimit() {
         List<Object[]> events = new ArrayList<>();
         for (int i = 0; i < OutboxRows.MAX_EVENTS * 2 + 1; i++) {

@@ -154,12 +154,14 @@ class ListImportIT {
         UUID anna = crm.lookup(Identity.of(IdentityType.EMAIL, "anna." + u + "@example.com")).orElseThrow();
         assertThat(crm.timeline(anna, null, 10)).anyMatch(i -> i.interaction().type().equals("list.added")
                 && i.interaction().summary().contains(base));
-        // the member row as written, and its two events for the relay: the member first, then the timeline entry
+        // the member row as written, and the new person's events for the relay in order — created, consent,
+        // member, timeline entry — in one outbox row
         assertThat(jdbc.queryForObject("SELECT source || '/' || (import_id IS NOT NULL) || '/' || suppressed"
                 + " FROM list_member WHERE list_id = ? AND profile_id = ?", String.class, listId, anna)).isEqualTo("lists/true/false");
-        assertThat(jdbc.queryForList("SELECT event_type FROM outbox_event WHERE profile_id = ? AND event_type IN"
-                + " ('list.member.added', 'interaction.added') ORDER BY id, part", String.class, anna))
-                .containsExactly("list.member.added", "interaction.added");
+        assertThat(jdbc.queryForList("SELECT event_type FROM outbox_event WHERE profile_id = ? ORDER BY id, part",
+                String.class, anna)).containsExactly("profile.created", "consent.changed", "list.member.added",
+                "interaction.added");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM outbox WHERE profile_id = ?", Long.class, anna)).isEqualTo(1);
         assertThat(jdbc.queryForObject("SELECT count(*) FROM interaction WHERE profile_id = ? AND type = 'list.added'"
                 + " AND channel = 'EMAIL' AND external_id LIKE 'list-import:%' AND details IS NOT NULL", Long.class, anna))
                 .isEqualTo(1);

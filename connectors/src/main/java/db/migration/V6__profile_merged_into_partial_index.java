@@ -1,0 +1,30 @@
+package db.migration;
+
+import org.flywaydb.core.api.migration.BaseJavaMigration;
+import org.flywaydb.core.api.migration.Context;
+
+import java.sql.Connection;
+import java.sql.Statement;
+
+/**
+ * {@code profile.merged_into} is set only on merged profiles, yet its index had an entry for every
+ * profile: one index insert (and WAL record) per new profile for nothing. On PostgreSQL the index
+ * now covers only the merged ones ({@code WHERE merged_into IS NOT NULL}); every query by
+ * {@code merged_into = …} or {@code IN (…)} implies that predicate and still uses it. Java rather
+ * than SQL because H2 has no partial indexes (nothing to do there). Re-creating the index reads the
+ * whole profile table once and blocks writes to it meanwhile.
+ */
+public class V6__profile_merged_into_partial_index extends BaseJavaMigration {
+
+    @Override
+    public void migrate(Context context) throws Exception {
+        Connection c = context.getConnection();
+        if (!c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
+            return;
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("DROP INDEX profile_merged_into_ix");
+            st.execute("CREATE INDEX profile_merged_into_ix ON profile (merged_into) WHERE merged_into IS NOT NULL");
+        }
+    }
+}
