@@ -405,14 +405,21 @@ public class ListImportStore {
                 profiles.stream().map(p -> new Object[]{listId, p}).toList());
     }
 
-    /** Timeline rows: (profileId, type, at, source, channel, summary, externalId, details). */
+    /**
+     * Timeline rows: (profileId, type, at, source, channel, summary, externalId, details), for the
+     * members this chunk just added (external id {@code list-import:<run>:<profile>}).
+     */
     public void insertInteractions(List<Object[]> rows) {
         Instant now = now();
         if (postgres() && !rows.isEmpty()) {
+            // A plain INSERT, not ON CONFLICT DO NOTHING: a row goes only with a member row this transaction
+            // inserted, so its external id cannot be there yet; were it there, the unique violation would fail
+            // the chunk and it would be tried again (transient). Speculative insertion costs a WAL record more
+            // per row and about 40% more time (a SQL test of 200,000 rows: 2.4-2.7 s against 1.6-2.0 s).
             jdbc.update("INSERT INTO interaction (profile_id, type, at, source, channel, summary, external_id, details,"
                     + " recorded_at) SELECT u.p, u.t, u.a, u.s, u.c, u.su, u.e, u.d, ? FROM unnest(?::uuid[], ?::text[],"
                     + " ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY"
-                    + " AS u(p, t, a, s, c, su, e, d, o) ORDER BY u.o ON CONFLICT DO NOTHING",
+                    + " AS u(p, t, a, s, c, su, e, d, o) ORDER BY u.o",
                     ps -> bind(ps, now, textColumn(rows, 0), textColumn(rows, 1), textColumn(rows, 2), textColumn(rows, 3),
                             textColumn(rows, 4), textColumn(rows, 5), textColumn(rows, 6), textColumn(rows, 7)));
             return;
