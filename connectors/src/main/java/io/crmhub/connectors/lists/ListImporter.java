@@ -634,8 +634,14 @@ public class ListImporter {
                     if (transientFault(e)) {
                         // a concurrent writer holds a profile of this chunk: again, after it committed
                         conflicts++;
-                        log.debug("list import {}: chunk {} met a concurrent writer ({}), retry {}", run.id(), chunkNo,
-                                e.toString(), conflicts);
+                        if (conflicts % 20 == 0) {
+                            // not expected to last: say so where an operator looks, with the cause
+                            log.warn("list import {}: chunk {} still meets a concurrent writer after {} tries ({})",
+                                    run.id(), chunkNo, conflicts, e.toString());
+                        } else {
+                            log.debug("list import {}: chunk {} met a concurrent writer ({}), retry {}", run.id(), chunkNo,
+                                    e.toString(), conflicts);
+                        }
                         sleep(Math.min(2_000, 25L * conflicts * conflicts));
                         continue;
                     }
