@@ -1,10 +1,6 @@
 package db.migration;
 
-import org.flywaydb.core.api.migration.BaseJavaMigration;
-import org.flywaydb.core.api.migration.Context;
-
-import java.sql.Connection;
-import java.sql.Statement;
+import io.crmhub.connectors.jdbc.PostgresOnlyMigration;
 
 /**
  * Clickstream: the engagement tables that every micro-batch updates leave half of each page free
@@ -14,18 +10,14 @@ import java.sql.Statement;
  * time. Applies to pages filled from now on; {@code VACUUM FULL} rewrites the existing ones. Java rather
  * than SQL because H2 has no storage parameters (nothing to do there).
  */
-public class V21__clickstream_fillfactor extends BaseJavaMigration {
+public class V21__clickstream_fillfactor extends PostgresOnlyMigration {
 
     @Override
-    public void migrate(Context context) throws Exception {
-        Connection c = context.getConnection();
-        if (!c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
-            return;
-        }
-        try (Statement st = c.createStatement()) {
-            for (String table : new String[]{"click_profile_stats", "click_profile_interest", "click_profile_campaign"}) {
-                st.execute("ALTER TABLE " + table + " SET (fillfactor = 50)");
-            }
-        }
+    protected String[] statements() {
+        return new String[]{
+                "ALTER TABLE click_profile_stats SET (fillfactor = 50)",
+                "ALTER TABLE click_profile_interest SET (fillfactor = 50)",
+                "ALTER TABLE click_profile_campaign SET (fillfactor = 50)"
+        };
     }
 }

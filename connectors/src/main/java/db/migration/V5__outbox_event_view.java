@@ -1,10 +1,6 @@
 package db.migration;
 
-import org.flywaydb.core.api.migration.BaseJavaMigration;
-import org.flywaydb.core.api.migration.Context;
-
-import java.sql.Connection;
-import java.sql.Statement;
+import io.crmhub.connectors.jdbc.PostgresOnlyMigration;
 
 /**
  * The view {@code outbox_event}: one row per event of the outbox, for operators and tests. Since
@@ -15,22 +11,18 @@ import java.sql.Statement;
  * {@code unnest … WITH ORDINALITY} of two arrays (nothing to do there: H2 is the embedded default,
  * read through the store).
  */
-public class V5__outbox_event_view extends BaseJavaMigration {
+public class V5__outbox_event_view extends PostgresOnlyMigration {
 
     @Override
-    public void migrate(Context context) throws Exception {
-        Connection c = context.getConnection();
-        if (!c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
-            return;
-        }
-        try (Statement st = c.createStatement()) {
-            st.execute("CREATE VIEW outbox_event AS"
-                    + " SELECT o.id, (e.n - 1)::int AS part,"
-                    + " CASE WHEN e.n = 1 THEN o.id::text ELSE o.id || '.' || (e.n - 1) END AS key,"
-                    + " o.profile_id, e.event_type, e.payload, o.created_at, o.sent_at"
-                    + " FROM outbox o CROSS JOIN LATERAL unnest(string_to_array(o.event_type, ','),"
-                    + " CASE WHEN strpos(o.event_type, ',') > 0 THEN string_to_array(o.payload, E'\\n')"
-                    + " ELSE ARRAY[o.payload] END) WITH ORDINALITY AS e(event_type, payload, n)");
-        }
+    protected String[] statements() {
+        return new String[]{
+                "CREATE VIEW outbox_event AS"
+                + " SELECT o.id, (e.n - 1)::int AS part,"
+                + " CASE WHEN e.n = 1 THEN o.id::text ELSE o.id || '.' || (e.n - 1) END AS key,"
+                + " o.profile_id, e.event_type, e.payload, o.created_at, o.sent_at"
+                + " FROM outbox o CROSS JOIN LATERAL unnest(string_to_array(o.event_type, ','),"
+                + " CASE WHEN strpos(o.event_type, ',') > 0 THEN string_to_array(o.payload, E'\\n')"
+                + " ELSE ARRAY[o.payload] END) WITH ORDINALITY AS e(event_type, payload, n)"
+        };
     }
 }

@@ -1,10 +1,6 @@
 package db.migration;
 
-import org.flywaydb.core.api.migration.BaseJavaMigration;
-import org.flywaydb.core.api.migration.Context;
-
-import java.sql.Connection;
-import java.sql.Statement;
+import io.crmhub.connectors.jdbc.PostgresOnlyMigration;
 
 /**
  * {@code profile.merged_into} is set only on merged profiles, yet its index had an entry for every
@@ -14,17 +10,13 @@ import java.sql.Statement;
  * than SQL because H2 has no partial indexes (nothing to do there). Re-creating the index reads the
  * whole profile table once and blocks writes to it meanwhile.
  */
-public class V6__profile_merged_into_partial_index extends BaseJavaMigration {
+public class V6__profile_merged_into_partial_index extends PostgresOnlyMigration {
 
     @Override
-    public void migrate(Context context) throws Exception {
-        Connection c = context.getConnection();
-        if (!c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
-            return;
-        }
-        try (Statement st = c.createStatement()) {
-            st.execute("DROP INDEX profile_merged_into_ix");
-            st.execute("CREATE INDEX profile_merged_into_ix ON profile (merged_into) WHERE merged_into IS NOT NULL");
-        }
+    protected String[] statements() {
+        return new String[]{
+                "DROP INDEX profile_merged_into_ix",
+                "CREATE INDEX profile_merged_into_ix ON profile (merged_into) WHERE merged_into IS NOT NULL"
+        };
     }
 }

@@ -249,6 +249,16 @@ class JdbcCrmStorePostgresTest {
     }
 
     @Test
+    void thePostgresOnlyMigrationsRanHere() {
+        assertThat(sql.queryForObject("SELECT array_to_string(reloptions, ',') FROM pg_class"
+                + " WHERE relname = 'click_profile_interest' AND relnamespace = current_schema()::regnamespace",
+                String.class)).as("V21").isEqualTo("fillfactor=50");
+        assertThat(count("pg_views", "schemaname = current_schema() AND viewname = 'outbox_event'")).as("V5").isEqualTo(1);
+        assertThat(sql.queryForObject("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                + " AND indexname = 'profile_merged_into_ix'", String.class)).as("V6").endsWith("WHERE (merged_into IS NOT NULL)");
+    }
+
+    @Test
     void badInputIsRejected() {
         assertThatThrownBy(() -> store.upsert(rec("shop", T0, List.of(), Map.of("firstName", "X"))))
                 .isInstanceOf(IllegalArgumentException.class);
