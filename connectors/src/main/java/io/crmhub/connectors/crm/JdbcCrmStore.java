@@ -611,16 +611,92 @@ public class JdbcCrmStore implements CrmStore {
         tm = timings.add("pg.lookup", tm);
         Map<Identity, Owner> owners = new HashMap<>(lk.owners());
 
-        Resolved resolved = new Resolved();
+        Map<UUID, Long> toLock = new LinkedHashMap<>();
+        Set<UUID> createdHere = new HashSet<>();
+        List<Step> steps = new ArrayList<>();
         int stop = n;
         for (int i = from; i < n; i++) {
-            if (resolveOne(prepared, out, i, lk, hashes, owners, sighted, unique, resolved)) {
+            Prepared p = prepared[i];
+            if (p == null) {
+                continue;
+            }
+            List<String> hit = new ArrayList<>();
+            for (Identity x : p.ids()) {
+                String h = hashes.get(x);
+                if (lk.tombstoned().contains(h)) {
+                    hit.add(h);
+                }
+            }
+            if (!hit.isEmpty()) {
+                out[i] = new BatchItem(null, erased(hit));
+                continue;
+            }
+            Map<Identity, Owner> mine = new HashMap<>();
+            for (Identity x : p.ids()) {
+                Owner o = owners.get(x);
+                if (o != null) {
+                    mine.put(x, o);
+                }
+            }
+            Lookup rl = new Lookup(mine, Set.of());
+            Context ctx = Context.EMPTY;
+            if (needsContext(p.ids(), rl)) {
+                Map<Identity, Integer> counts = new HashMap<>();
+                mine.forEach((x, o) -> {
+                    int c = 0;
+                    for (UUID s : sighted.getOrDefault(x, Set.of())) {
+                        if (!s.equals(o.profileId())) {
+                            c++;
+                        }
+                    }
+                    if (c > 0) {
+                        counts.put(x, c);
+                    }
+                });
+                Map<UUID, List<Identity>> u = new HashMap<>();
+                for (UUID prof : rl.profiles()) {
+                    List<Identity> l = unique.get(prof);
+                    if (l != null) {
+                        u.put(prof, List.copyOf(l));
+                    }
+                }
+                ctx = new Context(counts, u);
+            }
+            Plan plan = resolve(p.ids(), rl, ctx);
+            if (plan.group().size() > 1) {
                 stop = i;
                 break;
             }
+            UUID target;
+            boolean created = plan.group().isEmpty();
+            long version;
+            if (created) {
+                target = ProfileIds.next();
+                createdHere.add(target);
+                version = 0;
+            } else {
+                target = plan.group().get(0);
+                version = rl.version(target);
+                if (!createdHere.contains(target)) {
+                    toLock.putIfAbsent(target, version);
+                }
+            }
+            for (Identity c : plan.claims()) {
+                owners.put(c, new Owner(target, version));
+                if (policy.isUniquePerProfile(c)) {
+                    unique.computeIfAbsent(target, x -> new ArrayList<>()).add(c);
+                }
+            }
+            List<Identity> sightings = new ArrayList<>();
+            for (Identity x : plan.notLinked()) {
+                Owner o = mine.get(x);
+                if (o != null && !o.profileId().equals(target)) {
+                    sightings.add(x);
+                    sighted.computeIfAbsent(x, k -> new HashSet<>()).add(target);
+                }
+            }
+            steps.add(new Step(i, target, created, plan, sightings));
         }
-        List<Step> steps = resolved.steps;
-        Map<UUID, Long> toLock = resolved.toLock;
         if (steps.isEmpty()) {
             return stop;
         }
@@ -658,18 +734,85 @@ public class JdbcCrmStore implements CrmStore {
             now = previous.plus(1, java.time.temporal.ChronoUnit.MICROS);
         }
         lastSegmentEnd.set(now.plus(steps.size(), java.time.temporal.ChronoUnit.MICROS));
-        Writes w = new Writes();
-        List<Object[]> events = w.events;
-        ConsentWrites consentWrites = w.consentWrites;
-        Map<UUID, Integer> bumps = w.bumps;
-        Set<UUID> attrWrites = w.attrWrites;
-        List<Identity> claimRows = w.claimRows;
-        List<UUID> claimOwners = w.claimOwners;
-        List<String> claimSources = w.claimSources;
-        Set<List<Object>> sightingRows = w.sightingRows;
-        List<UUID> createdProfiles = w.createdProfiles;
+        List<Object[]> events = new ArrayList<>();
+        ConsentWrites consentWrites = new ConsentWrites();
+        Map<UUID, Integer> bumps = new HashMap<>();
+        Set<UUID> attrWrites = new HashSet<>();
+        List<Identity> claimRows = new ArrayList<>();
+        List<UUID> claimOwners = new ArrayList<>();
+        List<String> claimSources = new ArrayList<>();
+        Set<List<Object>> sightingRows = new LinkedHashSet<>();
+        List<UUID> createdProfiles = new ArrayList<>();
         for (Step step : steps) {
-            buildStep(prepared, out, step, states, now, w);
+            Prepared p = prepared[step.index()];
+            UUID target = step.target();
+            String source = p.source();
+            Instant observed = p.observed();
+            State state;
+            if (step.created()) {
+                state = new State(new HashMap<>(), new EnumMap<>(Channel.class));
+                states.put(target, state);
+                createdProfiles.add(target);
+            } else {
+                state = states.get(target);
+            }
+            List<Identity> claimed = step.plan().claims();
+            for (Identity c : claimed) {
+                claimRows.add(c);
+                claimOwners.add(target);
+                claimSources.add(source);
+            }
+            Map<String, String> changedAttrs = new TreeMap<>();
+            p.attrs().forEach((name, value) -> {
+                AttributeValue incoming = new AttributeValue(value, source, observed);
+                AttributeValue current = state.attributes().get(name);
+                if (current != null && Objects.equals(current.value(), value)) {
+                    if (survivorship.rank(source) > survivorship.rank(current.source())) {
+                        // same value from a stronger source: keep its provenance, not a visible change
+                        attrWrites.add(target);
+                        state.attributes().put(name, incoming);
+                    }
+                    return;
+                }
+                if (survivorship.incomingWins(current, incoming)) {
+                    attrWrites.add(target);
+                    changedAttrs.put(name, value);
+                    state.attributes().put(name, incoming);
+                }
+            });
+            List<Object[]> recordEvents = new ArrayList<>();
+            Map<Channel, Consent> changedConsents = collectConsents(target, p.consents(), state.consents(), now,
+                    recordEvents, consentWrites);
+            for (Identity x : step.sightings()) {
+                sightingRows.add(List.of(x.type().name(), x.namespace(), x.value(), target));
+            }
+            boolean changed = !claimed.isEmpty() || !changedAttrs.isEmpty() || !changedConsents.isEmpty();
+            if (changed && !step.created()) {
+                bumps.merge(target, 1, Integer::sum);
+            }
+            if (step.created()) {
+                Map<String, Object> pl = new LinkedHashMap<>();
+                pl.put("profileId", target.toString());
+                pl.put("source", source);
+                pl.put("observedAt", observed.toString());
+                pl.put("identities", keys(claimed));
+                pl.put("attributes", changedAttrs);
+                pl.put("consents", statuses(changedConsents));
+                recordEvents.add(0, event(target, EV_CREATED, pl, now));
+            } else if (!claimed.isEmpty() || !changedAttrs.isEmpty()) {
+                Map<String, Object> pl = new LinkedHashMap<>();
+                pl.put("profileId", target.toString());
+                pl.put("source", source);
+                pl.put("observedAt", observed.toString());
+                pl.put("identitiesAdded", keys(claimed));
+                pl.put("attributes", changedAttrs);
+                recordEvents.add(0, event(target, EV_UPDATED, pl, now));
+            }
+            events.addAll(recordEvents);
+            UpsertResult.Outcome outcome = step.created() ? UpsertResult.Outcome.CREATED
+                    : changed ? UpsertResult.Outcome.UPDATED : UpsertResult.Outcome.UNCHANGED;
+            out[step.index()] = new BatchItem(new UpsertResult(target, outcome, List.of(),
+                    List.copyOf(step.plan().notLinked())), null);
         }
 
         // writes: one statement per table, parents first
@@ -768,200 +911,6 @@ public class JdbcCrmStore implements CrmStore {
         writeOutboxSet(events);
         timings.add("pg.w.outbox", tm);
         return stop;
-    }
-
-    /** What {@link #fastSegment} resolved so far: the records' steps, the existing profiles to lock, those it creates. */
-    private static final class Resolved {
-        final List<Step> steps = new ArrayList<>();
-        final Map<UUID, Long> toLock = new LinkedHashMap<>();
-        final Set<UUID> createdHere = new HashSet<>();
-    }
-
-    /**
-     * Resolves record {@code i} of a segment against the look-up plus the effect of the earlier records
-     * ({@code owners}, {@code sighted}, {@code unique} are updated). Returns true when the record would merge
-     * profiles: the segment stops before it. (One method per record rather than the loop's body inside
-     * {@link #fastSegment}: the JIT compiles it on its own instead of recompiling the whole segment.)
-     */
-    private boolean resolveOne(Prepared[] prepared, BatchItem[] out, int i, Lookup lk, Map<Identity, String> hashes,
-                               Map<Identity, Owner> owners, Map<Identity, Set<UUID>> sighted,
-                               Map<UUID, List<Identity>> unique, Resolved r) {
-        Prepared p = prepared[i];
-        if (p == null) {
-            return false;
-        }
-        List<String> hit = new ArrayList<>();
-        for (Identity x : p.ids()) {
-            String h = hashes.get(x);
-            if (lk.tombstoned().contains(h)) {
-                hit.add(h);
-            }
-        }
-        if (!hit.isEmpty()) {
-            out[i] = new BatchItem(null, erased(hit));
-            return false;
-        }
-        Map<Identity, Owner> mine = new HashMap<>();
-        for (Identity x : p.ids()) {
-            Owner o = owners.get(x);
-            if (o != null) {
-                mine.put(x, o);
-            }
-        }
-        Lookup rl = new Lookup(mine, Set.of());
-        Context ctx = Context.EMPTY;
-        if (needsContext(p.ids(), rl)) {
-            Map<Identity, Integer> counts = new HashMap<>();
-            mine.forEach((x, o) -> {
-                int c = 0;
-                for (UUID s : sighted.getOrDefault(x, Set.of())) {
-                    if (!s.equals(o.profileId())) {
-                        c++;
-                    }
-                }
-                if (c > 0) {
-                    counts.put(x, c);
-                }
-            });
-            Map<UUID, List<Identity>> u = new HashMap<>();
-            for (UUID prof : rl.profiles()) {
-                List<Identity> l = unique.get(prof);
-                if (l != null) {
-                    u.put(prof, List.copyOf(l));
-                }
-            }
-            ctx = new Context(counts, u);
-        }
-        Plan plan = resolve(p.ids(), rl, ctx);
-        if (plan.group().size() > 1) {
-            return true;          // merges profiles: the caller applies it on its own
-        }
-        UUID target;
-        boolean created = plan.group().isEmpty();
-        long version;
-        if (created) {
-            target = ProfileIds.next();
-            r.createdHere.add(target);
-            version = 0;
-        } else {
-            target = plan.group().get(0);
-            version = rl.version(target);
-            if (!r.createdHere.contains(target)) {
-                r.toLock.putIfAbsent(target, version);
-            }
-        }
-        for (Identity c : plan.claims()) {
-            owners.put(c, new Owner(target, version));
-            if (policy.isUniquePerProfile(c)) {
-                unique.computeIfAbsent(target, x -> new ArrayList<>()).add(c);
-            }
-        }
-        List<Identity> sightings = new ArrayList<>();
-        for (Identity x : plan.notLinked()) {
-            Owner o = mine.get(x);
-            if (o != null && !o.profileId().equals(target)) {
-                sightings.add(x);
-                sighted.computeIfAbsent(x, k -> new HashSet<>()).add(target);
-            }
-        }
-        r.steps.add(new Step(i, target, created, plan, sightings));
-        return false;
-    }
-
-    /** The rows {@link #fastSegment} writes, collected record by record. */
-    private static final class Writes {
-        final List<Object[]> events = new ArrayList<>();
-        final ConsentWrites consentWrites = new ConsentWrites();
-        final Map<UUID, Integer> bumps = new HashMap<>();
-        final Set<UUID> attrWrites = new HashSet<>();
-        final List<Identity> claimRows = new ArrayList<>();
-        final List<UUID> claimOwners = new ArrayList<>();
-        final List<String> claimSources = new ArrayList<>();
-        final Set<List<Object>> sightingRows = new LinkedHashSet<>();
-        final List<UUID> createdProfiles = new ArrayList<>();
-    }
-
-    /** What one resolved record of a segment writes (attributes by survivorship, consents, claims, events). */
-    private void buildStep(Prepared[] prepared, BatchItem[] out, Step step, Map<UUID, State> states, Instant now,
-                           Writes w) {
-        List<Object[]> events = w.events;
-        ConsentWrites consentWrites = w.consentWrites;
-        Map<UUID, Integer> bumps = w.bumps;
-        Set<UUID> attrWrites = w.attrWrites;
-        List<Identity> claimRows = w.claimRows;
-        List<UUID> claimOwners = w.claimOwners;
-        List<String> claimSources = w.claimSources;
-        Set<List<Object>> sightingRows = w.sightingRows;
-        List<UUID> createdProfiles = w.createdProfiles;
-        Prepared p = prepared[step.index()];
-        UUID target = step.target();
-        String source = p.source();
-        Instant observed = p.observed();
-        State state;
-        if (step.created()) {
-            state = new State(new HashMap<>(), new EnumMap<>(Channel.class));
-            states.put(target, state);
-            createdProfiles.add(target);
-        } else {
-            state = states.get(target);
-        }
-        List<Identity> claimed = step.plan().claims();
-        for (Identity c : claimed) {
-            claimRows.add(c);
-            claimOwners.add(target);
-            claimSources.add(source);
-        }
-        Map<String, String> changedAttrs = new TreeMap<>();
-        p.attrs().forEach((name, value) -> {
-            AttributeValue incoming = new AttributeValue(value, source, observed);
-            AttributeValue current = state.attributes().get(name);
-            if (current != null && Objects.equals(current.value(), value)) {
-                if (survivorship.rank(source) > survivorship.rank(current.source())) {
-                    // same value from a stronger source: keep its provenance, not a visible change
-                    attrWrites.add(target);
-                    state.attributes().put(name, incoming);
-                }
-                return;
-            }
-            if (survivorship.incomingWins(current, incoming)) {
-                attrWrites.add(target);
-                changedAttrs.put(name, value);
-                state.attributes().put(name, incoming);
-            }
-        });
-        List<Object[]> recordEvents = new ArrayList<>();
-        Map<Channel, Consent> changedConsents = collectConsents(target, p.consents(), state.consents(), now,
-                recordEvents, consentWrites);
-        for (Identity x : step.sightings()) {
-            sightingRows.add(List.of(x.type().name(), x.namespace(), x.value(), target));
-        }
-        boolean changed = !claimed.isEmpty() || !changedAttrs.isEmpty() || !changedConsents.isEmpty();
-        if (changed && !step.created()) {
-            bumps.merge(target, 1, Integer::sum);
-        }
-        if (step.created()) {
-            Map<String, Object> pl = new LinkedHashMap<>();
-            pl.put("profileId", target.toString());
-            pl.put("source", source);
-            pl.put("observedAt", observed.toString());
-            pl.put("identities", keys(claimed));
-            pl.put("attributes", changedAttrs);
-            pl.put("consents", statuses(changedConsents));
-            recordEvents.add(0, event(target, EV_CREATED, pl, now));
-        } else if (!claimed.isEmpty() || !changedAttrs.isEmpty()) {
-            Map<String, Object> pl = new LinkedHashMap<>();
-            pl.put("profileId", target.toString());
-            pl.put("source", source);
-            pl.put("observedAt", observed.toString());
-            pl.put("identitiesAdded", keys(claimed));
-            pl.put("attributes", changedAttrs);
-            recordEvents.add(0, event(target, EV_UPDATED, pl, now));
-        }
-        events.addAll(recordEvents);
-        UpsertResult.Outcome outcome = step.created() ? UpsertResult.Outcome.CREATED
-                : changed ? UpsertResult.Outcome.UPDATED : UpsertResult.Outcome.UNCHANGED;
-        out[step.index()] = new BatchItem(new UpsertResult(target, outcome, List.of(),
-                List.copyOf(step.plan().notLinked())), null);
     }
 
     private static String[] texts(Collection<UUID> ids) {
