@@ -1006,9 +1006,7 @@ public class JdbcCrmStore implements CrmStore {
 
     /** Outbox rows in one statement, ids allocated in list order; a profile's consecutive events share a row. */
     private void writeOutboxSet(List<Object[]> all) {
-        List<Object[]> deferred = deferredEvents.get();
-        if (deferred != null) {
-            deferred.addAll(all);
+        if (handedToCaller(all)) {
             return;
         }
         List<Object[]> events = OutboxRows.bundle(all);
@@ -2299,10 +2297,18 @@ public class JdbcCrmStore implements CrmStore {
         return new Object[]{profile == null ? Jdbc.NULL_UUID : profile, type, toJson(payload), now};
     }
 
-    private void writeOutbox(List<Object[]> events) {
+    /** Inside {@link #upsertAll(List, List)}: the events go to the caller instead of the outbox (true). */
+    private boolean handedToCaller(List<Object[]> events) {
         List<Object[]> deferred = deferredEvents.get();
-        if (deferred != null) {
-            deferred.addAll(events);
+        if (deferred == null) {
+            return false;
+        }
+        deferred.addAll(events);
+        return true;
+    }
+
+    private void writeOutbox(List<Object[]> events) {
+        if (handedToCaller(events)) {
             return;
         }
         db.batch("INSERT INTO outbox (profile_id, event_type, payload, created_at) VALUES (?, ?, ?, ?)", events);

@@ -159,7 +159,7 @@ class JdbcCrmStoreConcurrencyTest {
                         // events handed back and written by the caller; a failed transaction (a profile
                         // locked by another thread: inside a caller's transaction the store never waits)
                         // is tried again. The outbox counts below must come out exact.
-                        DataSource own = thread % 2 == 0 ? ds : ds2;
+                        DataSource own = ds2; // the pool of store(thread) for an odd thread
                         TransactionTemplate tt = new TransactionTemplate(new DataSourceTransactionManager(own));
                         JdbcTemplate ownSql = new JdbcTemplate(own);
                         for (int from = 0; from < mine.size(); from += 10) {
