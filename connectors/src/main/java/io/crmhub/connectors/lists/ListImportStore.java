@@ -104,7 +104,7 @@ public class ListImportStore {
     public record Run(long id, String status, String origin, String fileName, String baseName, String stagedPath,
                       String checksum, String listName, Long listId, String memberType, String source, boolean dryRun,
                       String settings, long rowsDone, Long rowsTotal, long bytesDone, Long bytesTotal,
-                      ImportCounters counters, int chunkSize, String error, String report, String owner,
+                      ImportCounters counters, int chunkSize, int lanes, String error, String report, String owner,
                       Instant heartbeatAt, Instant createdAt, Instant startedAt, Instant finishedAt) {
         public boolean finished() {
             return status.equals("DONE") || status.equals("FAILED") || status.equals("DUPLICATE");
@@ -114,7 +114,7 @@ public class ListImportStore {
     private static final String COLUMNS = "id, status, origin, file_name, base_name, staged_path, checksum, list_name,"
             + " list_id, member_type, source, dry_run, settings, rows_done, rows_total, bytes_done, bytes_total, inserted,"
             + " updated, merged, already_members, duplicates_in_file, suppressed, rejected, values_dropped, chunk_size,"
-            + " error, report, owner, heartbeat_at, created_at, started_at, finished_at";
+            + " lanes, error, report, owner, heartbeat_at, created_at, started_at, finished_at";
 
     private static final RowMapper<Run> RUN = (rs, n) -> {
         ImportCounters c = new ImportCounters();
@@ -132,22 +132,22 @@ public class ListImportStore {
                 rs.getString("list_name"), (Long) rs.getObject("list_id", Long.class), rs.getString("member_type"),
                 rs.getString("source"), rs.getBoolean("dry_run"), rs.getString("settings"), rs.getLong("rows_done"),
                 rs.getObject("rows_total", Long.class), rs.getLong("bytes_done"), rs.getObject("bytes_total", Long.class),
-                c, rs.getInt("chunk_size"), rs.getString("error"), rs.getString("report"), rs.getString("owner"),
+                c, rs.getInt("chunk_size"), rs.getInt("lanes"), rs.getString("error"), rs.getString("report"), rs.getString("owner"),
                 instant(rs, "heartbeat_at"), instant(rs, "created_at"), instant(rs, "started_at"),
                 instant(rs, "finished_at"));
     };
 
     /** A new run, QUEUED, owned by {@code owner} (heartbeat now). */
     public long create(String origin, String fileName, String baseName, ListSettings settings, String settingsJson,
-                       long bytesTotal, int chunkSize, String owner) {
+                       long bytesTotal, int chunkSize, int lanes, String owner) {
         Instant now = now();
         KeyHolder kh = new GeneratedKeyHolder();
         jdbc.update(con -> {
             PreparedStatement ps = con.prepareStatement("INSERT INTO list_import (status, origin, file_name, base_name,"
-                    + " list_name, member_type, source, dry_run, settings, bytes_total, chunk_size, owner, heartbeat_at, created_at)"
-                    + " VALUES ('QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new String[]{"id"});
+                    + " list_name, member_type, source, dry_run, settings, bytes_total, chunk_size, lanes, owner, heartbeat_at,"
+                    + " created_at) VALUES ('QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new String[]{"id"});
             bind(ps, origin, fileName, baseName, settings.listName(), settings.memberType().name(), settings.source(),
-                    settings.dryRun(), settingsJson, bytesTotal, chunkSize, owner, now, now);
+                    settings.dryRun(), settingsJson, bytesTotal, chunkSize, lanes, owner, now, now);
             return ps;
         }, kh);
         return kh.getKey().longValue();

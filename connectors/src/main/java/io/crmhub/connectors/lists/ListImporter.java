@@ -159,7 +159,8 @@ public class ListImporter {
         } catch (NoSuchFileException e) {
             return Optional.empty(); // another instance took it
         }
-        long id = store.create(ORIGIN_DROP, name, base, settings, settingsJson(settings), size, options.chunkSize(), owner);
+        long id = store.create(ORIGIN_DROP, name, base, settings, settingsJson(settings), size, options.chunkSize(),
+                lanes(settings), owner);
         Files.createDirectories(options.processing());
         Path staged = options.processing().resolve(id + "-" + name);
         try {
@@ -183,6 +184,11 @@ public class ListImporter {
         return Optional.of(id);
     }
 
+    /** Lanes of a new run: one per worker, one where chunks cannot commit in parallel (H2, dry runs). */
+    private int lanes(ListSettings settings) {
+        return settings.dryRun() || !store.postgres() ? 1 : options.workers();
+    }
+
     /**
      * Stages an uploaded file (already written to {@code uploaded}) as a run. Parameters override
      * the defaults (list name = base name ...). Bad parameters throw IllegalArgumentException.
@@ -191,7 +197,8 @@ public class ListImporter {
         String base = baseName(fileName);
         ListSettings settings = settingsFor(base, params == null || params.isEmpty() ? null
                 : ListSettings.fromMap(params, base), params);
-        long id = store.create(ORIGIN_UPLOAD, fileName, base, settings, settingsJson(settings), Files.size(uploaded), options.chunkSize(), owner);
+        long id = store.create(ORIGIN_UPLOAD, fileName, base, settings, settingsJson(settings), Files.size(uploaded),
+                options.chunkSize(), lanes(settings), owner);
         Files.createDirectories(options.processing());
         Path staged = options.processing().resolve(id + "-" + fileName);
         Files.move(uploaded, staged, StandardCopyOption.REPLACE_EXISTING);
@@ -445,9 +452,16 @@ public class ListImporter {
     }
 
     /**
-     * Reads and maps the file on the calling thread while {@code workers} threads commit its chunks
-     * (one on H2 and for dry runs); at most workers + 1 chunks wait in memory. Chunk n holds
-     * data rows n*chunkSize+1 .. (n+1)*chunkSize of the file; committed chunks are skipped on resume.
+     * Reads and maps the file on the calling thread while one thread per lane commits its chunks.
+     * Each row goes to the lane of its person (a hash of its first identity key; a rejected row by
+     * its row number), so the rows of one person are committed one after the other in file order
+     * and never meet in two concurrent transactions (a duplicate in the file would make the later
+     * chunk fail on the earlier one's identity and start over). Each lane cuts its rows into chunks
+     * of chunkSize; chunks are numbered in the order the reader completes them, so cutting the file
+     * again on resume (the run's chunk size and lanes, not the current settings) gives the same
+     * chunks, and the committed ones are skipped. With one lane (H2, dry runs, runs of before V12)
+     * chunk n holds data rows n*chunkSize+1 .. (n+1)*chunkSize. At most two chunks per lane wait in
+     * memory besides the ones being filled.
      */
     private final class Chunker {
         final ListImportStore.Run run;
@@ -477,46 +491,47 @@ public class ListImporter {
         void runAll() throws IOException {
             Set<Long> committed = run.rowsDone() > 0 || run.counters().rejected > 0 ? store.committedChunks(run.id())
                     : Set.of();
-            int workers = settings.dryRun() || !store.postgres() ? 1 : Math.max(1, options.workers());
-            // even with one worker the file is read and mapped on this thread while the worker writes
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers, r -> {
-                        Thread t = new Thread(r, "list-import-" + run.id());
-                        t.setDaemon(true);
-                        return t;
-                    });
-            java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(workers + 1);
+            int lanes = Math.max(1, run.lanes());
+            // even with one lane the file is read and mapped on this thread while the lane writes
+            Lane[] lane = new Lane[lanes];
+            for (int i = 0; i < lanes; i++) {
+                lane[i] = new Lane(i);
+            }
             try {
                 long chunkNo = 0;
-                List<Row> chunk = new ArrayList<>(chunkSize);
-                boolean skipping = committed.contains(0L);
                 while (failure.get() == null) {
                     String[] values = reader.next();
-                    if (values != null) {
-                        chunk.add(skipping ? null : read(values, reader.rowNumber()));
-                    }
-                    if (chunk.size() >= chunkSize || (values == null && !chunk.isEmpty())) {
-                        if (!skipping) {
-                            submit(pool, slots, chunkNo, chunk, reader.bytesRead());
-                        }
-                        chunkNo++;
-                        skipping = committed.contains(chunkNo);
-                        chunk = new ArrayList<>(chunkSize);
-                        logProgress(false);
-                    }
                     if (values == null) {
+                        for (Lane l : lane) {
+                            if (!l.rows.isEmpty()) {
+                                l.cut(chunkNo++, committed);
+                            }
+                        }
                         break;
+                    }
+                    // one lane: the chunk's number is known before its rows are read, a committed one is not mapped
+                    Row row = lanes == 1 && committed.contains(chunkNo) ? null : read(values, reader.rowNumber());
+                    Lane l = lane[lanes == 1 ? 0 : laneOf(row, lanes)];
+                    l.rows.add(row);
+                    if (l.rows.size() >= chunkSize) {
+                        l.cut(chunkNo++, committed);
+                        logProgress(false);
                     }
                 }
             } finally {
-                if (pool != null) {
-                    pool.shutdown();
-                    try {
-                        while (!pool.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                for (Lane l : lane) {
+                    l.pool.shutdown();
+                }
+                try {
+                    for (Lane l : lane) {
+                        while (!l.pool.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS)) {
                             logProgress(false);
                         }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        pool.shutdownNow();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    for (Lane l : lane) {
+                        l.pool.shutdownNow();
                     }
                 }
             }
@@ -533,29 +548,66 @@ public class ListImporter {
             logProgress(true);
         }
 
-        private void submit(java.util.concurrent.ExecutorService pool, java.util.concurrent.Semaphore slots, long chunkNo,
-                            List<Row> chunk, long bytes) {
-            if (pool == null) {
-                commit(chunkNo, chunk, bytes);
-                return;
-            }
-            try {
-                slots.acquire();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-            pool.execute(() -> {
-                try {
-                    if (failure.get() == null) {
-                        commit(chunkNo, chunk, bytes);
+        /** The lane of a row: by its person's first identity key (stable across JVMs), else by its row number. */
+        static int laneOf(Row row, int lanes) {
+            if (row.ok()) {
+                io.crmhub.mappings.model.Identity first = null;
+                for (io.crmhub.mappings.model.Identity i : row.record().identities()) {
+                    if (first == null || i.type().ordinal() < first.type().ordinal()
+                            || (i.type() == first.type() && i.key().compareTo(first.key()) < 0)) {
+                        first = i;
                     }
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    slots.release();
                 }
-            });
+                if (first != null) {
+                    return Math.floorMod(first.key().hashCode(), lanes);
+                }
+            }
+            return (int) Math.floorMod(row.rowNumber(), (long) lanes);
+        }
+
+        /** One lane: the rows being gathered into its next chunk and the thread that commits its chunks in order. */
+        private final class Lane {
+            final java.util.concurrent.ExecutorService pool;
+            /** the chunk being committed and one waiting: more would only hold memory */
+            final java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(2);
+            List<Row> rows = new ArrayList<>(chunkSize);
+
+            Lane(int index) {
+                pool = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "list-import-" + run.id() + "-" + index);
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+
+            /** The gathered rows become chunk {@code chunkNo}: committed by this lane's thread unless committed before. */
+            void cut(long chunkNo, Set<Long> committed) {
+                List<Row> chunk = rows;
+                rows = new ArrayList<>(chunkSize);
+                if (committed.contains(chunkNo)) {
+                    return;
+                }
+                long bytes = reader.bytesRead();
+                try {
+                    long t0 = System.nanoTime();
+                    slots.acquire();
+                    timings.add("reader.waitsForLane", t0);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+                pool.execute(() -> {
+                    try {
+                        if (failure.get() == null) {
+                            commit(chunkNo, chunk, bytes);
+                        }
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    } finally {
+                        slots.release();
+                    }
+                });
+            }
         }
 
         private Row read(String[] values, long rowNumber) {
@@ -604,8 +656,10 @@ public class ListImporter {
             while (true) {
                 try {
                     final boolean single = rowByRow;
+                    long t0 = System.nanoTime();
                     ImportCounters d = store.inTransaction(() -> settings.dryRun() ? dryRun(chunkNo, chunk, bytes)
                             : write(chunkNo, chunk, bytes, single));
+                    timings.add("chunk.transaction", t0);
                     rowsDone.addAndGet(d.rows);
                     return;
                 } catch (LostOwnership e) {
@@ -642,7 +696,9 @@ public class ListImporter {
                             log.debug("list import {}: chunk {} met a concurrent writer ({}), retry {}", run.id(), chunkNo,
                                     e.toString(), conflicts);
                         }
+                        long t0 = System.nanoTime();
                         sleep(Math.min(2_000, 25L * conflicts * conflicts));
+                        timings.add("chunk.conflictWait", t0);
                         continue;
                     }
                     if (rowByRow) {

@@ -23,11 +23,10 @@ public class ListsProperties {
     /** Rows per transaction (identity resolution, members, timeline and progress commit together). */
     private int chunkSize = 1000;
     /**
-     * Threads committing chunks of one run in parallel (PostgreSQL; the embedded H2 uses one). More
-     * than one pays off only for lists whose duplicates are rare: chunks in flight that share a person
-     * wait for each other and retry.
+     * Lanes of a new run, one thread each, committing chunks in parallel (PostgreSQL; the embedded H2
+     * and dry runs use one). A person's rows all go to one lane, so parallel chunks never share a person.
      */
-    private int workers = 1;
+    private int workers = 3;
     /** How long a run waits for the database to come back before it gives up for now (recovery resumes it). */
     private Duration maxPause = Duration.ofMinutes(15);
     /** A run whose owner shows no heartbeat for this long is taken over and resumed (crash recovery). */
