@@ -49,7 +49,7 @@ public final class ColumnAliases {
         }
     }
 
-    /** The table shipped in the jar (a copy of config/mappings/list-columns.yml). */
+    /** The table shipped in the jar: config/mappings/list-columns.yml, copied into it by the build (connectors/pom.xml). */
     public static ColumnAliases builtIn() {
         try (InputStream in = ColumnAliases.class.getResourceAsStream("/lists/list-columns.yml")) {
             if (in == null) {
