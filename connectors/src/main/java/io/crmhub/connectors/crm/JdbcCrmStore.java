@@ -593,393 +593,324 @@ public class JdbcCrmStore implements CrmStore {
      * {@link #doUpsert} and starts a new segment after it.
      */
     private int fastSegment(Prepared[] prepared, BatchItem[] out, int from) {
-        // no loop in here: each step is a method of its own, so the JIT compiles this one once and the
-        // loops (and their on-stack replacements) in small methods, not again and again in a huge one
-        List<Identity> distinct = distinctIdentities(prepared, from);
-        if (distinct.isEmpty()) {
-            return prepared.length;
-        }
-        long tm = System.nanoTime();
-        Segment s = new Segment();
-        s.lk = lookupSet(distinct, s.hashes, s.sighted, s.unique);
-        tm = timings.add("pg.lookup", tm);
-        s.owners.putAll(s.lk.owners());
-        int stop = resolveSegment(prepared, out, from, s);
-        if (s.steps.isEmpty()) {
-            return stop;
-        }
-        tm = timings.add("pg.resolve", tm);
-        // lock the existing profiles the segment updates, and read their state
-        if (!s.toLock.isEmpty()) {
-            List<UUID> ids = lockSegment(s.toLock, from);
-            tm = timings.add("pg.lock", tm);
-            s.states.putAll(loadStates(ids));
-            tm = timings.add("pg.loadStates", tm);
-        }
-        s.now = segmentNow(s.steps.size());
-        buildSegment(prepared, out, s);
-        // writes: one statement per table, parents first
-        tm = timings.add("pg.build", tm);
-        if (!s.createdProfiles.isEmpty()) {
-            insertProfiles(s);
-            tm = timings.add("pg.w.profile", tm);
-        }
-        if (!s.claimRows.isEmpty()) {
-            insertClaims(s);
-            tm = timings.add("pg.w.identity", tm);
-        }
-        if (!s.consentWrites.history().isEmpty()) {
-            flush(s.consentWrites);
-            tm = timings.add("pg.w.consent", tm);
-        }
-        if (!s.sightingRows.isEmpty()) {
-            insertSightings(s);
-            tm = timings.add("pg.w.sighting", tm);
-        }
-        if (!s.bumps.isEmpty() || !s.attrWrites.isEmpty()) {
-            updateProfiles(s);
-            tm = timings.add("pg.w.profile.update", tm);
-        }
-        writeOutboxSet(s.events);
-        timings.add("pg.w.outbox", tm);
-        return stop;
-    }
-
-    /** What one segment of {@link #fastSegment} read, resolved and is about to write. */
-    private static final class Segment {
-        final Map<Identity, String> hashes = new HashMap<>();
-        final Map<Identity, Set<UUID>> sighted = new HashMap<>();
-        final Map<UUID, List<Identity>> unique = new HashMap<>();
-        Lookup lk;
-        final Map<Identity, Owner> owners = new HashMap<>();
-        final Map<UUID, Long> toLock = new LinkedHashMap<>();
-        final Set<UUID> createdHere = new HashSet<>();
-        final List<Step> steps = new ArrayList<>();
-        final Map<UUID, State> states = new HashMap<>();
-        Instant now;
-        final List<Object[]> events = new ArrayList<>();
-        final ConsentWrites consentWrites = new ConsentWrites();
-        final Map<UUID, Integer> bumps = new HashMap<>();
-        final Set<UUID> attrWrites = new HashSet<>();
-        final List<Identity> claimRows = new ArrayList<>();
-        final List<UUID> claimOwners = new ArrayList<>();
-        final List<String> claimSources = new ArrayList<>();
-        final Set<List<Object>> sightingRows = new LinkedHashSet<>();
-        final List<UUID> createdProfiles = new ArrayList<>();
-    }
-
-    /** The segment's records' identifiers, each once, in order. */
-    private static List<Identity> distinctIdentities(Prepared[] prepared, int from) {
+        int n = prepared.length;
         LinkedHashSet<Identity> distinct = new LinkedHashSet<>();
-        for (int i = from; i < prepared.length; i++) {
+        for (int i = from; i < n; i++) {
             if (prepared[i] != null) {
                 distinct.addAll(prepared[i].ids());
             }
         }
-        return new ArrayList<>(distinct);
-    }
+        if (distinct.isEmpty()) {
+            return n;
+        }
+        long tm = System.nanoTime();
+        Map<Identity, String> hashes = new HashMap<>();
+        Map<Identity, Set<UUID>> sighted = new HashMap<>();
+        Map<UUID, List<Identity>> unique = new HashMap<>();
+        Lookup lk = lookupSet(new ArrayList<>(distinct), hashes, sighted, unique);
+        tm = timings.add("pg.lookup", tm);
+        Map<Identity, Owner> owners = new HashMap<>(lk.owners());
 
-    /** Returned by {@link #resolveRecord} for the first record that would merge profiles: the segment ends before it. */
-    private static final Step MERGES = new Step(-1, null, false, null, List.of());
-
-    /** Resolves records {@code from ..} in order into {@code s.steps}; returns the index of the first one that would merge (n if none). */
-    private int resolveSegment(Prepared[] prepared, BatchItem[] out, int from, Segment s) {
-        for (int i = from; i < prepared.length; i++) {
-            if (prepared[i] == null) {
+        Map<UUID, Long> toLock = new LinkedHashMap<>();
+        Set<UUID> createdHere = new HashSet<>();
+        List<Step> steps = new ArrayList<>();
+        int stop = n;
+        for (int i = from; i < n; i++) {
+            Prepared p = prepared[i];
+            if (p == null) {
                 continue;
             }
-            Step step = resolveRecord(prepared[i], i, out, s);
-            if (step == MERGES) {
-                return i;
-            }
-            if (step != null) {
-                s.steps.add(step);
-            }
-        }
-        return prepared.length;
-    }
-
-    /** One record against the segment's look-up and the records before it: its step, null when erased (out set), or MERGES. */
-    private Step resolveRecord(Prepared p, int i, BatchItem[] out, Segment s) {
-        Map<Identity, Owner> owners = s.owners;
-        Lookup lk = s.lk;
-        List<String> hit = new ArrayList<>();
-        for (Identity x : p.ids()) {
-            String h = s.hashes.get(x);
-            if (lk.tombstoned().contains(h)) {
-                hit.add(h);
-            }
-        }
-        if (!hit.isEmpty()) {
-            out[i] = new BatchItem(null, erased(hit));
-            return null;
-        }
-        Map<Identity, Owner> mine = new HashMap<>();
-        for (Identity x : p.ids()) {
-            Owner o = owners.get(x);
-            if (o != null) {
-                mine.put(x, o);
-            }
-        }
-        Lookup rl = new Lookup(mine, Set.of());
-        Context ctx = needsContext(p.ids(), rl) ? segmentContext(mine, rl, s) : Context.EMPTY;
-        Plan plan = resolve(p.ids(), rl, ctx);
-        if (plan.group().size() > 1) {
-            return MERGES;
-        }
-        UUID target;
-        boolean created = plan.group().isEmpty();
-        long version;
-        if (created) {
-            target = ProfileIds.next();
-            s.createdHere.add(target);
-            version = 0;
-        } else {
-            target = plan.group().get(0);
-            version = rl.version(target);
-            if (!s.createdHere.contains(target)) {
-                s.toLock.putIfAbsent(target, version);
-            }
-        }
-        for (Identity c : plan.claims()) {
-            owners.put(c, new Owner(target, version));
-            if (policy.isUniquePerProfile(c)) {
-                s.unique.computeIfAbsent(target, x -> new ArrayList<>()).add(c);
-            }
-        }
-        List<Identity> sightings = new ArrayList<>();
-        for (Identity x : plan.notLinked()) {
-            Owner o = mine.get(x);
-            if (o != null && !o.profileId().equals(target)) {
-                sightings.add(x);
-                s.sighted.computeIfAbsent(x, k -> new HashSet<>()).add(target);
-            }
-        }
-        return new Step(i, target, created, plan, sightings);
-    }
-
-    /** The context of a record whose identifiers were sighted elsewhere or are unique per profile. */
-    private static Context segmentContext(Map<Identity, Owner> mine, Lookup rl, Segment s) {
-        Map<Identity, Integer> counts = new HashMap<>();
-        mine.forEach((x, o) -> {
-            int c = 0;
-            for (UUID other : s.sighted.getOrDefault(x, Set.of())) {
-                if (!other.equals(o.profileId())) {
-                    c++;
+            List<String> hit = new ArrayList<>();
+            for (Identity x : p.ids()) {
+                String h = hashes.get(x);
+                if (lk.tombstoned().contains(h)) {
+                    hit.add(h);
                 }
             }
-            if (c > 0) {
-                counts.put(x, c);
+            if (!hit.isEmpty()) {
+                out[i] = new BatchItem(null, erased(hit));
+                continue;
             }
-        });
-        Map<UUID, List<Identity>> u = new HashMap<>();
-        for (UUID prof : rl.profiles()) {
-            List<Identity> l = s.unique.get(prof);
-            if (l != null) {
-                u.put(prof, List.copyOf(l));
+            Map<Identity, Owner> mine = new HashMap<>();
+            for (Identity x : p.ids()) {
+                Owner o = owners.get(x);
+                if (o != null) {
+                    mine.put(x, o);
+                }
             }
+            Lookup rl = new Lookup(mine, Set.of());
+            Context ctx = Context.EMPTY;
+            if (needsContext(p.ids(), rl)) {
+                Map<Identity, Integer> counts = new HashMap<>();
+                mine.forEach((x, o) -> {
+                    int c = 0;
+                    for (UUID s : sighted.getOrDefault(x, Set.of())) {
+                        if (!s.equals(o.profileId())) {
+                            c++;
+                        }
+                    }
+                    if (c > 0) {
+                        counts.put(x, c);
+                    }
+                });
+                Map<UUID, List<Identity>> u = new HashMap<>();
+                for (UUID prof : rl.profiles()) {
+                    List<Identity> l = unique.get(prof);
+                    if (l != null) {
+                        u.put(prof, List.copyOf(l));
+                    }
+                }
+                ctx = new Context(counts, u);
+            }
+            Plan plan = resolve(p.ids(), rl, ctx);
+            if (plan.group().size() > 1) {
+                stop = i;
+                break;
+            }
+            UUID target;
+            boolean created = plan.group().isEmpty();
+            long version;
+            if (created) {
+                target = ProfileIds.next();
+                createdHere.add(target);
+                version = 0;
+            } else {
+                target = plan.group().get(0);
+                version = rl.version(target);
+                if (!createdHere.contains(target)) {
+                    toLock.putIfAbsent(target, version);
+                }
+            }
+            for (Identity c : plan.claims()) {
+                owners.put(c, new Owner(target, version));
+                if (policy.isUniquePerProfile(c)) {
+                    unique.computeIfAbsent(target, x -> new ArrayList<>()).add(c);
+                }
+            }
+            List<Identity> sightings = new ArrayList<>();
+            for (Identity x : plan.notLinked()) {
+                Owner o = mine.get(x);
+                if (o != null && !o.profileId().equals(target)) {
+                    sightings.add(x);
+                    sighted.computeIfAbsent(x, k -> new HashSet<>()).add(target);
+                }
+            }
+            steps.add(new Step(i, target, created, plan, sightings));
         }
-        return new Context(counts, u);
-    }
+        if (steps.isEmpty()) {
+            return stop;
+        }
 
-    /** Locks the profiles the segment updates (id order) and checks they are as read; returns their ids. */
-    private List<UUID> lockSegment(Map<UUID, Long> toLock, int from) {
-        // inside a caller's transaction nothing is known about what it holds: never wait there
-        boolean joined = joinedTx.get();
-        List<UUID> ids = new ArrayList<>(toLock.keySet());
-        // The first segment holds no lock and no row yet when it gets here, and takes its locks in id
-        // order in one statement: it may wait for them without risk of a cycle through it. Later
-        // segments hold what earlier ones wrote: they do not wait (NOWAIT), their part is retried.
-        List<Locked> locked = db.query("SELECT id, status, version, created_at FROM profile"
-                        + " WHERE id = ANY (?::uuid[]) ORDER BY id FOR UPDATE" + (from == 0 && !joined ? "" : " NOWAIT"),
-                (rs, k) -> new Locked(Params.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
-                        Params.instant(rs, "created_at")), (Object) texts(ids));
-        if (locked.size() != ids.size()) {
-            throw new ConcurrentChangeException("a profile vanished during resolution");
-        }
-        for (Locked l : locked) {
-            if (!ACTIVE.equals(l.status()) || l.version() != toLock.get(l.id())) {
-                throw new ConcurrentChangeException("profile " + l.id() + " changed during resolution");
+        tm = timings.add("pg.resolve", tm);
+        // lock the existing profiles the segment updates, and read their state
+        Map<UUID, State> states = new HashMap<>();
+        if (!toLock.isEmpty()) {
+            // inside a caller's transaction nothing is known about what it holds: never wait there
+            boolean joined = joinedTx.get();
+            List<UUID> ids = new ArrayList<>(toLock.keySet());
+            // The first segment holds no lock and no row yet when it gets here, and takes its locks in id
+            // order in one statement: it may wait for them without risk of a cycle through it. Later
+            // segments hold what earlier ones wrote: they do not wait (NOWAIT), their part is retried.
+            List<Locked> locked = db.query("SELECT id, status, version, created_at FROM profile"
+                            + " WHERE id = ANY (?::uuid[]) ORDER BY id FOR UPDATE" + (from == 0 && !joined ? "" : " NOWAIT"),
+                    (rs, k) -> new Locked(Params.uuid(rs, "id"), rs.getString("status"), rs.getLong("version"),
+                            Params.instant(rs, "created_at")), (Object) texts(ids));
+            if (locked.size() != ids.size()) {
+                throw new ConcurrentChangeException("a profile vanished during resolution");
             }
+            for (Locked l : locked) {
+                if (!ACTIVE.equals(l.status()) || l.version() != toLock.get(l.id())) {
+                    throw new ConcurrentChangeException("profile " + l.id() + " changed during resolution");
+                }
+            }
+            tm = timings.add("pg.lock", tm);
+            states.putAll(loadStates(ids));
+            tm = timings.add("pg.loadStates", tm);
         }
-        return ids;
-    }
 
-    /** The segment's time: after the previous segment's of this thread's batch, one microsecond per step reserved. */
-    private Instant segmentNow(int steps) {
         Instant now = now();
         Instant previous = lastSegmentEnd.get();
         if (previous != null && !now.isAfter(previous)) {
             now = previous.plus(1, java.time.temporal.ChronoUnit.MICROS);
         }
-        lastSegmentEnd.set(now.plus(steps, java.time.temporal.ChronoUnit.MICROS));
-        return now;
-    }
-
-    /** Applies the steps in order to the read state: the rows to write, the events, each record's result. */
-    private void buildSegment(Prepared[] prepared, BatchItem[] out, Segment s) {
-        for (Step step : s.steps) {
-            buildStep(prepared[step.index()], step, out, s);
-        }
-    }
-
-    private void buildStep(Prepared p, Step step, BatchItem[] out, Segment s) {
-        Instant now = s.now;
-        Set<UUID> attrWrites = s.attrWrites;
-        UUID target = step.target();
-        String source = p.source();
-        Instant observed = p.observed();
-        State state;
-        if (step.created()) {
-            state = new State(new HashMap<>(), new EnumMap<>(Channel.class));
-            s.states.put(target, state);
-            s.createdProfiles.add(target);
-        } else {
-            state = s.states.get(target);
-        }
-        List<Identity> claimed = step.plan().claims();
-        for (Identity c : claimed) {
-            s.claimRows.add(c);
-            s.claimOwners.add(target);
-            s.claimSources.add(source);
-        }
-        Map<String, String> changedAttrs = new TreeMap<>();
-        p.attrs().forEach((name, value) -> {
-            AttributeValue incoming = new AttributeValue(value, source, observed);
-            AttributeValue current = state.attributes().get(name);
-            if (current != null && Objects.equals(current.value(), value)) {
-                if (survivorship.rank(source) > survivorship.rank(current.source())) {
-                    // same value from a stronger source: keep its provenance, not a visible change
+        lastSegmentEnd.set(now.plus(steps.size(), java.time.temporal.ChronoUnit.MICROS));
+        List<Object[]> events = new ArrayList<>();
+        ConsentWrites consentWrites = new ConsentWrites();
+        Map<UUID, Integer> bumps = new HashMap<>();
+        Set<UUID> attrWrites = new HashSet<>();
+        List<Identity> claimRows = new ArrayList<>();
+        List<UUID> claimOwners = new ArrayList<>();
+        List<String> claimSources = new ArrayList<>();
+        Set<List<Object>> sightingRows = new LinkedHashSet<>();
+        List<UUID> createdProfiles = new ArrayList<>();
+        for (Step step : steps) {
+            Prepared p = prepared[step.index()];
+            UUID target = step.target();
+            String source = p.source();
+            Instant observed = p.observed();
+            State state;
+            if (step.created()) {
+                state = new State(new HashMap<>(), new EnumMap<>(Channel.class));
+                states.put(target, state);
+                createdProfiles.add(target);
+            } else {
+                state = states.get(target);
+            }
+            List<Identity> claimed = step.plan().claims();
+            for (Identity c : claimed) {
+                claimRows.add(c);
+                claimOwners.add(target);
+                claimSources.add(source);
+            }
+            Map<String, String> changedAttrs = new TreeMap<>();
+            p.attrs().forEach((name, value) -> {
+                AttributeValue incoming = new AttributeValue(value, source, observed);
+                AttributeValue current = state.attributes().get(name);
+                if (current != null && Objects.equals(current.value(), value)) {
+                    if (survivorship.rank(source) > survivorship.rank(current.source())) {
+                        // same value from a stronger source: keep its provenance, not a visible change
+                        attrWrites.add(target);
+                        state.attributes().put(name, incoming);
+                    }
+                    return;
+                }
+                if (survivorship.incomingWins(current, incoming)) {
                     attrWrites.add(target);
+                    changedAttrs.put(name, value);
                     state.attributes().put(name, incoming);
                 }
-                return;
+            });
+            List<Object[]> recordEvents = new ArrayList<>();
+            Map<Channel, Consent> changedConsents = collectConsents(target, p.consents(), state.consents(), now,
+                    recordEvents, consentWrites);
+            for (Identity x : step.sightings()) {
+                sightingRows.add(List.of(x.type().name(), x.namespace(), x.value(), target));
             }
-            if (survivorship.incomingWins(current, incoming)) {
-                attrWrites.add(target);
-                changedAttrs.put(name, value);
-                state.attributes().put(name, incoming);
+            boolean changed = !claimed.isEmpty() || !changedAttrs.isEmpty() || !changedConsents.isEmpty();
+            if (changed && !step.created()) {
+                bumps.merge(target, 1, Integer::sum);
             }
-        });
-        List<Object[]> recordEvents = new ArrayList<>();
-        Map<Channel, Consent> changedConsents = collectConsents(target, p.consents(), state.consents(), now,
-                recordEvents, s.consentWrites);
-        for (Identity x : step.sightings()) {
-            s.sightingRows.add(List.of(x.type().name(), x.namespace(), x.value(), target));
-        }
-        boolean changed = !claimed.isEmpty() || !changedAttrs.isEmpty() || !changedConsents.isEmpty();
-        if (changed && !step.created()) {
-            s.bumps.merge(target, 1, Integer::sum);
-        }
-        if (step.created()) {
-            Map<String, Object> pl = new LinkedHashMap<>();
-            pl.put("profileId", target.toString());
-            pl.put("source", source);
-            pl.put("observedAt", observed.toString());
-            pl.put("identities", keys(claimed));
-            pl.put("attributes", changedAttrs);
-            pl.put("consents", statuses(changedConsents));
-            recordEvents.add(0, event(target, EV_CREATED, pl, now));
-        } else if (!claimed.isEmpty() || !changedAttrs.isEmpty()) {
-            Map<String, Object> pl = new LinkedHashMap<>();
-            pl.put("profileId", target.toString());
-            pl.put("source", source);
-            pl.put("observedAt", observed.toString());
-            pl.put("identitiesAdded", keys(claimed));
-            pl.put("attributes", changedAttrs);
-            recordEvents.add(0, event(target, EV_UPDATED, pl, now));
-        }
-        s.events.addAll(recordEvents);
-        UpsertResult.Outcome outcome = step.created() ? UpsertResult.Outcome.CREATED
-                : changed ? UpsertResult.Outcome.UPDATED : UpsertResult.Outcome.UNCHANGED;
-        out[step.index()] = new BatchItem(new UpsertResult(target, outcome, List.of(),
-                List.copyOf(step.plan().notLinked())), null);
-    }
-
-    private void insertProfiles(Segment s) {
-        String[] ids = new String[s.createdProfiles.size()];
-        String[] versions = new String[ids.length];
-        String[] created = new String[ids.length];
-        String[] attributes = new String[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            UUID id = s.createdProfiles.get(i);
-            ids[i] = id.toString();
-            versions[i] = String.valueOf(s.bumps.getOrDefault(id, 0));
-            s.bumps.remove(id);
-            attributes[i] = AttributeDocument.write(s.states.get(id).attributes());
-            s.attrWrites.remove(id);
-            // one microsecond apart, in record order: "merge into the oldest" keeps meaning what it
-            // means for one upsert per record (ties would otherwise go by random id)
-            created[i] = s.now.plus(i, java.time.temporal.ChronoUnit.MICROS).toString();
-        }
-        db.update("INSERT INTO profile (id, status, created_at, updated_at, version, attributes)"
-                + " SELECT u.id, 'ACTIVE', u.c, u.c, u.v, u.a"
-                + " FROM unnest(?::uuid[], ?::bigint[], ?::timestamptz[], ?::text[]) AS u(id, v, c, a)",
-                ids, versions, created, attributes);
-    }
-
-    private void insertClaims(Segment s) {
-        Integer[] order = new Integer[s.claimRows.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        // one key order for every writer: concurrent batches wait on each other's claims, never in a cycle
-        java.util.Arrays.sort(order, Comparator.<Integer, String>comparing(i -> s.claimRows.get(i).value())
-                .thenComparing(i -> s.claimRows.get(i).type().name()).thenComparing(i -> s.claimRows.get(i).namespace()));
-        String[] t = new String[order.length];
-        String[] ns = new String[order.length];
-        String[] v = new String[order.length];
-        String[] owner = new String[order.length];
-        String[] src = new String[order.length];
-        for (int k = 0; k < order.length; k++) {
-            int i = order[k];
-            Identity c = s.claimRows.get(i);
-            t[k] = c.type().name();
-            ns[k] = c.namespace();
-            v[k] = c.value();
-            owner[k] = s.claimOwners.get(i).toString();
-            src[k] = s.claimSources.get(i);
-        }
-        // A plain INSERT, not ON CONFLICT DO NOTHING: the look-up found every one of these unowned, so a
-        // duplicate key means a concurrent writer claimed it since; the unique violation (retryable) rolls
-        // this part back to its savepoint (or the whole batch) and it is resolved again, exactly as a short
-        // count used to. Speculative insertion cost about 40% more per identity row.
-        int claimed = db.update("INSERT INTO identity (type, namespace, \"value\", profile_id, source, created_at)"
-                + " SELECT u.t, u.ns, u.v, u.p, u.s, ?::timestamptz"
-                + " FROM unnest(?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[]) WITH ORDINALITY AS u(t, ns, v, p, s, o)"
-                + " ORDER BY u.o", s.now.toString(), t, ns, v, owner, src);
-        if (claimed != order.length) {
-            throw new ConcurrentChangeException("an identifier was claimed concurrently");
-        }
-    }
-
-    private void insertSightings(Segment s) {
-        List<Object[]> rows = new ArrayList<>();
-        for (List<Object> r : s.sightingRows) {
-            rows.add(new Object[]{r.get(0), r.get(1), r.get(2), r.get(3), s.now});
-        }
-        db.batch("INSERT INTO identity_sighting (type, namespace, \"value\", profile_id, first_seen) VALUES (?, ?, ?, ?, ?)"
-                + " ON CONFLICT DO NOTHING", rows);
-    }
-
-    private void updateProfiles(Segment s) {
-        // the profile row carries the attributes: one update per changed profile, in id order
-        List<Object[]> bumped = new ArrayList<>();
-        List<Object[]> attrsOnly = new ArrayList<>();
-        java.util.TreeSet<UUID> ids = new java.util.TreeSet<>(s.bumps.keySet());
-        ids.addAll(s.attrWrites);
-        for (UUID id : ids) {
-            String doc = s.attrWrites.contains(id) ? AttributeDocument.write(s.states.get(id).attributes()) : null;
-            Integer bump = s.bumps.get(id);
-            if (bump != null) {
-                bumped.add(new Object[]{bump, s.now, doc, id});
-            } else {
-                attrsOnly.add(new Object[]{doc, id});
+            if (step.created()) {
+                Map<String, Object> pl = new LinkedHashMap<>();
+                pl.put("profileId", target.toString());
+                pl.put("source", source);
+                pl.put("observedAt", observed.toString());
+                pl.put("identities", keys(claimed));
+                pl.put("attributes", changedAttrs);
+                pl.put("consents", statuses(changedConsents));
+                recordEvents.add(0, event(target, EV_CREATED, pl, now));
+            } else if (!claimed.isEmpty() || !changedAttrs.isEmpty()) {
+                Map<String, Object> pl = new LinkedHashMap<>();
+                pl.put("profileId", target.toString());
+                pl.put("source", source);
+                pl.put("observedAt", observed.toString());
+                pl.put("identitiesAdded", keys(claimed));
+                pl.put("attributes", changedAttrs);
+                recordEvents.add(0, event(target, EV_UPDATED, pl, now));
             }
+            events.addAll(recordEvents);
+            UpsertResult.Outcome outcome = step.created() ? UpsertResult.Outcome.CREATED
+                    : changed ? UpsertResult.Outcome.UPDATED : UpsertResult.Outcome.UNCHANGED;
+            out[step.index()] = new BatchItem(new UpsertResult(target, outcome, List.of(),
+                    List.copyOf(step.plan().notLinked())), null);
         }
-        db.batch("UPDATE profile SET version = version + ?, updated_at = ?, attributes = COALESCE(?, attributes)"
-                + " WHERE id = ?", bumped);
-        db.batch("UPDATE profile SET attributes = ? WHERE id = ?", attrsOnly);
+
+        // writes: one statement per table, parents first
+        tm = timings.add("pg.build", tm);
+        String ts = now.toString();
+        if (!createdProfiles.isEmpty()) {
+            String[] ids = new String[createdProfiles.size()];
+            String[] versions = new String[ids.length];
+            String[] created = new String[ids.length];
+            String[] attributes = new String[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                UUID id = createdProfiles.get(i);
+                ids[i] = id.toString();
+                versions[i] = String.valueOf(bumps.getOrDefault(id, 0));
+                bumps.remove(id);
+                attributes[i] = AttributeDocument.write(states.get(id).attributes());
+                attrWrites.remove(id);
+                // one microsecond apart, in record order: "merge into the oldest" keeps meaning what it
+                // means for one upsert per record (ties would otherwise go by random id)
+                created[i] = now.plus(i, java.time.temporal.ChronoUnit.MICROS).toString();
+            }
+            db.update("INSERT INTO profile (id, status, created_at, updated_at, version, attributes)"
+                    + " SELECT u.id, 'ACTIVE', u.c, u.c, u.v, u.a"
+                    + " FROM unnest(?::uuid[], ?::bigint[], ?::timestamptz[], ?::text[]) AS u(id, v, c, a)",
+                    ids, versions, created, attributes);
+            tm = timings.add("pg.w.profile", tm);
+        }
+        if (!claimRows.isEmpty()) {
+            Integer[] order = new Integer[claimRows.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            // one key order for every writer: concurrent batches wait on each other's claims, never in a cycle
+            java.util.Arrays.sort(order, Comparator.<Integer, String>comparing(i -> claimRows.get(i).value())
+                    .thenComparing(i -> claimRows.get(i).type().name()).thenComparing(i -> claimRows.get(i).namespace()));
+            String[] t = new String[order.length];
+            String[] ns = new String[order.length];
+            String[] v = new String[order.length];
+            String[] owner = new String[order.length];
+            String[] src = new String[order.length];
+            for (int k = 0; k < order.length; k++) {
+                int i = order[k];
+                Identity c = claimRows.get(i);
+                t[k] = c.type().name();
+                ns[k] = c.namespace();
+                v[k] = c.value();
+                owner[k] = claimOwners.get(i).toString();
+                src[k] = claimSources.get(i);
+            }
+            // A plain INSERT, not ON CONFLICT DO NOTHING: the look-up found every one of these unowned, so a
+            // duplicate key means a concurrent writer claimed it since; the unique violation (retryable) rolls
+            // this part back to its savepoint (or the whole batch) and it is resolved again, exactly as a short
+            // count used to. Speculative insertion cost about 40% more per identity row.
+            int claimed = db.update("INSERT INTO identity (type, namespace, \"value\", profile_id, source, created_at)"
+                    + " SELECT u.t, u.ns, u.v, u.p, u.s, ?::timestamptz"
+                    + " FROM unnest(?::text[], ?::text[], ?::text[], ?::uuid[], ?::text[]) WITH ORDINALITY AS u(t, ns, v, p, s, o)"
+                    + " ORDER BY u.o", ts, t, ns, v, owner, src);
+            if (claimed != order.length) {
+                throw new ConcurrentChangeException("an identifier was claimed concurrently");
+            }
+            tm = timings.add("pg.w.identity", tm);
+        }
+        if (!consentWrites.history().isEmpty()) {
+            flush(consentWrites);
+            tm = timings.add("pg.w.consent", tm);
+        }
+        if (!sightingRows.isEmpty()) {
+            List<Object[]> rows = new ArrayList<>();
+            for (List<Object> r : sightingRows) {
+                rows.add(new Object[]{r.get(0), r.get(1), r.get(2), r.get(3), now});
+            }
+            db.batch("INSERT INTO identity_sighting (type, namespace, \"value\", profile_id, first_seen) VALUES (?, ?, ?, ?, ?)"
+                    + " ON CONFLICT DO NOTHING", rows);
+            tm = timings.add("pg.w.sighting", tm);
+        }
+        if (!bumps.isEmpty() || !attrWrites.isEmpty()) {
+            // the profile row carries the attributes: one update per changed profile, in id order
+            List<Object[]> bumped = new ArrayList<>();
+            List<Object[]> attrsOnly = new ArrayList<>();
+            java.util.TreeSet<UUID> ids = new java.util.TreeSet<>(bumps.keySet());
+            ids.addAll(attrWrites);
+            for (UUID id : ids) {
+                String doc = attrWrites.contains(id) ? AttributeDocument.write(states.get(id).attributes()) : null;
+                Integer bump = bumps.get(id);
+                if (bump != null) {
+                    bumped.add(new Object[]{bump, now, doc, id});
+                } else {
+                    attrsOnly.add(new Object[]{doc, id});
+                }
+            }
+            db.batch("UPDATE profile SET version = version + ?, updated_at = ?, attributes = COALESCE(?, attributes)"
+                    + " WHERE id = ?", bumped);
+            db.batch("UPDATE profile SET attributes = ? WHERE id = ?", attrsOnly);
+            tm = timings.add("pg.w.profile.update", tm);
+        }
+        writeOutboxSet(events);
+        timings.add("pg.w.outbox", tm);
+        return stop;
     }
 
     private static String[] texts(Collection<UUID> ids) {
