@@ -1,6 +1,7 @@
 -- How a run's rows are cut into chunks. With lanes = 1 chunk n holds data rows n*chunk_size+1 ..
--- (n+1)*chunk_size. With lanes = L > 1 each row goes to the lane of its person (a hash of the row's
--- first identity key, a rejected row by its row number), each lane cuts its own rows into chunks of
+-- (n+1)*chunk_size. With lanes = L > 1 each row goes to the lane of its person (a hash of its first
+-- cell holding an e-mail, lower-cased; a row without one by its row number: raw values only, so a
+-- mapping changed before a resume cannot change the cut), each lane cuts its own rows into chunks of
 -- chunk_size in file order, and chunks are numbered in the order the reader completes them; the L
 -- lanes commit in parallel, each lane's chunks one after the other, so rows of one person never
 -- meet in two concurrent transactions. A resumed run cuts the file the same way (chunk_size and

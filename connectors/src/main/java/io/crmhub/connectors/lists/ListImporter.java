@@ -453,10 +453,11 @@ public class ListImporter {
 
     /**
      * Reads and maps the file on the calling thread while one thread per lane commits its chunks.
-     * Each row goes to the lane of its person (a hash of its first identity key; a rejected row by
-     * its row number), so the rows of one person are committed one after the other in file order
-     * and never meet in two concurrent transactions (a duplicate in the file would make the later
-     * chunk fail on the earlier one's identity and start over). Each lane cuts its rows into chunks
+     * Each row goes to the lane of its person (a hash of its e-mail as written, see {@link #laneOf};
+     * a row without one by its row number), so the rows with one e-mail are committed one after the
+     * other in file order and never meet in two concurrent transactions (a duplicate in the file would
+     * make the later chunk fail on the earlier one's identity and start over; rows sharing only a phone
+     * or an id still can, and are retried). Each lane cuts its rows into chunks
      * of chunkSize; chunks are numbered in the order the reader completes them, so cutting the file
      * again on resume (the run's chunk size and lanes, not the current settings) gives the same
      * chunks, and the committed ones are skipped. With one lane (H2, dry runs, runs of before V12)
@@ -511,7 +512,7 @@ public class ListImporter {
                     }
                     // one lane: the chunk's number is known before its rows are read, a committed one is not mapped
                     Row row = lanes == 1 && committed.contains(chunkNo) ? null : read(values, reader.rowNumber());
-                    Lane l = lane[lanes == 1 ? 0 : laneOf(row, lanes)];
+                    Lane l = lane[lanes == 1 ? 0 : laneOf(values, reader.rowNumber(), lanes)];
                     l.rows.add(row);
                     if (l.rows.size() >= chunkSize) {
                         l.cut(chunkNo++, committed);
@@ -548,21 +549,20 @@ public class ListImporter {
             logProgress(true);
         }
 
-        /** The lane of a row: by its person's first identity key (stable across JVMs), else by its row number. */
-        static int laneOf(Row row, int lanes) {
-            if (row.ok()) {
-                io.crmhub.mappings.model.Identity first = null;
-                for (io.crmhub.mappings.model.Identity i : row.record().identities()) {
-                    if (first == null || i.type().ordinal() < first.type().ordinal()
-                            || (i.type() == first.type() && i.key().compareTo(first.key()) < 0)) {
-                        first = i;
-                    }
-                }
-                if (first != null) {
-                    return Math.floorMod(first.key().hashCode(), lanes);
+        /**
+         * The lane of a row, from its raw values only — never from the column mapping, the alias table or
+         * the normalisers, which a deployer may change before a killed run is resumed: a resumed run must
+         * cut the file into the same chunks. The key is the first cell (in column order) holding an
+         * {@code @}, trimmed and lower-cased, so a person's rows with the same e-mail (in any case) share
+         * a lane; a row without one goes by its row number. Hashes of strings are the same in every JVM.
+         */
+        static int laneOf(String[] values, long rowNumber, int lanes) {
+            for (String v : values) {
+                if (v != null && v.indexOf('@') >= 0) {
+                    return Math.floorMod(v.trim().toLowerCase(Locale.ROOT).hashCode(), lanes);
                 }
             }
-            return (int) Math.floorMod(row.rowNumber(), (long) lanes);
+            return (int) Math.floorMod(rowNumber, (long) lanes);
         }
 
         /** One lane: the rows being gathered into its next chunk and the thread that commits its chunks in order. */

@@ -24,7 +24,7 @@ public class ListsProperties {
     private int chunkSize = 1000;
     /**
      * Lanes of a new run, one thread each, committing chunks in parallel (PostgreSQL; the embedded H2
-     * and dry runs use one). A person's rows all go to one lane, so parallel chunks never share a person.
+     * and dry runs use one). Rows with one e-mail all go to one lane, so parallel chunks do not share them.
      */
     private int workers = 3;
     /** How long a run waits for the database to come back before it gives up for now (recovery resumes it). */
