@@ -17,6 +17,9 @@ class OperationsIT {
     @LocalServerPort
     int port;
 
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.context.ApplicationContext context;
+
     @Test
     void healthShowsCamelDatabaseKafkaAndTheClickstreamConsumer() {
         var health = new ApiClient(port, null).get("/actuator/health");
@@ -27,6 +30,24 @@ class OperationsIT {
         assertThat(health.json().at("/components/kafka/details/brokers").asInt()).isEqualTo(1);
         assertThat(health.json().at("/components/clickstreamConsumer/status").asText()).isEqualTo("UP");
         assertThat(health.json().at("/components/clickstreamConsumer/details/aliveWorkers").asInt()).isEqualTo(1);
+    }
+
+    /** Controllers are looked up before Camel's REST routes (HubBeans); both still answer their own paths. */
+    @Test
+    void springMvcControllersAreLookedUpBeforeCamelRoutesAndBothAnswer() {
+        var mappings = context.getBeansOfType(org.springframework.web.servlet.handler.AbstractHandlerMapping.class).values();
+        int mvc = mappings.stream().filter(m -> m.getClass() == org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping.class)
+                .mapToInt(org.springframework.web.servlet.handler.AbstractHandlerMapping::getOrder).findFirst().orElseThrow();
+        int camel = mappings.stream().filter(m -> m.getClass().getName().endsWith("CamelRequestHandlerMapping"))
+                .mapToInt(org.springframework.web.servlet.handler.AbstractHandlerMapping::getOrder).findFirst().orElseThrow();
+        assertThat(mvc).as("Spring MVC's order before Camel's (%d)", camel).isLessThan(camel);
+        ApiClient api = new ApiClient(port, ApiClient.DEV_KEY);
+        var camelRoute = api.get("/api/v1/profiles/" + java.util.UUID.randomUUID());
+        assertThat(camelRoute.status()).as(camelRoute.body()).isEqualTo(404);
+        assertThat(camelRoute.json().at("/title").asText()).as(camelRoute.body()).isNotEmpty();
+        var controller = api.get("/api/v1/lists/imports");
+        assertThat(controller.status()).as(controller.body()).isEqualTo(200);
+        assertThat(api.get("/api/v1/no-such-thing").status()).isEqualTo(404);
     }
 
     @Test
