@@ -145,18 +145,11 @@ class ListImporterPostgresTest {
     void killedMidFileTheRunIsResumedInItsOwnLanesWithExactCounts() throws Exception {
         String u = UUID.randomUUID().toString().substring(0, 8);
         // dies (no clean-up, like kill -9) on the 40th chunk, while the other lanes have chunks in flight
-        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-        CrmStore dying = (CrmStore) java.lang.reflect.Proxy.newProxyInstance(CrmStore.class.getClassLoader(),
-                new Class<?>[]{CrmStore.class}, (proxy, m, args) -> {
-                    if (m.getName().equals("upsertAll") && calls.incrementAndGet() == 40) {
-                        throw new ThreadDeath();
-                    }
-                    try {
-                        return m.invoke(crm, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        CrmStore dying = ListImporterTest.aroundUpsertAll(crm, call -> {
+            if (call == 40) {
+                throw new ThreadDeath();
+            }
+        }, call -> { });
         ListImporter first = importer(dying, "instance-1", 3);
         long id = first.acceptDropped(drop("killed-" + u, u, 3_000_000)).orElseThrow();
         assertThatThrownBy(() -> first.run(id)).isNotNull();
