@@ -308,8 +308,13 @@ public final class RowMapper {
                     optOutColumn ? ConsentStatus.OPT_OUT : ConsentStatus.OPT_IN;
             case "optin", "optedin", "subscribed", "confirmed", "granted", "doubleoptin" ->
                     optOutColumn ? null : ConsentStatus.OPT_IN;
-            case "optout", "optedout", "unsubscribed", "withdrawn", "revoked", "bounced" -> ConsentStatus.OPT_OUT;
-            case "0", "n", "no", "false", "nein", "non", "none", "falsch", "denied", "notsubscribed" -> null;
+            // Mailchimp's "cleaned" (a hard-bounced address) and Klaviyo's "suppressed" as "bounced"
+            case "optout", "optedout", "unsubscribed", "withdrawn", "revoked", "bounced", "cleaned", "suppressed" ->
+                    ConsentStatus.OPT_OUT;
+            // states nothing: also the marketing states of Shopify and Klaviyo exports that are neither
+            // (never subscribed, a double opt-in still pending, an address marked invalid or redacted)
+            case "0", "n", "no", "false", "nein", "non", "none", "falsch", "denied", "notsubscribed",
+                 "neversubscribed", "nonsubscribed", "pending", "invalid", "redacted" -> null;
             default -> throw new RejectedRow(column, "expected yes/no (true/false, 1/0, opt-in/opt-out), got '"
                     + raw.strip() + "'");
         };

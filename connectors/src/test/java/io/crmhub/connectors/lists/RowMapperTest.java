@@ -143,4 +143,58 @@ class RowMapperTest {
                 ListSettings.defaults("ol"));
         assertThat(ol.map(new String[]{"Cy", "Lee", "cy@example.com", "", "0/0/00"}, 2, NOW).dropped()).isZero();
     }
+
+    @Test
+    void shopifyHubspotKlaviyoBrevoAndGoogleExportsMapThroughTheAliases() throws Exception {
+        // Shopify customers export: the default address columns, "Accepts Email Marketing", one number in two columns
+        RowMapper shop = mapper(List.of("Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing",
+                "Default Address Company", "Default Address Address1", "Default Address Address2", "Default Address City",
+                "Default Address Province Code", "Default Address Country Code", "Default Address Zip",
+                "Default Address Phone", "Phone", "Accepts SMS Marketing", "Total Spent", "Total Orders", "Note",
+                "Tax Exempt", "Tags"), ListSettings.defaults("shop"));
+        assertThat(shop.unmapped()).containsExactly("Default Address Address2", "Accepts SMS Marketing", "Total Spent",
+                "Total Orders", "Note", "Tax Exempt", "Tags");
+        var sh = shop.map(new String[]{"7065432101234", "Dee", "Moss", "dee@example.com", "yes", "Moss GmbH",
+                "Hauptstr. 1", "", "Berlin", "BE", "DE", "10115", "+49 30 1234567", "+4930 1234567", "no", "120.00", "2",
+                "", "no", "vip"}, 2, NOW).record();
+        assertThat(sh.attributes()).containsEntry("company", "Moss GmbH").containsEntry("city", "Berlin")
+                .containsEntry("postalCode", "10115").containsEntry("country", "DE").containsEntry("address", "Hauptstr. 1");
+        assertThat(sh.identities()).filteredOn(i -> i.type() == IdentityType.PHONE).extracting(i -> i.value())
+                .containsOnly("+49301234567");
+        assertThat(sh.consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_IN));
+        // HubSpot contacts export
+        RowMapper hs = mapper(List.of("Record ID", "First Name", "Last Name", "Email", "Phone Number", "Mobile Phone Number",
+                "Street Address", "City", "State/Region", "Postal Code", "Country/Region", "Company Name", "Job Title",
+                "Create Date", "Lifecycle Stage", "Unsubscribed from all email"), ListSettings.defaults("hs"));
+        var h = hs.map(new String[]{"51", "Eve", "Ray", "eve@example.com", "", "", "1 Main St", "Boston", "MA", "02110",
+                "United States", "Ray Inc", "CMO", "2024-03-05 10:22", "lead", "true"}, 2, NOW).record();
+        assertThat(h.attributes()).containsEntry("region", "MA").containsEntry("jobTitle", "CMO").containsEntry("country", "US");
+        assertThat(h.consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT));
+        // Klaviyo profiles export: marketing consent states; never subscribed states nothing, suppressed is an opt-out
+        RowMapper kl = mapper(List.of("Email", "First Name", "Last Name", "Phone Number", "Organization", "Title", "City",
+                "State / Region", "Country", "Zip Code", "Email Marketing Consent", "Email Marketing Consent Timestamp"),
+                ListSettings.defaults("kl"));
+        assertThat(kl.unmapped()).isEmpty();
+        var k1 = kl.map(new String[]{"fay@example.com", "Fay", "Orr", "", "Orr Ltd", "", "Leeds", "West Yorkshire", "GB",
+                "LS1", "SUBSCRIBED", "2024-01-02T03:04:05Z"}, 2, NOW).record();
+        assertThat(k1.consents()).singleElement().satisfies(c -> {
+            assertThat(c.status()).isEqualTo(ConsentStatus.OPT_IN);
+            assertThat(c.at()).isEqualTo(Instant.parse("2024-01-02T03:04:05Z"));
+        });
+        assertThat(kl.map(new String[]{"gus@example.com", "", "", "", "", "", "", "", "", "", "NEVER_SUBSCRIBED", ""}, 3, NOW)
+                .record().consents()).isEmpty();
+        assertThat(kl.map(new String[]{"hal@example.com", "", "", "", "", "", "", "", "", "", "SUPPRESSED", ""}, 4, NOW)
+                .record().consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT));
+        // Brevo export: SMS is the mobile number
+        RowMapper br = mapper(List.of("EMAIL", "FIRSTNAME", "LASTNAME", "SMS", "DOUBLE_OPT-IN"), ListSettings.defaults("br"));
+        var b = br.map(new String[]{"ida@example.fr", "Ida", "Roy", "+33612345678", "Yes"}, 2, NOW).record();
+        assertThat(b.identities()).extracting(i -> i.type()).containsExactlyInAnyOrder(IdentityType.EMAIL, IdentityType.PHONE);
+        // Google Contacts: "--MM-DD" is a birthday without a year (dropped, counted)
+        RowMapper gc = mapper(List.of("Name", "Given Name", "Family Name", "Birthday", "E-mail 1 - Type", "E-mail 1 - Value",
+                "Phone 1 - Type", "Phone 1 - Value", "Organization Name"), ListSettings.defaults("gc"));
+        var g = gc.map(new String[]{"Jo Kim", "Jo", "Kim", "--03-01", "* Home", "jo@example.com", "Mobile",
+                "+49 171 1234567", "Kim AG"}, 2, NOW);
+        assertThat(g.dropped()).isEqualTo(1);
+        assertThat(g.record().attributes()).containsEntry("firstName", "Jo").containsEntry("company", "Kim AG");
+    }
 }
