@@ -147,6 +147,18 @@ public final class RowMapper {
         return out;
     }
 
+    /**
+     * A value without the apostrophe spreadsheets and exporters put before numbers that must stay text
+     * (Shopify's {@code '10115} and {@code '+4930…}, Excel's "text" cells): zip codes, phone numbers and ids
+     * keep their leading zeros and plus sign, and the apostrophe is no part of the value.
+     */
+    static String withoutTextMark(String v) {
+        if (v != null && v.length() >= 2 && v.charAt(0) == '\'' && (Character.isDigit(v.charAt(1)) || v.charAt(1) == '+')) {
+            return v.substring(1);
+        }
+        return v;
+    }
+
     public Mapped map(String[] rawValues, long rowNumber, Instant observedAt) throws RejectedRow {
         String[] values = originalValues(rawValues);
         List<Identity> ids = new ArrayList<>(3);
@@ -161,7 +173,7 @@ public final class RowMapper {
         int dropped = 0;
         for (int i = 0; i < targets.length; i++) {
             String t = targets[i];
-            String v = values[i];
+            String v = withoutTextMark(values[i]);
             if (t == null || v == null || v.isBlank()) {
                 continue;
             }
