@@ -132,4 +132,63 @@ class SegmentMapperTest {
         assertThatThrownBy(() -> mapper.map(json("{\"recordType\":\"view\",\"cookieId\":\"c\"}"), RECEIVED))
                 .hasMessageContaining("/recordType").hasMessageContaining("/campaignId");
     }
+
+    /** The parse chain parseTime had before its fast path: what the fast path must agree with. */
+    private static Instant javaTime(String t) {
+        try {
+            return java.time.OffsetDateTime.parse(t).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            try {
+                return java.time.LocalDateTime.parse(t).toInstant(java.time.ZoneOffset.UTC);
+            } catch (java.time.format.DateTimeParseException e2) {
+                try {
+                    return Instant.parse(t);
+                } catch (java.time.format.DateTimeParseException e3) {
+                    return null;
+                }
+            }
+        }
+    }
+
+    @Test
+    void timestampsReadByHandAgreeWithJavaTime() {
+        java.util.Random rnd = new java.util.Random(7);
+        String[] offsets = {"Z", "z", "", "+00:00", "-00:00", "+01:00", "-08:00", "+05:30", "+14:00", "-12:00", "+18:00",
+                "+19:00", "+01:60", "+01:00:30", "+1", "+01", "Q"};
+        int fast = 0;
+        for (int k = 0; k < 20_000; k++) {
+            int year = rnd.nextInt(10) == 0 ? rnd.nextInt(10_000) : 1990 + rnd.nextInt(60);
+            int month = rnd.nextInt(14);            // 0 and 13 are invalid
+            int day = rnd.nextInt(33);              // 0, 30/31 in short months and 32 are invalid
+            int hour = rnd.nextInt(26);
+            int minute = rnd.nextInt(61);
+            int second = rnd.nextInt(62);
+            String frac = switch (rnd.nextInt(5)) {
+                case 0 -> "";
+                case 1 -> "." + rnd.nextInt(1000);
+                case 2 -> "." + String.format("%03d", rnd.nextInt(1000));
+                case 3 -> "." + String.format("%09d", rnd.nextInt(1_000_000_000));
+                default -> rnd.nextBoolean() ? "." : ".1234567890";
+            };
+            String t = String.format("%04d-%02d-%02d%s%02d:%02d:%02d%s%s", year, month, day, rnd.nextInt(20) == 0 ? "t" : "T",
+                    hour, minute, second, frac, offsets[rnd.nextInt(offsets.length)]);
+            Instant expected = javaTime(t);
+            Instant byHand = SegmentMapper.parseCommonTime(t);
+            if (byHand != null) {
+                fast++;
+                assertThat(byHand).as(t).isEqualTo(expected);
+            }
+            assertThat(SegmentMapper.parseTime(t)).as(t).isEqualTo(expected);
+        }
+        assertThat(fast).isGreaterThan(5_000);   // most valid ones take the fast path
+        // SDK forms
+        assertThat(SegmentMapper.parseTime("2015-12-12T19:11:01.249Z")).isEqualTo(Instant.parse("2015-12-12T19:11:01.249Z"));
+        assertThat(SegmentMapper.parseTime(" 2026-11-30T10:00:00+01:00 ")).isEqualTo(Instant.parse("2026-11-30T09:00:00Z"));
+        assertThat(SegmentMapper.parseTime("2026-11-30T09:00:00")).isEqualTo(Instant.parse("2026-11-30T09:00:00Z"));
+        assertThat(SegmentMapper.parseTime("2024-02-29T00:00:00Z")).isEqualTo(Instant.parse("2024-02-29T00:00:00Z"));
+        assertThat(SegmentMapper.parseTime("2023-02-29T00:00:00Z")).isNull();
+        assertThat(SegmentMapper.parseTime("2026-11-30 09:00:00Z")).isNull();
+        // the basic offset forms (Python's %z) java.time's ISO parser refused are read too
+        assertThat(SegmentMapper.parseTime("2026-11-30T10:00:00.5+0100")).isEqualTo(Instant.parse("2026-11-30T09:00:00.5Z"));
+    }
 }
