@@ -619,13 +619,15 @@ public class ClickstreamStore {
      * as-of time ({@link InterestScore#add}), in SQL on PostgreSQL.
      */
     private static Table interestTable(InterestScore interests, double halfLifeSeconds) {
-        String halfLife = Double.toString(halfLifeSeconds);
+        // in float8 throughout: extract(epoch ...) is numeric since PostgreSQL 14, and power() of a numeric costs
+        // ~6.5 us a row against ~0.4 us in float8 (200,000 rows: 1.31 s against 0.09 s); the score is a float8 anyway
+        String halfLife = Double.toString(halfLifeSeconds) + "::float8";
         return new Table("INSERT INTO click_profile_interest AS t (profile_id, category, score, scored_at) SELECT * FROM"
                 + " unnest(?::uuid[], ?::text[], ?::float8[], ?::timestamptz[]) ON CONFLICT (profile_id, category)"
                 + " DO UPDATE SET score = CASE WHEN EXCLUDED.scored_at >= t.scored_at"
-                + " THEN t.score * power(0.5, extract(epoch FROM EXCLUDED.scored_at - t.scored_at) / " + halfLife + ")"
+                + " THEN t.score * power(0.5::float8, date_part('epoch', EXCLUDED.scored_at - t.scored_at) / " + halfLife + ")"
                 + " + EXCLUDED.score"
-                + " ELSE t.score + EXCLUDED.score * power(0.5, extract(epoch FROM t.scored_at - EXCLUDED.scored_at) / "
+                + " ELSE t.score + EXCLUDED.score * power(0.5::float8, date_part('epoch', t.scored_at - EXCLUDED.scored_at) / "
                 + halfLife + ") END, scored_at = GREATEST(t.scored_at, EXCLUDED.scored_at)",
                 new String[]{"uuid", "text", "float8", "timestamptz"}, 2,
                 "SELECT profile_id, category, score, scored_at FROM click_profile_interest WHERE profile_id IN ",
