@@ -809,7 +809,15 @@ public class ListImporter {
                     d.duplicatesInFile++;
                 }
             }
-            Map<UUID, ListImportStore.Member> existing = store.members(listId, first.keySet());
+            // a profile this chunk created is no list's member yet (no other transaction sees it before the commit):
+            // only the others are looked up — in a list of new people that is most of the look-up saved
+            List<UUID> maybeMembers = new ArrayList<>();
+            for (Map.Entry<UUID, Integer> e : first.entrySet()) {
+                if (results.get(e.getValue()).result().outcome() != CrmStore.UpsertResult.Outcome.CREATED) {
+                    maybeMembers.add(e.getKey());
+                }
+            }
+            Map<UUID, ListImportStore.Member> existing = store.members(listId, maybeMembers);
             Set<UUID> optedOut = store.optedOut(first.keySet(), settings.channel());
             tm = timings.add("members.read", tm);
             Instant now = store.now();
