@@ -753,50 +753,34 @@ public class ClickstreamStore {
         db.template().execute((org.springframework.jdbc.core.ConnectionCallback<Void>) con -> {
             try (java.sql.PreparedStatement ps = con.prepareStatement(sql)) {
                 for (int c = 0; c < types.length; c++) {
-                    int n = rows.size();
-                    switch (types[c]) {
-                        // boxed arrays of these types go to pgJDBC's binary array encoders; times as microseconds
-                        case "timestamptz" -> {
-                            Long[] column = new Long[n];
-                            for (int r = 0; r < n; r++) {
-                                column[r] = rows.get(r)[c] instanceof Instant t ? micros(t) : null;
-                            }
-                            ps.setObject(c + 1, column);
-                        }
-                        case "int8" -> {
-                            Long[] column = new Long[n];
-                            for (int r = 0; r < n; r++) {
-                                column[r] = rows.get(r)[c] instanceof Number v ? v.longValue() : null;
-                            }
-                            ps.setObject(c + 1, column);
-                        }
-                        case "float8" -> {
-                            Double[] column = new Double[n];
-                            for (int r = 0; r < n; r++) {
-                                column[r] = rows.get(r)[c] instanceof Number v ? v.doubleValue() : null;
-                            }
-                            ps.setObject(c + 1, column);
-                        }
-                        case "bool" -> {
-                            Boolean[] column = new Boolean[n];
-                            for (int r = 0; r < n; r++) {
-                                column[r] = (Boolean) rows.get(r)[c];
-                            }
-                            ps.setObject(c + 1, column);
-                        }
-                        default -> {
-                            Object[] column = new Object[n];
-                            for (int r = 0; r < n; r++) {
-                                column[r] = rows.get(r)[c];
-                            }
-                            ps.setArray(c + 1, con.createArrayOf(types[c], column));
-                        }
+                    // boxed arrays of these types go to pgJDBC's binary array encoders; times as microseconds
+                    Object[] column = switch (types[c]) {
+                        case "timestamptz" -> column(rows, c, Long[]::new, v -> v instanceof Instant t ? micros(t) : null);
+                        case "int8" -> column(rows, c, Long[]::new, v -> v instanceof Number x ? x.longValue() : null);
+                        case "float8" -> column(rows, c, Double[]::new, v -> v instanceof Number x ? x.doubleValue() : null);
+                        case "bool" -> column(rows, c, Boolean[]::new, v -> (Boolean) v);
+                        default -> null;
+                    };
+                    if (column != null) {
+                        ps.setObject(c + 1, column);
+                    } else {
+                        ps.setArray(c + 1, con.createArrayOf(types[c], column(rows, c, Object[]::new, v -> v)));
                     }
                 }
                 ps.executeUpdate();
             }
             return null;
         });
+    }
+
+    /** Column {@code c} of the rows, each value converted. */
+    private static <T> T[] column(List<Object[]> rows, int c, java.util.function.IntFunction<T[]> array,
+                                  java.util.function.Function<Object, T> convert) {
+        T[] out = array.apply(rows.size());
+        for (int r = 0; r < out.length; r++) {
+            out[r] = convert.apply(rows.get(r)[c]);
+        }
+        return out;
     }
 
     /**
