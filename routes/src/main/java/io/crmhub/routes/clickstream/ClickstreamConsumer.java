@@ -57,7 +57,8 @@ public class ClickstreamConsumer {
 
     /** Where the consumer reads. */
     public record Source(String bootstrapServers, String topic, String groupId, int threads, int batchSize,
-                         Duration pollTimeout, Duration retryInitialDelay, Duration retryMaxDelay) {
+                         Duration pollTimeout, int fetchMinBytes, Duration fetchMaxWait,
+                         Duration retryInitialDelay, Duration retryMaxDelay) {
     }
 
     private final Source source;
@@ -190,8 +191,8 @@ public class ClickstreamConsumer {
             cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             cfg.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             cfg.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, source.batchSize());
-            cfg.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 64 * 1024);
-            cfg.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200);
+            cfg.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, Math.max(1, source.fetchMinBytes()));
+            cfg.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) source.fetchMaxWait().toMillis());
             cfg.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
             cfg.put(ConsumerConfig.CLIENT_ID_CONFIG, "crm-hub-clickstream-" + n);
             return new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer());

@@ -437,7 +437,7 @@ class ClickstreamOutageIT {
     private ClickstreamConsumer consumer(String bootstrap, String topic, String group, int threads, int batchSize,
                                          long retryInitialMs, long retryMaxMs, ClickstreamStore store, JdbcCrmStore crm) {
         return new ClickstreamConsumer(new ClickstreamConsumer.Source(bootstrap, topic, group, threads, batchSize,
-                Duration.ofMillis(100), Duration.ofMillis(retryInitialMs), Duration.ofMillis(retryMaxMs)), store, plan, crm,
+                Duration.ofMillis(100), 64 * 1024, Duration.ofMillis(200), Duration.ofMillis(retryInitialMs), Duration.ofMillis(retryMaxMs)), store, plan, crm,
                 json, null);
     }
 
