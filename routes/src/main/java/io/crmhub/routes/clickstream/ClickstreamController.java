@@ -1,5 +1,6 @@
 package io.crmhub.routes.clickstream;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.crmhub.connectors.clickstream.AudienceStore;
 import io.crmhub.mappings.clickstream.AudienceRule;
@@ -17,9 +18,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.LinkedHashMap;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The clickstream endpoints, as Spring MVC (raw body with its own size limits):
@@ -55,14 +55,11 @@ public class ClickstreamController {
             return;
         }
         try {
-            List<String> ids = intake.accept(body, request.getRemoteAddr());
-            Map<String, Object> ok = new LinkedHashMap<>();
-            ok.put("success", true);
-            ok.put("accepted", ids.size());
-            ok.put("messageIds", ids);
+            byte[] ok = accepted(intake.accept(body, request.getRemoteAddr()));
             response.setStatus(202);
             response.setContentType("application/json");
-            json.writeValue(response.getOutputStream(), ok);
+            response.setContentLength(ok.length);
+            response.getOutputStream().write(ok);
         } catch (EventIntake.Rejected e) {
             write(request, response, e.problem());
         } catch (EventPublisher.BrokerUnavailableException e) {
@@ -71,6 +68,26 @@ public class ClickstreamController {
             write(request, response, Problem.of(503, "Service Unavailable",
                     "The events could not be stored in Kafka (" + e.getMessage() + "); nothing was accepted, send them again."));
         }
+    }
+
+    /**
+     * The 202 answer, {@code {"success":true,"accepted":n,"messageIds":[…]}}, written without a generator: it is
+     * on every accepted request, and an ObjectMapper writing a map to the servlet stream cost more than the
+     * Kafka send (the ids are escaped as JSON strings: a messageId is the caller's text).
+     */
+    static byte[] accepted(List<String> ids) {
+        StringBuilder sb = new StringBuilder(48 + 40 * ids.size());
+        sb.append("{\"success\":true,\"accepted\":").append(ids.size()).append(",\"messageIds\":[");
+        JsonStringEncoder enc = JsonStringEncoder.getInstance();
+        for (int i = 0; i < ids.size(); i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append('"');
+            enc.quoteAsString(ids.get(i), sb);
+            sb.append('"');
+        }
+        return sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** The benchmark's baseline: same reading and parsing, 202 without Kafka (off unless configured). */
