@@ -59,6 +59,17 @@ public class ClickstreamConsumer {
     public record Source(String bootstrapServers, String topic, String groupId, int threads, int batchSize,
                          Duration pollTimeout, int fetchMinBytes, Duration fetchMaxWait,
                          Duration retryInitialDelay, Duration retryMaxDelay) {
+        public Source {
+            // the broker holds a fetch at most fetch-max-wait; the consumer's requests time out after 30 s
+            if (fetchMinBytes < 1 || fetchMinBytes > 50 * 1024 * 1024) {
+                throw new IllegalArgumentException("hub.clickstream.consumer.fetch-min-bytes must be between 1 and "
+                        + 50 * 1024 * 1024 + " (50 MB), is " + fetchMinBytes);
+            }
+            if (fetchMaxWait.isNegative() || fetchMaxWait.compareTo(Duration.ofSeconds(10)) > 0) {
+                throw new IllegalArgumentException("hub.clickstream.consumer.fetch-max-wait must be between 0 and 10s, is "
+                        + fetchMaxWait);
+            }
+        }
     }
 
     private final Source source;
@@ -191,7 +202,7 @@ public class ClickstreamConsumer {
             cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             cfg.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             cfg.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, source.batchSize());
-            cfg.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, Math.max(1, source.fetchMinBytes()));
+            cfg.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, source.fetchMinBytes());
             cfg.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) source.fetchMaxWait().toMillis());
             cfg.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
             cfg.put(ConsumerConfig.CLIENT_ID_CONFIG, "crm-hub-clickstream-" + n);
