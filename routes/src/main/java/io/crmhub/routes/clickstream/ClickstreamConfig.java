@@ -110,7 +110,8 @@ public class ClickstreamConfig {
         ClickstreamProperties.Consumer c = props.getConsumer();
         return new ClickstreamConsumer(new ClickstreamConsumer.Source(hub.getKafka().getBootstrapServers(),
                 props.getTopic(), c.getGroupId(), c.getThreads(), c.getBatchSize(), c.getPollTimeout(),
-                c.getFetchMinBytes(), c.getFetchMaxWait(), c.getRetryInitialDelay(), c.getRetryMaxDelay()), store, plan, crm, json, meters.getIfAvailable());
+                c.getFetchMinBytes(), c.getFetchMaxWait(), c.getRetryInitialDelay(), c.getRetryMaxDelay()),
+                store, plan, crm, json, meters.getIfAvailable());
     }
 
     /** Shown as {@code clickstreamConsumer} in /actuator/health (the suffix is dropped). */
