@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static io.crmhub.routes.security.ApiAccessRules.paths;
+
 /** Wires the clickstream flow from {@code hub.clickstream.*}. */
 @Configuration
 @EnableConfigurationProperties(ClickstreamProperties.class)
@@ -41,9 +43,9 @@ public class ClickstreamConfig {
     @Bean
     ApiAccessRules clickstreamAccessRules() {
         return a -> a
-                .requestMatchers(HttpMethod.POST, "/api/v1/events", "/api/v1/events/**").hasAuthority("SCOPE_events:write")
-                .requestMatchers(HttpMethod.GET, "/api/v1/audiences/*/match-list").hasAuthority("SCOPE_admin")
-                .requestMatchers(HttpMethod.GET, "/api/v1/audiences/**").hasAuthority("SCOPE_audiences:read");
+                .requestMatchers(paths(HttpMethod.POST, "/api/v1/events", "/api/v1/events/**")).hasAuthority("SCOPE_events:write")
+                .requestMatchers(paths(HttpMethod.GET, "/api/v1/audiences/*/match-list")).hasAuthority("SCOPE_admin")
+                .requestMatchers(paths(HttpMethod.GET, "/api/v1/audiences/**")).hasAuthority("SCOPE_audiences:read");
     }
 
     @Bean

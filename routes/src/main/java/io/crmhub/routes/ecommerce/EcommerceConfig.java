@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static io.crmhub.routes.security.ApiAccessRules.paths;
+
 /** Wires the e-commerce flow from {@code hub.ecommerce.*}. */
 @Configuration
 public class EcommerceConfig {
@@ -109,9 +111,9 @@ public class EcommerceConfig {
     @Bean
     ApiAccessRules ecommerceAccessRules() {
         return rules -> rules
-                .requestMatchers(HttpMethod.POST, ShopifyWebhookController.PATH).permitAll()
-                .requestMatchers(HttpMethod.POST, "/api/v1/ecommerce/orders").hasAuthority("SCOPE_orders:write")
-                .requestMatchers(HttpMethod.GET, "/api/v1/promotions").hasAuthority("SCOPE_promotions:read");
+                .requestMatchers(paths(HttpMethod.POST, ShopifyWebhookController.PATH)).permitAll()
+                .requestMatchers(paths(HttpMethod.POST, "/api/v1/ecommerce/orders")).hasAuthority("SCOPE_orders:write")
+                .requestMatchers(paths(HttpMethod.GET, "/api/v1/promotions")).hasAuthority("SCOPE_promotions:read");
         // GET /api/v1/profiles/{id}/promotions falls under the profile API's rule (profiles:read)
     }
 

@@ -29,6 +29,8 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 
+import static io.crmhub.routes.security.ApiAccessRules.paths;
+
 /** Wires the email flow (issue 6) from {@code hub.mail.*}. */
 @Configuration
 public class MailBeans {
@@ -117,8 +119,8 @@ public class MailBeans {
     @Bean
     ApiAccessRules mailAccessRules() {
         return rules -> rules
-                .requestMatchers("/api/v1/unsubscribe/*").permitAll()
-                .requestMatchers(HttpMethod.POST, "/api/v1/mail/messages").hasAuthority("SCOPE_admin")
-                .requestMatchers(HttpMethod.GET, "/api/v1/mail/**").hasAnyAuthority("SCOPE_mail:read", "SCOPE_admin");
+                .requestMatchers(paths("/api/v1/unsubscribe/*")).permitAll()
+                .requestMatchers(paths(HttpMethod.POST, "/api/v1/mail/messages")).hasAuthority("SCOPE_admin")
+                .requestMatchers(paths(HttpMethod.GET, "/api/v1/mail/**")).hasAnyAuthority("SCOPE_mail:read", "SCOPE_admin");
     }
 }

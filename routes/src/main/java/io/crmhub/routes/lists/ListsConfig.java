@@ -30,6 +30,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneId;
 
+import static io.crmhub.routes.security.ApiAccessRules.paths;
+
 /** Beans of the marketing-list imports. */
 @Configuration
 public class ListsConfig {
@@ -101,8 +103,8 @@ public class ListsConfig {
     @Bean
     ApiAccessRules listsAccessRules() {
         return rules -> rules
-                .requestMatchers(HttpMethod.POST, "/api/v1/lists/imports").hasAuthority("SCOPE_imports:write")
-                .requestMatchers(HttpMethod.GET, "/api/v1/lists/imports", "/api/v1/lists/imports/*")
+                .requestMatchers(paths(HttpMethod.POST, "/api/v1/lists/imports")).hasAuthority("SCOPE_imports:write")
+                .requestMatchers(paths(HttpMethod.GET, "/api/v1/lists/imports", "/api/v1/lists/imports/*"))
                 .hasAuthority("SCOPE_imports:write");
     }
 }

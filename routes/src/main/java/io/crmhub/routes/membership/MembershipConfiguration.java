@@ -12,6 +12,8 @@ import org.springframework.core.io.ResourceLoader;
 
 import javax.sql.DataSource;
 
+import static io.crmhub.routes.security.ApiAccessRules.paths;
+
 /** Wires the membership flow: sources from {@code hub.membership}, its API and access rules. */
 @Configuration
 public class MembershipConfiguration {
@@ -26,6 +28,6 @@ public class MembershipConfiguration {
     /** /api/v1/membership/** is operations: scope admin. */
     @Bean
     ApiAccessRules membershipAccessRules() {
-        return rules -> rules.requestMatchers("/api/v1/membership/**").hasAuthority("SCOPE_admin");
+        return rules -> rules.requestMatchers(paths("/api/v1/membership/**")).hasAuthority("SCOPE_admin");
     }
 }

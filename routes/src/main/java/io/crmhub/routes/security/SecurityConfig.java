@@ -34,6 +34,7 @@ import org.springframework.security.web.csrf.CsrfToken;
 import org.springframework.security.web.csrf.CsrfTokenRequestAttributeHandler;
 import org.springframework.security.web.csrf.CsrfTokenRequestHandler;
 import org.springframework.security.web.csrf.XorCsrfTokenRequestAttributeHandler;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.util.StringUtils;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -87,7 +88,7 @@ public class SecurityConfig {
     SecurityFilterChain apiChain(HttpSecurity http, ApiKeyRegistry keys, HubProperties props, ObjectMapper mapper,
                                  ObjectProvider<ApiAccessRules> flowRules) throws Exception {
         ProblemWriter problems = new ProblemWriter(mapper);
-        http.securityMatcher("/api/**")
+        http.securityMatcher(ApiAccessRules.paths("/api/**")[0])
                 .csrf(c -> c.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .requestCache(c -> c.disable())
@@ -106,7 +107,8 @@ public class SecurityConfig {
     @Bean
     @Order(2)
     SecurityFilterChain openActuatorChain(HttpSecurity http) throws Exception {
-        http.securityMatcher("/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus", "/error")
+        http.securityMatcher(new OrRequestMatcher(ApiAccessRules.paths("/actuator/health", "/actuator/health/**",
+                        "/actuator/info", "/actuator/prometheus", "/error")))
                 .csrf(c -> c.disable())
                 .authorizeHttpRequests(a -> a.anyRequest().permitAll());
         return http.build();
@@ -189,11 +191,11 @@ public class SecurityConfig {
                           java.util.List<ApiAccessRules> flows) {
             // Camel's platform-http answers on an async dispatch of the already-authorised request
             a.dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
-                    .requestMatchers(HttpMethod.DELETE, "/api/v1/profiles/*").hasAuthority("SCOPE_admin")
-                    .requestMatchers(HttpMethod.POST, "/api/v1/profiles/*/unmerge").hasAuthority("SCOPE_admin")
-                    .requestMatchers("/api/v1/quarantine", "/api/v1/quarantine/**").hasAuthority("SCOPE_admin")
-                    .requestMatchers(HttpMethod.GET, "/api/v1/profiles", "/api/v1/profiles/**").hasAuthority("SCOPE_profiles:read")
-                    .requestMatchers("/api/v1/profiles", "/api/v1/profiles/**").hasAuthority("SCOPE_profiles:write");
+                    .requestMatchers(ApiAccessRules.paths(HttpMethod.DELETE, "/api/v1/profiles/*")).hasAuthority("SCOPE_admin")
+                    .requestMatchers(ApiAccessRules.paths(HttpMethod.POST, "/api/v1/profiles/*/unmerge")).hasAuthority("SCOPE_admin")
+                    .requestMatchers(ApiAccessRules.paths("/api/v1/quarantine", "/api/v1/quarantine/**")).hasAuthority("SCOPE_admin")
+                    .requestMatchers(ApiAccessRules.paths(HttpMethod.GET, "/api/v1/profiles", "/api/v1/profiles/**")).hasAuthority("SCOPE_profiles:read")
+                    .requestMatchers(ApiAccessRules.paths("/api/v1/profiles", "/api/v1/profiles/**")).hasAuthority("SCOPE_profiles:write");
             flows.forEach(rules -> rules.apply(a));
             a.anyRequest().authenticated();
         }
