@@ -41,6 +41,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import java.io.IOException;
 import java.util.function.Supplier;
 
+import static io.crmhub.routes.security.ApiAccessRules.paths;
 import static org.springframework.security.config.Customizer.withDefaults;
 
 /**
@@ -88,7 +89,7 @@ public class SecurityConfig {
     SecurityFilterChain apiChain(HttpSecurity http, ApiKeyRegistry keys, HubProperties props, ObjectMapper mapper,
                                  ObjectProvider<ApiAccessRules> flowRules) throws Exception {
         ProblemWriter problems = new ProblemWriter(mapper);
-        http.securityMatcher(ApiAccessRules.paths("/api/**")[0])
+        http.securityMatcher(new OrRequestMatcher(paths("/api/**")))
                 .csrf(c -> c.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .requestCache(c -> c.disable())
@@ -107,8 +108,8 @@ public class SecurityConfig {
     @Bean
     @Order(2)
     SecurityFilterChain openActuatorChain(HttpSecurity http) throws Exception {
-        http.securityMatcher(new OrRequestMatcher(ApiAccessRules.paths("/actuator/health", "/actuator/health/**",
-                        "/actuator/info", "/actuator/prometheus", "/error")))
+        http.securityMatcher(new OrRequestMatcher(paths("/actuator/health", "/actuator/health/**", "/actuator/info",
+                        "/actuator/prometheus", "/error")))
                 .csrf(c -> c.disable())
                 .authorizeHttpRequests(a -> a.anyRequest().permitAll());
         return http.build();
@@ -191,11 +192,11 @@ public class SecurityConfig {
                           java.util.List<ApiAccessRules> flows) {
             // Camel's platform-http answers on an async dispatch of the already-authorised request
             a.dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
-                    .requestMatchers(ApiAccessRules.paths(HttpMethod.DELETE, "/api/v1/profiles/*")).hasAuthority("SCOPE_admin")
-                    .requestMatchers(ApiAccessRules.paths(HttpMethod.POST, "/api/v1/profiles/*/unmerge")).hasAuthority("SCOPE_admin")
-                    .requestMatchers(ApiAccessRules.paths("/api/v1/quarantine", "/api/v1/quarantine/**")).hasAuthority("SCOPE_admin")
-                    .requestMatchers(ApiAccessRules.paths(HttpMethod.GET, "/api/v1/profiles", "/api/v1/profiles/**")).hasAuthority("SCOPE_profiles:read")
-                    .requestMatchers(ApiAccessRules.paths("/api/v1/profiles", "/api/v1/profiles/**")).hasAuthority("SCOPE_profiles:write");
+                    .requestMatchers(paths(HttpMethod.DELETE, "/api/v1/profiles/*")).hasAuthority("SCOPE_admin")
+                    .requestMatchers(paths(HttpMethod.POST, "/api/v1/profiles/*/unmerge")).hasAuthority("SCOPE_admin")
+                    .requestMatchers(paths("/api/v1/quarantine", "/api/v1/quarantine/**")).hasAuthority("SCOPE_admin")
+                    .requestMatchers(paths(HttpMethod.GET, "/api/v1/profiles", "/api/v1/profiles/**")).hasAuthority("SCOPE_profiles:read")
+                    .requestMatchers(paths("/api/v1/profiles", "/api/v1/profiles/**")).hasAuthority("SCOPE_profiles:write");
             flows.forEach(rules -> rules.apply(a));
             a.anyRequest().authenticated();
         }
