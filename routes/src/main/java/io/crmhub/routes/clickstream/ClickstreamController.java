@@ -6,6 +6,9 @@ import io.crmhub.connectors.clickstream.AudienceStore;
 import io.crmhub.mappings.clickstream.AudienceRule;
 import io.crmhub.routes.api.Problem;
 import io.crmhub.routes.security.BodySizeLimitFilter;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
@@ -20,6 +23,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The clickstream endpoints, as Spring MVC (raw body with its own size limits):
@@ -43,6 +49,12 @@ public class ClickstreamController {
         this.props = props;
     }
 
+    /**
+     * Answers 202 once the broker acknowledged every event, 503 when it did not store them. The request is
+     * asynchronous: the Tomcat worker goes back to the pool while the broker works, and the producer's
+     * acknowledgement answers (a worker parked on every request cost the single-event path more CPU than the
+     * send itself). Where the container cannot suspend the request, the worker waits for the answer instead.
+     */
     @PostMapping("/api/v1/events")
     public void events(HttpServletRequest request, HttpServletResponse response) throws IOException {
         byte[] body;
@@ -54,20 +66,101 @@ public class ClickstreamController {
                     + " bytes per event)."));
             return;
         }
+        CompletableFuture<List<String>> stored;
         try {
-            byte[] ok = accepted(intake.accept(body, request.getRemoteAddr()));
-            response.setStatus(202);
-            response.setContentType("application/json");
-            response.setContentLength(ok.length);
-            response.getOutputStream().write(ok);
+            stored = intake.acceptAsync(body, request.getRemoteAddr());
         } catch (EventIntake.Rejected e) {
             write(request, response, e.problem());
-        } catch (EventPublisher.BrokerUnavailableException e) {
-            LOG.warn("POST /events answered 503: {}", e.getMessage());
-            response.setHeader("Retry-After", "5");
-            write(request, response, Problem.of(503, "Service Unavailable",
-                    "The events could not be stored in Kafka (" + e.getMessage() + "); nothing was accepted, send them again."));
+            return;
         }
+        if (stored.isDone() || !request.isAsyncSupported()) {
+            List<String> ids;
+            try {
+                ids = intake.await(stored);
+            } catch (EventPublisher.BrokerUnavailableException e) {
+                unavailable(request, response, e);
+                return;
+            }
+            answer(response, accepted(ids));
+            return;
+        }
+        int buffered = response.getBufferSize();
+        AsyncContext async = request.startAsync();
+        async.setTimeout(intake.produceTimeout().toMillis() + 5_000);
+        AtomicBoolean answered = new AtomicBoolean();
+        async.addListener(new AsyncListener() {
+            @Override
+            public void onTimeout(AsyncEvent event) throws IOException {
+                if (answered.compareAndSet(false, true)) {     // the producer's delivery timeout is shorter: a backstop
+                    unavailable(request, response, new EventPublisher.BrokerUnavailableException(
+                            "the broker did not acknowledge the events within " + intake.produceTimeout(), null));
+                }
+                async.complete();
+            }
+
+            @Override
+            public void onError(AsyncEvent event) {
+                answered.set(true);
+                async.complete();
+            }
+
+            @Override
+            public void onComplete(AsyncEvent event) {
+            }
+
+            @Override
+            public void onStartAsync(AsyncEvent event) {
+            }
+        });
+        stored.whenComplete((ids, failure) -> {
+            if (!answered.compareAndSet(false, true)) {
+                return;
+            }
+            if (failure == null) {
+                byte[] ok = accepted(ids);
+                if (ok.length > buffered) {
+                    // a large answer could block on the client's socket: not on the producer's network thread
+                    async.start(() -> finish(async, () -> answer(response, ok)));
+                    return;
+                }
+                finish(async, () -> answer(response, ok));
+            } else {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                EventPublisher.BrokerUnavailableException e = cause instanceof EventPublisher.BrokerUnavailableException b ? b
+                        : new EventPublisher.BrokerUnavailableException(String.valueOf(cause.getMessage()), cause);
+                finish(async, () -> unavailable(request, response, e));
+            }
+        });
+    }
+
+    private interface Answer {
+        void write() throws IOException;
+    }
+
+    /** Writes an asynchronous request's answer and completes it (a client gone meanwhile is only logged). */
+    private static void finish(AsyncContext async, Answer answer) {
+        try {
+            answer.write();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("POST /events: the answer could not be written: {}", e.toString());
+        } finally {
+            async.complete();
+        }
+    }
+
+    private static void answer(HttpServletResponse response, byte[] ok) throws IOException {
+        response.setStatus(202);
+        response.setContentType("application/json");
+        response.setContentLength(ok.length);
+        response.getOutputStream().write(ok);
+    }
+
+    private void unavailable(HttpServletRequest request, HttpServletResponse response,
+                             EventPublisher.BrokerUnavailableException e) throws IOException {
+        LOG.warn("POST /events answered 503: {}", e.getMessage());
+        response.setHeader("Retry-After", "5");
+        write(request, response, Problem.of(503, "Service Unavailable",
+                "The events could not be stored in Kafka (" + e.getMessage() + "); nothing was accepted, send them again."));
     }
 
     /**

@@ -16,12 +16,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What {@code POST /api/v1/events} does with a body: one event or {@code {"batch": [...]}},
  * checked against the size limits and the Segment spec (every violation reported, nothing stored
  * when one event is bad), enriched ({@code messageId} when missing, {@code receivedAt}, the client
- * IP when the event has none — truncated like every IP), and written to Kafka with {@code acks=all}.
+ * IP when the event has none — truncated like every IP), and written to Kafka with {@code acks=all}
+ * (accepted only once the broker acknowledged every event).
  */
 public class EventIntake {
 
@@ -50,8 +52,36 @@ public class EventIntake {
         this.limits = limits;
     }
 
-    /** Accepts the body; returns the messageIds written (in order). */
+    /** Accepts the body; returns the messageIds written (in order) once the broker acknowledged them all. */
     public List<String> accept(byte[] body, String clientIp) {
+        return await(acceptAsync(body, clientIp));
+    }
+
+    /**
+     * Accepts the body without waiting: a request the caller must fix throws {@link Rejected} at once; the future
+     * gives the messageIds once the broker acknowledged every event, or fails with
+     * {@link EventPublisher.BrokerUnavailableException}. It completes on the producer's network thread.
+     */
+    public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp) {
+        Checked checked = check(body, clientIp);
+        return publisher.publishAsync(checked.messages()).thenApply(v -> checked.ids());
+    }
+
+    /** Waits for {@link #acceptAsync} as {@link #accept} does (within the produce timeout). */
+    public List<String> await(CompletableFuture<List<String>> stored) {
+        return publisher.await(stored);
+    }
+
+    /** How long the broker may take to acknowledge; an asynchronous request waits a little longer. */
+    public java.time.Duration produceTimeout() {
+        return publisher.timeout();
+    }
+
+    /** The events of a body, checked and ready to send, and their messageIds (in order). */
+    private record Checked(List<EventPublisher.Message> messages, List<String> ids) {
+    }
+
+    private Checked check(byte[] body, String clientIp) {
         List<ObjectNode> events = parse(body);
         boolean batch = lastWasBatch.get();
         Instant now = Instant.now();
@@ -110,8 +140,7 @@ public class EventIntake {
             throw new Rejected(Problem.of(400, "Bad Request", errors.size() == 1 ? errors.get(0).reason()
                     : "The events do not follow the Segment spec; nothing was stored.", errors));
         }
-        publisher.publish(out);
-        return ids;
+        return new Checked(out, ids);
     }
 
     /** Parses and checks the body without storing anything (the benchmark's bare endpoint). */

@@ -1,24 +1,24 @@
 package io.crmhub.routes.clickstream;
 
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Writes events to the clickstream topic and returns only when the broker acknowledged every one
- * of them with {@code acks=all} (idempotent producer), or throws {@link BrokerUnavailableException}
- * once the produce timeout has passed. Thread-safe (one shared producer).
+ * Writes events to the clickstream topic; a send is done only when the broker acknowledged every one
+ * of its events with {@code acks=all} (idempotent producer), and fails with
+ * {@link BrokerUnavailableException} once the produce timeout has passed. Thread-safe (one shared producer).
  */
 public class EventPublisher implements AutoCloseable {
 
@@ -60,26 +60,61 @@ public class EventPublisher implements AutoCloseable {
 
     /** Sends all messages and waits for every acknowledgement. */
     public void publish(List<Message> messages) {
-        long deadline = System.nanoTime() + timeout.toNanos() + 1_000_000_000L;
-        List<Future<RecordMetadata>> acks = new ArrayList<>(messages.size());
+        await(publishAsync(messages));
+    }
+
+    /**
+     * Waits for a send of {@link #publishAsync} (or what follows from it) a little longer than the producer's
+     * delivery timeout, which bounds it; any failure is a {@link BrokerUnavailableException}.
+     */
+    public <T> T await(CompletableFuture<T> stored) {
         try {
-            for (Message m : messages) {
-                acks.add(producer.send(new ProducerRecord<>(topic, m.key(), m.value())));
-            }
-            for (Future<RecordMetadata> f : acks) {
-                long left = Math.max(1, deadline - System.nanoTime());
-                f.get(left, TimeUnit.NANOSECONDS);
-            }
+            return stored.get(timeout.toNanos() + 1_000_000_000L, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BrokerUnavailableException("interrupted while waiting for the broker", e);
         } catch (ExecutionException e) {
-            throw new BrokerUnavailableException("the broker did not store the events: " + e.getCause().getMessage(), e.getCause());
+            throw e.getCause() instanceof BrokerUnavailableException b ? b
+                    : new BrokerUnavailableException("the broker did not store the events: " + e.getCause().getMessage(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
             throw new BrokerUnavailableException("the broker did not acknowledge the events within " + timeout, e);
-        } catch (org.apache.kafka.common.KafkaException e) {
-            throw new BrokerUnavailableException("the broker cannot take events: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Sends all messages; the future completes once the broker acknowledged every one of them, or
+     * fails with {@link BrokerUnavailableException} on the first that it did not store (the producer's
+     * delivery timeout bounds the wait). It completes on the producer's network thread: what runs on
+     * it must be short and must not block.
+     */
+    public CompletableFuture<Void> publishAsync(List<Message> messages) {
+        CompletableFuture<Void> stored = new CompletableFuture<>();
+        if (messages.isEmpty()) {
+            stored.complete(null);
+            return stored;
+        }
+        AtomicInteger pending = new AtomicInteger(messages.size());
+        Callback acknowledged = (metadata, e) -> {
+            if (e != null) {
+                stored.completeExceptionally(new BrokerUnavailableException("the broker did not store the events: "
+                        + e.getMessage(), e));
+            } else if (pending.decrementAndGet() == 0) {
+                stored.complete(null);
+            }
+        };
+        try {
+            for (Message m : messages) {
+                producer.send(new ProducerRecord<>(topic, m.key(), m.value()), acknowledged);
+            }
+        } catch (org.apache.kafka.common.KafkaException e) {
+            stored.completeExceptionally(new BrokerUnavailableException("the broker cannot take events: " + e.getMessage(), e));
+        }
+        return stored;
+    }
+
+    /** How long a send may take before it fails (the producer's delivery timeout is about this). */
+    public Duration timeout() {
+        return timeout;
     }
 
     public String topic() {

@@ -210,6 +210,41 @@ class ClickstreamIT {
     }
 
     @Test
+    void anAsynchronousRequestIsAnsweredOnlyOnceTheBrokerStoredItsEvents(@Autowired EventIntake intake) throws Exception {
+        ClickstreamController controller = new ClickstreamController(intake, audiences, json, props);
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/api/v1/events");
+        request.setAsyncSupported(true);
+        request.setContent(("{\"type\":\"page\",\"anonymousId\":\"async-" + u + "\",\"messageId\":\"async-" + u + "\"}")
+                .getBytes());
+        MockHttpServletResponse response = new MockHttpServletResponse();
+        controller.events(request, response);
+        assertThat(request.isAsyncStarted()).isTrue();
+        await().atMost(Duration.ofSeconds(15)).until(() -> !request.isAsyncStarted());
+        assertThat(response.getStatus()).isEqualTo(202);
+        assertThat(json.readTree(response.getContentAsByteArray()).get("messageIds").get(0).asText()).isEqualTo("async-" + u);
+        awaitProfile(Identity.of(IdentityType.ANONYMOUS_ID, "async-" + u));
+
+        // over HTTP: an answer larger than the response buffer (written by a container thread), with the API's
+        // security headers, which are set before the request runs
+        StringBuilder batch = new StringBuilder("{\"batch\":[");
+        for (int i = 0; i < 300; i++) {
+            batch.append(i > 0 ? "," : "").append("{\"type\":\"page\",\"anonymousId\":\"big-").append(u)
+                    .append("\",\"messageId\":\"big-").append(u).append('-').append(i).append("-0123456789abcdef\"}");
+        }
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(api.builder("/api/v1/events")
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(batch.append("]}").toString())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        JsonNode ids = json.readTree(r.body()).get("messageIds");
+        assertThat(ids).hasSize(300);
+        assertThat(ids.get(299).asText()).isEqualTo("big-" + u + "-299-0123456789abcdef");
+        assertThat(r.body().length()).isGreaterThan(8192);
+        assertThat(r.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(r.headers().firstValue("Cache-Control")).hasValueSatisfying(v -> assertThat(v).contains("no-store"));
+    }
+
+    @Test
     void directProducersAdServerLogsDuplicatesAndQuarantine() throws Exception {
         String cookie = "ck-" + u;
         try (KafkaProducer<String, String> producer = producer()) {
