@@ -51,7 +51,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       from its committed offsets, first commit to last; exact counts checked in the database.</li>
  *   <li>REST path: single events against {@code POST /api/v1/events} vs the bare endpoint of the same
  *       app ({@code /api/v1/events/_bare}, 202 without Kafka); batches of 100; then single events at
- *       half the maximum rate with latency percentiles.</li>
+ *       half the maximum rate with latency percentiles; then the same with the hub's fold paused.
+ *       Concurrency 128 by default: a single event waits for the broker's acknowledgement (the producer's
+ *       linger and a round trip, ~3 ms), so 32 connections capped single events at 32 in flight ÷ ~3 ms
+ *       whatever the hub could do; 128 saturates both endpoints on 2 cores (256 was slower for both).</li>
  * </ol>
  * Arguments: hubJar events users consumerThreads restSeconds concurrency jdbcUrl user password
  */
@@ -69,7 +72,7 @@ public final class ClickstreamBench {
         int users = Integer.parseInt(arg(args, 2, "200000"));
         int threads = Integer.parseInt(arg(args, 3, "2"));
         int restSeconds = Integer.parseInt(arg(args, 4, "20"));
-        int concurrency = Integer.parseInt(arg(args, 5, "32"));
+        int concurrency = Integer.parseInt(arg(args, 5, "128"));
         String url = arg(args, 6, "jdbc:postgresql://127.0.0.1:5432/test");
         String user = arg(args, 7, "postgres");
         String password = arg(args, 8, "");
@@ -237,6 +240,9 @@ public final class ClickstreamBench {
             // in Hawtio), so that the single-event phases do not share the cores with folding their own events
             jolokia(http, port, "pause");
             Rounds alone = rounds(loop, base, concurrency, restSeconds, () -> 0);
+            // and the latency at the same half rate as above with nothing folded meanwhile: the REST path's own,
+            // as on an instance that only takes events (hub.clickstream.consumer.enabled=false)
+            Load halfAlone = openLoop(port, "/api/v1/events", single.eventsPerSecond() / 2, restSeconds, concurrency, rnd);
             jolokia(http, port, "resume");
             double caughtUpAgain = waitCaughtUp(bs, group, topic, 600);
             Load bareAlone = alone.bare();
@@ -246,6 +252,9 @@ public final class ClickstreamBench {
                     bareAlone.eventsPerSecond(), singleAlone.eventsPerSecond(),
                     singleAlone.eventsPerSecond() / bareAlone.eventsPerSecond(), singleAlone.p50(), singleAlone.p99(),
                     singleAlone.errors() + bareAlone.errors(), alone.text(), caughtUpAgain);
+            System.out.printf("REST      fold paused: single at half max (%,.0f/s): achieved %,.0f/s, p50 %.1f ms, p99 %.1f ms,"
+                            + " errors %d%n", single.eventsPerSecond() / 2, halfAlone.eventsPerSecond(), halfAlone.p50(),
+                    halfAlone.p99(), halfAlone.errors());
             if (bareWarm.errors() > 0) {
                 System.out.println("(warm-up errors: " + bareWarm.errors() + ")");
             }
