@@ -97,7 +97,7 @@ public class ClickstreamConfig {
             topics.ensure(List.of(props.getTopic(), props.getAudiences().getExport().getTopic()));
         }
         return new EventPublisher(hub.getKafka().getBootstrapServers(), props.getTopic(), props.getRest().getProduceTimeout(),
-                props.getRest().getLinger());
+                props.getRest().getLinger(), props.getRest().getCompression());
     }
 
     @Bean

@@ -68,6 +68,12 @@ public class ClickstreamProperties {
          * request (Kafka's linger.ms): fewer, larger requests cost the hub and the broker less CPU.
          */
         private Duration linger = Duration.ofMillis(2);
+        /**
+         * Compression of the intake's produce requests (Kafka's compression.type: none, gzip, snappy, lz4,
+         * zstd). The producer compresses a batch while it holds that partition's queue, which every request
+         * thread appends to.
+         */
+        private String compression = "lz4";
 
         public int getMaxEventBytes() { return maxEventBytes; }
         public void setMaxEventBytes(int maxEventBytes) { this.maxEventBytes = maxEventBytes; }
@@ -79,6 +85,8 @@ public class ClickstreamProperties {
         public void setBareEndpoint(boolean bareEndpoint) { this.bareEndpoint = bareEndpoint; }
         public Duration getLinger() { return linger; }
         public void setLinger(Duration linger) { this.linger = linger; }
+        public String getCompression() { return compression; }
+        public void setCompression(String compression) { this.compression = compression; }
     }
 
     /** The consumer that folds the topic into profiles. */

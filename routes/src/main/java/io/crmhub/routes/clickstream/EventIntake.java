@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -42,6 +41,7 @@ public class EventIntake {
     }
 
     private final ObjectMapper json;
+    private final MessageIds messageIds = new MessageIds();
     private final SegmentMapper mapper = new SegmentMapper();
     private final EventPublisher publisher;
     private final ClickstreamProperties.Rest limits;
@@ -92,7 +92,7 @@ public class EventIntake {
             ObjectNode e = events.get(i);
             String prefix = batch ? "/batch/" + i : "";
             if (!e.hasNonNull("messageId") && !e.hasNonNull("eventId")) {
-                e.put("messageId", UUID.randomUUID().toString());
+                e.put("messageId", messageIds.next());
             }
             e.put("receivedAt", now.toString());
             ObjectNode context = e.get("context") instanceof ObjectNode c ? c : null;

@@ -37,11 +37,18 @@ public class EventPublisher implements AutoCloseable {
     private final String topic;
     private final Duration timeout;
 
+    /** Kafka's compression types (compression.type of a producer). */
+    static final java.util.Set<String> COMPRESSIONS = java.util.Set.of("none", "gzip", "snappy", "lz4", "zstd");
+
     public EventPublisher(String bootstrapServers, String topic, Duration timeout) {
-        this(bootstrapServers, topic, timeout, Duration.ofMillis(2));
+        this(bootstrapServers, topic, timeout, Duration.ofMillis(2), "lz4");
     }
 
-    public EventPublisher(String bootstrapServers, String topic, Duration timeout, Duration linger) {
+    public EventPublisher(String bootstrapServers, String topic, Duration timeout, Duration linger, String compression) {
+        if (!COMPRESSIONS.contains(compression)) {
+            throw new IllegalArgumentException("hub.clickstream.rest.compression must be one of " + new java.util.TreeSet<>(COMPRESSIONS)
+                    + ", is '" + compression + "'");
+        }
         this.topic = topic;
         this.timeout = timeout;
         long ms = Math.max(1000, timeout.toMillis());
@@ -50,7 +57,7 @@ public class EventPublisher implements AutoCloseable {
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis(),
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, compression,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, ms / 2,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) (ms / 2),
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) ms,
