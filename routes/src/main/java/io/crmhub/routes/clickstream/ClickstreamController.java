@@ -92,8 +92,7 @@ public class ClickstreamController {
             @Override
             public void onTimeout(AsyncEvent event) throws IOException {
                 if (answered.compareAndSet(false, true)) {     // the producer's delivery timeout is shorter: a backstop
-                    unavailable(request, response, new EventPublisher.BrokerUnavailableException(
-                            "the broker did not acknowledge the events within " + intake.produceTimeout(), null));
+                    unavailable(request, response, intake.notAcknowledged());
                 }
                 async.complete();
             }

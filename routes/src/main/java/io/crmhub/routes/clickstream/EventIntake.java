@@ -72,6 +72,11 @@ public class EventIntake {
         return publisher.await(stored);
     }
 
+    /** The failure of a send that was neither acknowledged nor refused in time (an asynchronous request's backstop). */
+    public EventPublisher.BrokerUnavailableException notAcknowledged() {
+        return publisher.notAcknowledged(null);
+    }
+
     /** How long the broker may take to acknowledge; an asynchronous request waits a little longer. */
     public java.time.Duration produceTimeout() {
         return publisher.timeout();

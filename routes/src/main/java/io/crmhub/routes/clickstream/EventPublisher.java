@@ -84,7 +84,7 @@ public class EventPublisher implements AutoCloseable {
             throw e.getCause() instanceof BrokerUnavailableException b ? b
                     : new BrokerUnavailableException("the broker did not store the events: " + e.getCause().getMessage(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new BrokerUnavailableException("the broker did not acknowledge the events within " + timeout, e);
+            throw notAcknowledged(e);
         }
     }
 
@@ -117,6 +117,11 @@ public class EventPublisher implements AutoCloseable {
             stored.completeExceptionally(new BrokerUnavailableException("the broker cannot take events: " + e.getMessage(), e));
         }
         return stored;
+    }
+
+    /** The failure of a send that was neither acknowledged nor refused in time. */
+    public BrokerUnavailableException notAcknowledged(Throwable cause) {
+        return new BrokerUnavailableException("the broker did not acknowledge the events within " + timeout, cause);
     }
 
     /** How long a send may take before it fails (the producer's delivery timeout is about this). */
