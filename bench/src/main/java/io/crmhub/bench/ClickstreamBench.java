@@ -268,11 +268,21 @@ public final class ClickstreamBench {
         }
     }
 
+    /** messageIds as SDKs send them (random UUIDs, analytics.js and RudderStack), from a generator of their own. */
+    private static final Random MESSAGE_IDS = new Random(7);
+
+    private static String messageId() {
+        long hi = (MESSAGE_IDS.nextLong() & ~0xF000L) | 0x4000L;
+        long lo = (MESSAGE_IDS.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new java.util.UUID(hi, lo).toString();
+    }
+
     private static String event(int i, int who, boolean identify, Random rnd) {
         String anon = "anon-" + who;
+        String mid = messageId();
         String ts = Instant.parse("2026-11-01T00:00:00Z").plusSeconds(i / 10).toString();
         if (identify) {
-            return "{\"type\":\"identify\",\"messageId\":\"m-" + i + "\",\"anonymousId\":\"" + anon + "\",\"userId\":\"u-" + who
+            return "{\"type\":\"identify\",\"messageId\":\"" + mid + "\",\"anonymousId\":\"" + anon + "\",\"userId\":\"u-" + who
                     + "\",\"timestamp\":\"" + ts + "\",\"traits\":{\"email\":\"user" + who + "@example.com\"},"
                     + "\"context\":{\"ip\":\"203.0.113.0\",\"locale\":\"de-DE\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\"}}";
         }
@@ -281,12 +291,12 @@ public final class ClickstreamBench {
                 + "\",\"source\":\"newsletter\",\"medium\":\"email\"}" : "";
         String pad = "x".repeat(rnd.nextInt(120));
         if (rnd.nextInt(3) == 0) {
-            return "{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"m-" + i + "\",\"anonymousId\":\"" + anon
+            return "{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"" + mid + "\",\"anonymousId\":\"" + anon
                     + "\",\"timestamp\":\"" + ts + "\",\"properties\":{\"product_id\":\"p-" + rnd.nextInt(5000)
                     + "\",\"category\":\"" + category + "\",\"price\":" + rnd.nextInt(200) + ".99,\"name\":\"" + pad + "\"},"
                     + "\"context\":{\"ip\":\"198.51.100.0\",\"locale\":\"de-DE\"" + campaign + "}}";
         }
-        return "{\"type\":\"page\",\"name\":\"Article\",\"category\":\"" + category + "\",\"messageId\":\"m-" + i
+        return "{\"type\":\"page\",\"name\":\"Article\",\"category\":\"" + category + "\",\"messageId\":\"" + mid
                 + "\",\"anonymousId\":\"" + anon + "\",\"timestamp\":\"" + ts + "\",\"properties\":{\"path\":\"/a/" + i
                 + "\",\"title\":\"" + pad + "\",\"url\":\"https://www.example.com/a/" + i + "\"},"
                 + "\"context\":{\"ip\":\"198.51.100.0\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\"" + campaign + "}}";

@@ -47,7 +47,7 @@ import java.util.function.BinaryOperator;
 /**
  * Folds micro-batches of clickstream events into the CRM core store, in ONE transaction per batch:
  * <ol>
- *   <li>de-duplication by messageId against {@code click_message_seen} (shared by all instances;
+ *   <li>de-duplication by messageId against {@code click_message_key} (its key, {@link MessageKeys}; shared by all instances;
  *       a concurrent insert of the same id makes the batch retry and then see it);</li>
  *   <li>identity: anonymousId → {@code ANONYMOUS_ID}, userId → {@code EXTERNAL_ID} in the configured
  *       namespace, traits e-mail/phone; known combinations are looked up in one statement, new
@@ -64,7 +64,7 @@ import java.util.function.BinaryOperator;
  * </ol>
  * The caller commits its Kafka offsets only after {@link #apply} returned, so a crash or a database
  * outage loses nothing (the batch is delivered again) and counts nothing twice (the messageIds of a
- * committed batch are in {@code click_message_seen}).
+ * committed batch are in {@code click_message_key}).
  */
 public class ClickstreamStore {
 
@@ -261,36 +261,44 @@ public class ClickstreamStore {
                 r.merges, r.rejections);
     }
 
-    /** The events of the batch whose messageId was not seen before (recorded as seen now), in batch order. */
+    /**
+     * The events of the batch whose messageId was not seen before (recorded as seen now), in batch order. An id
+     * is remembered by its key ({@link MessageKeys}).
+     */
     private List<ClickEvent> dedup(List<ClickEvent> batch, Instant now) {
-        Map<String, ClickEvent> unique = new LinkedHashMap<>();
+        Map<UUID, ClickEvent> unique = new LinkedHashMap<>();
         for (ClickEvent e : batch) {
-            unique.putIfAbsent(e.messageId(), e);
+            unique.putIfAbsent(MessageKeys.of(e.messageId()), e);
         }
         List<ClickEvent> fresh = new ArrayList<>(unique.size());
         if (postgres()) {
-            // one statement: the ids not seen yet are inserted and returned; an id another instance inserts
-            // concurrently waits for its transaction and then counts as seen (ids sorted: no deadlock)
-            String[] ids = unique.keySet().toArray(String[]::new);
-            java.util.Arrays.sort(ids);
-            Set<String> inserted = new HashSet<>(db.query("INSERT INTO click_message_seen (message_id, seen_at)"
-                    + " SELECT m, ? FROM unnest(?::text[]) AS u(m) ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
-                    (rs, n) -> rs.getString(1), now, new Sql.ArrayParam("text", ids)));
-            unique.forEach((id, e) -> {
-                if (inserted.contains(id)) {
+            // one statement: the keys not seen yet are inserted and returned; a key another instance inserts
+            // concurrently waits for its transaction and then counts as seen (keys sorted: no deadlock)
+            String[] keys = new String[unique.size()];
+            int i = 0;
+            for (UUID k : unique.keySet()) {
+                keys[i++] = k.toString();
+            }
+            java.util.Arrays.sort(keys);
+            Set<UUID> inserted = new HashSet<>(db.query("INSERT INTO click_message_key (message_key, seen_at)"
+                    + " SELECT k, ? FROM unnest(?::uuid[]) AS u(k) ON CONFLICT (message_key) DO NOTHING RETURNING message_key",
+                    (rs, n) -> rs.getObject(1, UUID.class), now, new Sql.ArrayParam("uuid", keys)));
+            unique.forEach((k, e) -> {
+                if (inserted.contains(k)) {
                     fresh.add(e);
                 }
             });
         } else {
-            Set<String> seen = new HashSet<>(db.queryIn("SELECT message_id FROM click_message_seen WHERE message_id IN ",
-                    "", unique.keySet(), (rs, n) -> rs.getString(1)));
-            unique.forEach((id, e) -> {
-                if (!seen.contains(id)) {
+            Set<UUID> seen = new HashSet<>(db.queryIn("SELECT message_key FROM click_message_key WHERE message_key IN ",
+                    "", unique.keySet(), (rs, n) -> rs.getObject(1, UUID.class)));
+            List<Object[]> rows = new ArrayList<>();
+            unique.forEach((k, e) -> {
+                if (!seen.contains(k)) {
                     fresh.add(e);
+                    rows.add(new Object[]{k, now});
                 }
             });
-            db.batch("INSERT INTO click_message_seen (message_id, seen_at) VALUES (?, ?)",
-                    Sql.rows(fresh, e -> new Object[]{e.messageId(), now}));
+            db.batch("INSERT INTO click_message_key (message_key, seen_at) VALUES (?, ?)", rows);
         }
         return fresh;
     }
@@ -997,7 +1005,7 @@ public class ClickstreamStore {
 
     /** Deletes de-duplication entries older than {@code before}; returns how many. */
     public int purgeSeen(Instant before) {
-        return db.update("DELETE FROM click_message_seen WHERE seen_at < ?", before);
+        return db.update("DELETE FROM click_message_key WHERE seen_at < ?", before);
     }
 
     /**

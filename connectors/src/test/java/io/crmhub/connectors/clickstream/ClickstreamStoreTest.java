@@ -393,7 +393,7 @@ class ClickstreamStoreTest {
         assertThat(touches).containsExactly(2L * batches * people, 2L * batches);
         assertThat(f.sql().queryForObject("SELECT count(*) FROM click_profile_interest", Long.class))
                 .isEqualTo(3L * people);
-        Long messages = f.sql().queryForObject("SELECT count(*) FROM click_message_seen", Long.class);
+        Long messages = f.sql().queryForObject("SELECT count(*) FROM click_message_key", Long.class);
         assertThat(messages).isEqualTo(2L * batches * people);
     }
 

@@ -126,13 +126,82 @@ class MigrationsUpgradeTest {
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl("jdbc:h2:mem:upgrade;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
         try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            // the database as an earlier release left it: every SQL script but V11 (and without the Java V3, V5, V6 and V21)
+            // the database as an earlier release left it: every SQL script but V11 (and without the Java V3, V5, V6, V21, V24)
             Flyway.configure().dataSource(ds).locations("filesystem:" + older).load().migrate();
-            assertThat(Migrations.migrate(ds, null)).as("V3, V5, V6, V11 and V21 applied out of order").isEqualTo(5);
+            assertThat(Migrations.migrate(ds, null)).as("V3, V5, V6, V11, V21 and V24 applied out of order").isEqualTo(6);
             try (var c = ds.getConnection(); var st = c.createStatement();
                  var rs = st.executeQuery("SELECT count(*) FROM list_import_dry_key")) {
                 assertThat(rs.next()).isTrue();
             }
+        }
+    }
+
+    @Test
+    void rememberedMessageIdsKeepTheirTimesUnderTheirKeysOnH2() throws Exception {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl("jdbc:h2:mem:msgkeys;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+        try (HikariDataSource ds = new HikariDataSource(cfg)) {
+            rememberedMessageIdsKeepTheirTimesUnderTheirKeys(ds, null);
+        }
+    }
+
+    @Test
+    void rememberedMessageIdsKeepTheirTimesUnderTheirKeysOnPostgres() throws Exception {
+        String schema = "crmhub_msgkeys_it";
+        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
+             var s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(PgTestSupport.URL + "?currentSchema=" + schema);
+        cfg.setUsername(PgTestSupport.USER);
+        try (HikariDataSource ds = new HikariDataSource(cfg)) {
+            rememberedMessageIdsKeepTheirTimesUnderTheirKeys(ds, schema);
+        }
+        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
+             var s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+    }
+
+    /**
+     * A store of the release before V24 (messageIds remembered as text) upgraded: every id is remembered under
+     * the key the fold now computes ({@code MessageKeys.of}, in SQL on PostgreSQL), with its time.
+     */
+    private void rememberedMessageIdsKeepTheirTimesUnderTheirKeys(HikariDataSource ds, String schema) throws Exception {
+        var before = Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target("23");
+        if (schema != null) {
+            before = before.schemas(schema).defaultSchema(schema).createSchemas(true);
+        }
+        before.load().migrate();
+        java.time.Instant t1 = java.time.Instant.parse("2026-12-01T10:00:00.123456Z");
+        java.util.Map<String, java.time.Instant> ids = new java.util.LinkedHashMap<>();
+        ids.put("ajs-next-69b2c1e8a3c2f1d0", t1);
+        ids.put("6f1d2c3b-4a5e-4f60-9a7b-8c9d0e1f2a3b", t1.plusSeconds(1));
+        ids.put("évènement-ü-中文-\uD83D\uDE00", t1.plusSeconds(2));
+        ids.put("x".repeat(300), t1.plusSeconds(3));
+        try (var c = ds.getConnection();
+             var p = c.prepareStatement("INSERT INTO click_message_seen (message_id, seen_at) VALUES (?, ?)")) {
+            for (var e : ids.entrySet()) {
+                p.setString(1, e.getKey());
+                p.setObject(2, java.time.OffsetDateTime.ofInstant(e.getValue(), java.time.ZoneOffset.UTC));
+                p.executeUpdate();
+            }
+        }
+        Migrations.migrate(ds, schema);
+        java.util.Map<java.util.UUID, java.time.Instant> keys = new java.util.HashMap<>();
+        try (var c = ds.getConnection(); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT message_key, seen_at FROM click_message_key")) {
+            while (rs.next()) {
+                keys.put(rs.getObject(1, java.util.UUID.class), rs.getObject(2, java.time.OffsetDateTime.class).toInstant());
+            }
+        }
+        java.util.Map<java.util.UUID, java.time.Instant> expected = new java.util.HashMap<>();
+        ids.forEach((id, at) -> expected.put(io.crmhub.connectors.clickstream.MessageKeys.of(id), at));
+        assertThat(keys).isEqualTo(expected);
+        try (var c = ds.getConnection()) {
+            assertThat(c.getMetaData().getTables(null, schema, "click_message_seen", null).next())
+                    .as("the text-keyed table is gone").isFalse();
         }
     }
 }
