@@ -11,8 +11,8 @@ import java.sql.Statement;
 import java.util.Locale;
 
 /**
- * Clickstream: the messageIds remembered for de-duplication are keyed by a 16-byte digest of the id
- * ({@link MessageKeys}) instead of the id's text: {@code click_message_key} replaces {@code click_message_seen}.
+ * Clickstream: the messageIds remembered for de-duplication are kept as 16-byte keys (the id itself when it is a
+ * UUID, else a digest of it: {@link MessageKeys}) instead of the id's text: {@code click_message_key} replaces {@code click_message_seen}.
  * The remembered ids are carried over with their times, so an event sent again within the retention is still
  * recognised after the upgrade. PostgreSQL computes the keys in SQL (the same function, see
  * {@link MessageKeys#SQL}); H2 streams the rows through Java.

@@ -180,6 +180,7 @@ class MigrationsUpgradeTest {
         ids.put("6f1d2c3b-4a5e-4f60-9a7b-8c9d0e1f2a3b", t1.plusSeconds(1));
         ids.put("évènement-ü-中文-\uD83D\uDE00", t1.plusSeconds(2));
         ids.put("x".repeat(300), t1.plusSeconds(3));
+        ids.put("6F1D2C3B-4A5E-4F60-9A7B-8C9D0E1F2A3C", t1.plusSeconds(4));
         try (var c = ds.getConnection();
              var p = c.prepareStatement("INSERT INTO click_message_seen (message_id, seen_at) VALUES (?, ?)")) {
             for (var e : ids.entrySet()) {
