@@ -47,8 +47,8 @@ import java.util.function.BinaryOperator;
 /**
  * Folds micro-batches of clickstream events into the CRM core store, in ONE transaction per batch:
  * <ol>
- *   <li>de-duplication by messageId against {@code click_message_key} (its key, {@link MessageKeys}; shared by all instances;
- *       a concurrent insert of the same id makes the batch retry and then see it);</li>
+ *   <li>de-duplication by messageId against {@code click_message_key} (the id's 16-byte key, {@link MessageKeys};
+ *       shared by all instances; a concurrent insert of the same id makes the batch retry and then see it);</li>
  *   <li>identity: anonymousId → {@code ANONYMOUS_ID}, userId → {@code EXTERNAL_ID} in the configured
  *       namespace, traits e-mail/phone; known combinations are looked up in one statement, new
  *       ones go through {@link CrmStore#upsertAll} (the backbone's resolution: create, update or

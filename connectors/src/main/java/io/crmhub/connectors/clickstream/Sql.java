@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Function;
 
 import static io.crmhub.connectors.jdbc.Params.marks;
 
@@ -121,12 +120,6 @@ final class Sql {
             }
         }
         return counts;
-    }
-
-    static <T> List<Object[]> rows(Collection<T> items, Function<T, Object[]> row) {
-        List<Object[]> out = new ArrayList<>(items.size());
-        items.forEach(i -> out.add(row.apply(i)));
-        return out;
     }
 
     static void bind(PreparedStatement ps, Object[] args) throws SQLException {
