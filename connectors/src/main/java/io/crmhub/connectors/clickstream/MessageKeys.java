@@ -1,9 +1,9 @@
 package io.crmhub.connectors.clickstream;
 
+import io.crmhub.mappings.model.Hashes;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
 
 /**
@@ -23,14 +23,6 @@ import java.util.UUID;
  */
 public final class MessageKeys {
 
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime has SHA-256", e);
-        }
-    });
-
     /** The key of column {@code message_id} in PostgreSQL (migration V24 computes the remembered ids' keys with it). */
     public static final String SQL = "CASE WHEN message_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
             + " THEN CAST(message_id AS uuid)"
@@ -44,7 +36,7 @@ public final class MessageKeys {
         if (isCanonicalUuid(messageId)) {
             return UUID.fromString(messageId);
         }
-        byte[] digest = SHA256.get().digest(messageId.getBytes(StandardCharsets.UTF_8));
+        byte[] digest = Hashes.sha256(messageId.getBytes(StandardCharsets.UTF_8));
         ByteBuffer b = ByteBuffer.wrap(digest);
         return new UUID(b.getLong(), b.getLong());
     }

@@ -27,35 +27,58 @@ class MigrationsUpgradeTest {
 
     @Test
     void attributeRowsMoveIntoTheProfileDocumentOnH2() throws Exception {
-        HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl("jdbc:h2:mem:attrdoc;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
-        try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            attributeRowsMoveIntoTheProfileDocument(ds, null);
-        }
+        onH2("attrdoc", this::attributeRowsMoveIntoTheProfileDocument);
     }
 
     @Test
     void attributeRowsMoveIntoTheProfileDocumentOnPostgres() throws Exception {
-        String schema = "crmhub_attrdoc_it";
-        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
-             var s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        onPostgres("crmhub_attrdoc_it", this::attributeRowsMoveIntoTheProfileDocument);
+    }
+
+    /** An upgrade check: given an empty database (and its schema, null for H2), it migrates and checks. */
+    private interface Upgrade {
+        void check(HikariDataSource ds, String schemaOrNull) throws Exception;
+    }
+
+    private static void onH2(String name, Upgrade upgrade) throws Exception {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl("jdbc:h2:mem:" + name + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
+        try (HikariDataSource ds = new HikariDataSource(cfg)) {
+            upgrade.check(ds, null);
         }
+    }
+
+    /** Runs the check in a fresh schema of the test database, dropped afterwards. */
+    private static void onPostgres(String schema, Upgrade upgrade) throws Exception {
+        dropSchema(schema);
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl(PgTestSupport.URL + "?currentSchema=" + schema);
         cfg.setUsername(PgTestSupport.USER);
         try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            attributeRowsMoveIntoTheProfileDocument(ds, schema);
+            upgrade.check(ds, schema);
         }
+        dropSchema(schema);
+    }
+
+    private static void dropSchema(String schema) throws Exception {
+        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
+             var s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+    }
+
+    /** The database as the release whose last migration was {@code version} left it. */
+    private static void migrateUpTo(HikariDataSource ds, String schemaOrNull, String version) {
+        var before = Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target(version);
+        if (schemaOrNull != null) {
+            before = before.schemas(schemaOrNull).defaultSchema(schemaOrNull).createSchemas(true);
+        }
+        before.load().migrate();
     }
 
     /** A store of the release before V3 (one row per attribute) with data in it, upgraded. */
     private void attributeRowsMoveIntoTheProfileDocument(HikariDataSource ds, String schema) throws Exception {
-        var before = Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target("2");
-        if (schema != null) {
-            before = before.schemas(schema).defaultSchema(schema).createSchemas(true);
-        }
-        before.load().migrate();
+        migrateUpTo(ds, schema, "2");
         java.util.UUID ann = java.util.UUID.fromString("00000000-0000-7000-8000-000000000001");
         java.util.UUID bob = java.util.UUID.fromString("00000000-0000-7000-8000-000000000002");
         java.util.UUID none = java.util.UUID.fromString("00000000-0000-7000-8000-000000000003");
@@ -138,30 +161,12 @@ class MigrationsUpgradeTest {
 
     @Test
     void rememberedMessageIdsKeepTheirTimesUnderTheirKeysOnH2() throws Exception {
-        HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl("jdbc:h2:mem:msgkeys;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
-        try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            rememberedMessageIdsKeepTheirTimesUnderTheirKeys(ds, null);
-        }
+        onH2("msgkeys", this::rememberedMessageIdsKeepTheirTimesUnderTheirKeys);
     }
 
     @Test
     void rememberedMessageIdsKeepTheirTimesUnderTheirKeysOnPostgres() throws Exception {
-        String schema = "crmhub_msgkeys_it";
-        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
-             var s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-        }
-        HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl(PgTestSupport.URL + "?currentSchema=" + schema);
-        cfg.setUsername(PgTestSupport.USER);
-        try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            rememberedMessageIdsKeepTheirTimesUnderTheirKeys(ds, schema);
-        }
-        try (var c = java.sql.DriverManager.getConnection(PgTestSupport.URL, PgTestSupport.USER, "");
-             var s = c.createStatement()) {
-            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-        }
+        onPostgres("crmhub_msgkeys_it", this::rememberedMessageIdsKeepTheirTimesUnderTheirKeys);
     }
 
     /**
@@ -169,11 +174,7 @@ class MigrationsUpgradeTest {
      * the key the fold now computes ({@code MessageKeys.of}, in SQL on PostgreSQL), with its time.
      */
     private void rememberedMessageIdsKeepTheirTimesUnderTheirKeys(HikariDataSource ds, String schema) throws Exception {
-        var before = Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target("23");
-        if (schema != null) {
-            before = before.schemas(schema).defaultSchema(schema).createSchemas(true);
-        }
-        before.load().migrate();
+        migrateUpTo(ds, schema, "23");
         java.time.Instant t1 = java.time.Instant.parse("2026-12-01T10:00:00.123456Z");
         java.util.Map<String, java.time.Instant> ids = new java.util.LinkedHashMap<>();
         ids.put("ajs-next-69b2c1e8a3c2f1d0", t1);
