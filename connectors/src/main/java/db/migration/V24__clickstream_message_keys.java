@@ -1,6 +1,7 @@
 package db.migration;
 
 import io.crmhub.connectors.clickstream.MessageKeys;
+import io.crmhub.connectors.jdbc.DatabaseKind;
 import org.flywaydb.core.api.migration.BaseJavaMigration;
 import org.flywaydb.core.api.migration.Context;
 
@@ -8,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.Locale;
 
 /**
  * Clickstream: the messageIds remembered for de-duplication are kept as 16-byte keys (the id itself when it is a
@@ -22,7 +22,7 @@ public class V24__clickstream_message_keys extends BaseJavaMigration {
     @Override
     public void migrate(Context context) throws Exception {
         Connection c = context.getConnection();
-        boolean postgres = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("postgres");
+        boolean postgres = DatabaseKind.isPostgres(c);
         try (Statement st = c.createStatement()) {
             st.execute("CREATE TABLE click_message_key (message_key UUID NOT NULL, seen_at TIMESTAMP WITH TIME ZONE NOT NULL,"
                     + " CONSTRAINT click_message_key_pk PRIMARY KEY (message_key))");

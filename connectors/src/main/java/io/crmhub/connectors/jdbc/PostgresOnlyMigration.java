@@ -5,7 +5,6 @@ import org.flywaydb.core.api.migration.Context;
 
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.Locale;
 
 /**
  * A Flyway migration of statements only PostgreSQL has (storage parameters, partial indexes, views
@@ -20,7 +19,7 @@ public abstract class PostgresOnlyMigration extends BaseJavaMigration {
     @Override
     public final void migrate(Context context) throws Exception {
         Connection c = context.getConnection();
-        if (!c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("postgres")) {
+        if (!DatabaseKind.isPostgres(c)) {
             return;
         }
         try (Statement st = c.createStatement()) {
