@@ -141,6 +141,13 @@ public interface CrmStore {
     /** Sets computed fields of the profile; a null value removes the field. True when anything changed. */
     boolean putComputed(UUID profileId, Map<String, String> values);
 
+    /**
+     * Sets computed fields of many profiles in one transaction (a null value removes the field). Unlike
+     * {@link #putComputed}, a profile that is no longer active (merged, erased, missing) is skipped, not
+     * followed to its survivor. Returns the profiles whose fields changed.
+     */
+    java.util.Set<UUID> putComputedAll(Map<UUID, Map<String, String>> values);
+
     /** Result of {@link #upsert}. */
     record UpsertResult(UUID profileId, Outcome outcome, List<UUID> mergedProfiles,
                         List<Identity> identitiesNotLinked) {

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -50,6 +51,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -2493,9 +2495,81 @@ public class JdbcCrmStore implements CrmStore {
             Map<String, String> current = new HashMap<>();
             db.query("SELECT name, \"value\" FROM profile_computed WHERE profile_id = ?",
                     (rs, n) -> current.put(rs.getString(1), rs.getString(2)), p.id());
-            List<Object[]> inserts = new ArrayList<>();
-            List<Object[]> updates = new ArrayList<>();
-            List<Object[]> deletes = new ArrayList<>();
+            ComputedWrites w = new ComputedWrites(now);
+            if (!w.add(p.id(), current, values)) {
+                return false;
+            }
+            w.write();
+            writeOutbox(w.events);
+            return true;
+        });
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>The profiles are locked in id order in one statement, their stored fields read in one, and the
+     * inserts, updates, deletes and outbox rows written in one batch each.
+     */
+    @Override
+    public Set<UUID> putComputedAll(Map<UUID, Map<String, String>> values) {
+        if (values == null || values.isEmpty()) {
+            return Set.of();
+        }
+        return inTx("putComputedAll", () -> {
+            List<UUID> ids = new ArrayList<>(new TreeSet<>(values.keySet()));
+            List<UUID> live = byIds("SELECT id FROM profile WHERE status = 'ACTIVE' AND id", " ORDER BY id FOR UPDATE", ids,
+                    (rs, n) -> Params.uuid(rs, "id"));
+            Map<UUID, Map<String, String>> current = new HashMap<>();
+            byIds("SELECT profile_id, name, \"value\" FROM profile_computed WHERE profile_id", "", live, (rs, n) ->
+                    current.computeIfAbsent(Params.uuid(rs, "profile_id"), k -> new HashMap<>())
+                            .put(rs.getString("name"), rs.getString("value")));
+            ComputedWrites w = new ComputedWrites(now());
+            Set<UUID> changed = new LinkedHashSet<>();
+            for (UUID id : live) {
+                if (w.add(id, current.getOrDefault(id, Map.of()), values.get(id))) {
+                    changed.add(id);
+                }
+            }
+            w.write();
+            if (postgres()) {
+                writeOutboxSet(w.events);
+            } else {
+                writeOutbox(w.events);
+            }
+            return changed;
+        });
+    }
+
+    /** Rows of {@code sql + " = ANY (array)" + tail} (PostgreSQL) or {@code sql + " IN (...)" + tail} per 1,000 ids. */
+    private <T> List<T> byIds(String sql, String tail, List<UUID> ids, RowMapper<T> mapper) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        if (postgres()) {
+            return db.query(sql + " = ANY (?::uuid[])" + tail, mapper, (Object) texts(ids));
+        }
+        List<T> out = new ArrayList<>();
+        for (int from = 0; from < ids.size(); from += 1000) {
+            List<UUID> chunk = ids.subList(from, Math.min(ids.size(), from + 1000));
+            out.addAll(db.query(sql + " IN (" + Params.marks(chunk.size()) + ")" + tail, mapper, chunk.toArray()));
+        }
+        return out;
+    }
+
+    /** The writes that set computed fields of profiles, and their {@code profile.computed} events. */
+    private final class ComputedWrites {
+        final Instant now;
+        final List<Object[]> inserts = new ArrayList<>();
+        final List<Object[]> updates = new ArrayList<>();
+        final List<Object[]> deletes = new ArrayList<>();
+        final List<Object[]> events = new ArrayList<>();
+
+        ComputedWrites(Instant now) {
+            this.now = now;
+        }
+
+        /** Adds what turns the profile's {@code current} fields into {@code values} (null removes); false when nothing. */
+        boolean add(UUID id, Map<String, String> current, Map<String, String> values) {
             Map<String, String> changed = new TreeMap<>();
             values.forEach((k, v) -> {
                 if (k == null || k.isBlank()) {
@@ -2503,29 +2577,32 @@ public class JdbcCrmStore implements CrmStore {
                 }
                 if (v == null) {
                     if (current.containsKey(k)) {
-                        deletes.add(new Object[]{p.id(), k});
+                        deletes.add(new Object[]{id, k});
                         changed.put(k, null);
                     }
                 } else if (!current.containsKey(k)) {
-                    inserts.add(new Object[]{p.id(), k, v, now});
+                    inserts.add(new Object[]{id, k, v, now});
                     changed.put(k, v);
                 } else if (!Objects.equals(current.get(k), v)) {
-                    updates.add(new Object[]{v, now, p.id(), k});
+                    updates.add(new Object[]{v, now, id, k});
                     changed.put(k, v);
                 }
             });
             if (changed.isEmpty()) {
                 return false;
             }
+            Map<String, Object> pl = new LinkedHashMap<>();
+            pl.put("profileId", id.toString());
+            pl.put("computed", changed);
+            events.add(event(id, EV_COMPUTED, pl, now));
+            return true;
+        }
+
+        void write() {
             db.batch("INSERT INTO profile_computed (profile_id, name, \"value\", updated_at) VALUES (?, ?, ?, ?)", inserts);
             db.batch("UPDATE profile_computed SET \"value\" = ?, updated_at = ? WHERE profile_id = ? AND name = ?", updates);
             db.batch("DELETE FROM profile_computed WHERE profile_id = ? AND name = ?", deletes);
-            Map<String, Object> pl = new LinkedHashMap<>();
-            pl.put("profileId", p.id().toString());
-            pl.put("computed", changed);
-            writeOutbox(List.<Object[]>of(event(p.id(), EV_COMPUTED, pl, now)));
-            return true;
-        });
+        }
     }
 
     // =========================================================================================

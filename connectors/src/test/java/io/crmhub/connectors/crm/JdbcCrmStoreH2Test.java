@@ -105,6 +105,10 @@ class JdbcCrmStoreH2Test {
             assertThat(r.removed()).containsEntry("identity", 1).containsEntry("interaction", 1);
             assertThatThrownBy(() -> store.upsert(new ProfileRecord("x", t0, List.of(phone), Map.of(), List.of())))
                     .isInstanceOf(ErasedIdentityException.class);
+            assertThat(store.putComputedAll(Map.of(info, Map.of("score", "7"), b, Map.of("score", "1"))))
+                    .as("the erased profile is skipped").containsExactly(info);
+            assertThat(store.find(info, 0).orElseThrow().computed()).isEqualTo(Map.of("score", "7"));
+            assertThat(store.putComputedAll(Map.of(info, Map.of("score", "7")))).isEmpty();
             assertThat(store.acquireLease("l", "me", Duration.ofSeconds(5))).isTrue();
             assertThat(store.acquireLease("l", "you", Duration.ofSeconds(5))).isFalse();
             long q = store.quarantine(new CrmStore.QuarantineEntry(0, "r", "s", "u", "p", Map.of(), "e", 1, null, null,

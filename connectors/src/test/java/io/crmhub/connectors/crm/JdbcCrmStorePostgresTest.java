@@ -658,6 +658,34 @@ class JdbcCrmStorePostgresTest {
     }
 
     @Test
+    void putComputedAllSetsManyProfilesInOneTransactionAndSkipsProfilesNoLongerActive() throws Exception {
+        UUID a = upsert(rec(email("ca@example.com"))).profileId();
+        UUID b = upsert(rec(email("cb@example.com"))).profileId();
+        UUID gone = upsert(rec(email("cgone@example.com"))).profileId();
+        assertThat(store.putComputed(b, Map.of("keep", "1", "drop", "x"))).isTrue();
+        store.erase(gone, "test");
+        int before = count("outbox", "event_type = 'profile.computed'");
+        Map<String, String> forB = new java.util.HashMap<>(Map.of("keep", "1", "new", "n"));
+        forB.put("drop", null);
+        Map<UUID, Map<String, String>> all = new java.util.LinkedHashMap<>();
+        all.put(gone, Map.of("x", "1"));
+        all.put(b, forB);
+        all.put(a, Map.of("pageViews", "4"));
+        assertThat(store.putComputedAll(all)).as("erased profile skipped").containsExactlyInAnyOrder(a, b);
+        assertThat(store.find(a, 0).orElseThrow().computed()).isEqualTo(Map.of("pageViews", "4"));
+        assertThat(store.find(b, 0).orElseThrow().computed()).isEqualTo(Map.of("keep", "1", "new", "n"));
+        assertThat(count("profile_computed", "profile_id = ?", gone)).isZero();
+        List<CrmStore.OutboxEvent> events = store.pendingOutbox(1000).stream()
+                .filter(e -> e.eventType().equals("profile.computed")).toList();
+        assertThat(events).hasSize(before + 2);
+        JsonNode forBEvent = JSON.readTree(events.stream().filter(e -> e.profileId().equals(b)).reduce((x, y) -> y)
+                .orElseThrow().payload());
+        assertThat(forBEvent.get("computed").toString()).isEqualTo("{\"drop\":null,\"new\":\"n\"}");
+        assertThat(store.putComputedAll(all)).as("nothing changed").isEmpty();
+        assertThat(count("outbox", "event_type = 'profile.computed'")).isEqualTo(before + 2);
+    }
+
+    @Test
     void listsCampaignsAndComputed() {
         UUID p = upsert(rec(email("l@example.com"))).profileId();
         CrmStore.MarketingList l = store.createList("Leads 2025", MemberType.LEAD);

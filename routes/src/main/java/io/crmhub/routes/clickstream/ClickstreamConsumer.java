@@ -256,13 +256,20 @@ public class ClickstreamConsumer {
             int failures = 0;
             consumer.subscribe(List.of(source.topic()));
             while (running) {
+                long t0 = System.nanoTime();
                 ConsumerRecords<String, byte[]> records = consumer.poll(source.pollTimeout());
                 if (records.isEmpty()) {
                     continue;
                 }
                 try {
+                    long t1 = System.nanoTime();
                     handle(records, failures >= POISON_ATTEMPTS);
+                    long t2 = System.nanoTime();
                     consumer.commitSync(next(records));
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("poll of {} records: poll {} ms, handle {} ms, offset commit {} ms", records.count(),
+                                (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000);
+                    }
                     committedBatches.incrementAndGet();
                     backoff = source.retryInitialDelay().toMillis();
                     failures = 0;
@@ -329,6 +336,7 @@ public class ClickstreamConsumer {
     /** Maps, checks, applies one poll's records; throws when the batch must be taken again. */
     void handle(ConsumerRecords<String, byte[]> records, boolean oneByOne) {
         Timer.Sample sample = Timer.start();
+        long started = System.nanoTime();
         List<ClickEvent> events = new ArrayList<>(records.count());
         List<Bad> bad = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> r : records) {
@@ -356,6 +364,9 @@ public class ClickstreamConsumer {
                     bad.add(new Bad(r, redact(item), e.getMessage()));
                 }
             }
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} records read and checked in {} ms", records.count(), (System.nanoTime() - started) / 1_000_000);
         }
         ClickstreamStore.Report report;
         if (!oneByOne) {

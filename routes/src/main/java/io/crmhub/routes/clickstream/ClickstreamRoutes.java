@@ -59,10 +59,13 @@ public class ClickstreamRoutes extends RouteBuilder {
                     .log(LoggingLevel.WARN, "clickstream projection failed, retried next round: ${exception.message}")
                 .end()
                 .process(e -> {
-                    int n;
+                    // one pass through the changed profiles in id order per round: a profile changed again
+                    // behind the pass waits for the next round, so under load its changes are projected together
+                    int batch = props.getProjection().getBatchSize();
+                    ClickstreamStore.Projected step = new ClickstreamStore.Projected(0, null);
                     do {
-                        n = store.project(props.getProjection().getBatchSize(), props.getProjection().getTopInterests());
-                    } while (n >= props.getProjection().getBatchSize());
+                        step = store.project(step.last(), batch, props.getProjection().getTopInterests());
+                    } while (step.count() >= batch);
                 });
 
         from("timer:clickstream-housekeeping?synchronous=true&period=" + props.getProjection().getHousekeepingInterval().toMillis()
