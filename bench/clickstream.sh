@@ -14,7 +14,7 @@
 # a single event waits ~3 ms for the broker's acknowledgement, and 32 connections capped it below what the
 # hub can do.
 # Database: BENCH_DB_URL (default jdbc:postgresql://127.0.0.1:5432/test), BENCH_DB_USER, BENCH_DB_PASSWORD.
-# BENCH_HUB_ARGS: more arguments for the hub (an A/B of a setting).
+# BENCH_HUB_ARGS: more arguments for the hub (an A/B of a setting); BENCH_HUB_JVM: more JVM options for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the REST closed loops use wrk when it is there (Debian package wrk), else the JDK HttpClient

@@ -129,7 +129,14 @@ public final class ClickstreamBench {
                 s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
             }
             int port = 18089;
-            List<String> cmd = new ArrayList<>(List.of("java", "-Xmx1g", "-jar", jar,
+            // BENCH_HUB_JVM: more JVM options for the hub (an A/B of a JVM setting, e.g. -XX:MaxGCPauseMillis=20)
+            List<String> cmd = new ArrayList<>(List.of("java", "-Xmx1g"));
+            String jvm = System.getenv("BENCH_HUB_JVM");
+            if (jvm != null && !jvm.isBlank()) {
+                cmd.addAll(List.of(jvm.trim().split("\\s+")));
+                System.out.println("hub       extra JVM options: " + jvm.trim());
+            }
+            cmd.addAll(List.of("-jar", jar,
                     "--server.port=" + port,
                     "--hub.kafka.embedded.enabled=false", "--hub.kafka.bootstrap-servers=" + bs,
                     "--spring.datasource.url=" + url + "?currentSchema=" + schema + "&reWriteBatchedInserts=true",

@@ -2526,7 +2526,8 @@ public class JdbcCrmStore implements CrmStore {
             ComputedWrites w = new ComputedWrites(now());
             Set<UUID> changed = new LinkedHashSet<>();
             for (UUID id : live) {
-                if (w.add(id, current.getOrDefault(id, Map.of()), values.get(id))) {
+                Map<String, String> wanted = values.get(id);
+                if (wanted != null && w.add(id, current.getOrDefault(id, Map.of()), wanted)) {
                     changed.add(id);
                 }
             }
