@@ -276,21 +276,26 @@ class ClickstreamStoreTest {
         UUID two = f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "u-2")).orElseThrow();
         assertThat(f.crm().find(two, 0).orElseThrow().computed()).containsEntry("clickstream.pageViews", "2");
 
-        // a round passes once in id order: a profile changed again behind the pass waits for the next round
+        // a round projects what was queued when it began, in id order: a profile changed again during the round is
+        // queued behind its end and waits for the next round
         UUID one = f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "u-1")).orElseThrow();
         UUID four = f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "u-4")).orElseThrow();
         UUID low = one.compareTo(four) < 0 ? one : four;
+        UUID high = low.equals(one) ? four : one;
         String lowUser = low.equals(one) ? "u-1" : "u-4";
         store.apply(List.of(page("p1b", "a-1", "u-1", T0.plusSeconds(60), "topic-1"),
                 page("p4b", "a-4", "u-4", T0.plusSeconds(60), "topic-4")));
-        ClickstreamStore.Projected first = store.project(null, 1, 3);
-        assertThat(first).isEqualTo(new ClickstreamStore.Projected(1, low));
+        long end = store.queueEnd();
+        assertThat(store.project(end, 1, 3)).isEqualTo(new ClickstreamStore.Projected(1, true));
+        assertThat(f.crm().find(low, 0).orElseThrow().computed()).containsEntry("clickstream.pageViews", "2");
+        assertThat(f.crm().find(high, 0).orElseThrow().computed()).containsEntry("clickstream.pageViews", "1");
         store.apply(List.of(page("p-again", "a-" + lowUser.substring(2), lowUser, T0.plusSeconds(70), "topic-1")));
-        ClickstreamStore.Projected second = store.project(first.last(), 1, 3);
-        assertThat(second.count()).isEqualTo(1);
-        assertThat(second.last()).isEqualTo(low.equals(one) ? four : one);
-        assertThat(store.project(second.last(), 1, 3)).isEqualTo(new ClickstreamStore.Projected(0, second.last()));
-        assertThat(store.project(null, 1, 3)).as("the next round").isEqualTo(new ClickstreamStore.Projected(1, low));
+        assertThat(store.queueEnd()).isGreaterThan(end);
+        assertThat(store.project(end, 1, 3)).isEqualTo(new ClickstreamStore.Projected(1, false));
+        assertThat(f.crm().find(high, 0).orElseThrow().computed()).containsEntry("clickstream.pageViews", "2");
+        assertThat(store.project(end, 1, 3)).as("the round is over").isEqualTo(new ClickstreamStore.Projected(0, false));
+        assertThat(f.crm().find(low, 0).orElseThrow().computed()).containsEntry("clickstream.pageViews", "2");
+        assertThat(store.project(store.queueEnd(), 1, 3)).as("the next round").isEqualTo(new ClickstreamStore.Projected(1, false));
         assertThat(f.crm().find(low, 0).orElseThrow().computed()).containsEntry("clickstream.pageViews", "3");
     }
 

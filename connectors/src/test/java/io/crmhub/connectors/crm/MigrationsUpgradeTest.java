@@ -206,4 +206,65 @@ class MigrationsUpgradeTest {
                     .as("the text-keyed table is gone").isFalse();
         }
     }
+
+    @Test
+    void profilesWaitingForTheProjectionAreQueuedOnH2() throws Exception {
+        onH2("projqueue", this::profilesWaitingForTheProjectionAreQueued);
+    }
+
+    @Test
+    void profilesWaitingForTheProjectionAreQueuedOnPostgres() throws Exception {
+        onPostgres("crmhub_projqueue_it", this::profilesWaitingForTheProjectionAreQueued);
+    }
+
+    /**
+     * A store of the release before V25 (a projected flag on the stats rows) upgraded: the profiles whose flag was
+     * down are in the projection queue, 5,000 to a row, the others are not, and the flag is gone.
+     */
+    private void profilesWaitingForTheProjectionAreQueued(HikariDataSource ds, String schema) throws Exception {
+        migrateUpTo(ds, schema, "24");
+        java.util.Set<java.util.UUID> waiting = new java.util.HashSet<>();
+        try (var c = ds.getConnection();
+             var p = c.prepareStatement("INSERT INTO click_profile_stats (profile_id, events, first_seen, last_seen,"
+                     + " updated_at, projected) VALUES (?, 1, ?, ?, ?, ?)")) {
+            var t = java.time.OffsetDateTime.parse("2026-12-01T10:00:00Z");
+            for (int i = 0; i < 5_010; i++) {
+                java.util.UUID id = java.util.UUID.randomUUID();
+                boolean projected = i % 1000 == 7;
+                if (!projected) {
+                    waiting.add(id);
+                }
+                p.setObject(1, id);
+                p.setObject(2, t);
+                p.setObject(3, t);
+                p.setObject(4, t);
+                p.setBoolean(5, projected);
+                p.addBatch();
+            }
+            p.executeBatch();
+        }
+        assertThat(waiting).hasSize(5_004);
+        Migrations.migrate(ds, schema);
+        java.util.List<java.util.List<java.util.UUID>> rows = new java.util.ArrayList<>();
+        try (var c = ds.getConnection(); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT profile_ids FROM click_projection_queue ORDER BY id")) {
+            while (rs.next()) {
+                java.util.List<java.util.UUID> ids = new java.util.ArrayList<>();
+                for (Object v : (Object[]) rs.getArray(1).getArray()) {
+                    ids.add(v instanceof java.util.UUID u ? u : java.util.UUID.fromString(v.toString()));
+                }
+                rows.add(ids);
+            }
+        }
+        assertThat(rows).as("5,000 to a row").hasSize(2);
+        assertThat(rows.get(0)).hasSize(5_000);
+        assertThat(rows.get(1)).hasSize(4);
+        java.util.Set<java.util.UUID> queued = new java.util.HashSet<>(rows.get(0));
+        queued.addAll(rows.get(1));
+        assertThat(queued).isEqualTo(waiting);
+        try (var c = ds.getConnection();
+             var cols = c.getMetaData().getColumns(null, schema, "click_profile_stats", "projected")) {
+            assertThat(cols.next()).as("the flag is gone").isFalse();
+        }
+    }
 }

@@ -59,13 +59,14 @@ public class ClickstreamRoutes extends RouteBuilder {
                     .log(LoggingLevel.WARN, "clickstream projection failed, retried next round: ${exception.message}")
                 .end()
                 .process(e -> {
-                    // one pass through the changed profiles in id order per round: a profile changed again
-                    // behind the pass waits for the next round, so under load its changes are projected together
+                    // a round projects what was queued when it began: a profile changed again during the round
+                    // is queued behind its end and waits for the next one, so under load its changes go together
                     int batch = props.getProjection().getBatchSize();
-                    ClickstreamStore.Projected step = new ClickstreamStore.Projected(0, null);
+                    long end = store.queueEnd();
+                    ClickstreamStore.Projected step;
                     do {
-                        step = store.project(step.last(), batch, props.getProjection().getTopInterests());
-                    } while (step.count() >= batch);
+                        step = store.project(end, batch, props.getProjection().getTopInterests());
+                    } while (step.more());
                 });
 
         from("timer:clickstream-housekeeping?synchronous=true&period=" + props.getProjection().getHousekeepingInterval().toMillis()
