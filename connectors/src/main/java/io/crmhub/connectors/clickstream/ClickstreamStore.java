@@ -1153,19 +1153,28 @@ public class ClickstreamStore {
         if (queued.isEmpty()) {
             return new Projected(0, false);
         }
-        // 2. the first live ones with engagement (anonymous profiles are never queued)
-        List<Row> rows = new ArrayList<>(candidates.isEmpty() ? List.of() : db.queryIn(
-                "SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen FROM click_profile_stats s"
-                        + " JOIN profile p ON p.id = s.profile_id WHERE p.status = 'ACTIVE' AND s.profile_id IN ",
-                " ORDER BY s.profile_id LIMIT " + max, candidates, (rs, n) -> new Row(Params.uuid(rs, "profile_id"),
-                        rs.getLong("page_views"), rs.getLong("sessions"), rs.getLong("ad_clicks"), Params.instant(rs, "last_seen"))));
-        rows.sort(Comparator.comparing(Row::id));
-        if (rows.size() > max) {
-            rows = rows.subList(0, max);
+        // 2. the first live ones with engagement (anonymous profiles are never queued), the candidates looked at
+        // in slices, in one order (Java's, not the database's: which ones were looked at must be known exactly)
+        List<Row> rows = new ArrayList<>();
+        List<UUID> order = new ArrayList<>(candidates);
+        int looked = 0;
+        while (rows.size() < max && looked < order.size()) {
+            List<UUID> slice = order.subList(looked, Math.min(order.size(), looked + max));
+            looked += slice.size();
+            rows.addAll(db.queryIn("SELECT s.profile_id, s.page_views, s.sessions, s.ad_clicks, s.last_seen"
+                            + " FROM click_profile_stats s JOIN profile p ON p.id = s.profile_id"
+                            + " WHERE p.status = 'ACTIVE' AND s.profile_id IN ", "", slice,
+                    (rs, n) -> new Row(Params.uuid(rs, "profile_id"), rs.getLong("page_views"), rs.getLong("sessions"),
+                            rs.getLong("ad_clicks"), Params.instant(rs, "last_seen"))));
         }
-        boolean allLookedAt = rows.size() < max;
+        rows.sort(Comparator.comparing(Row::id));
         // the candidates done with: projected, or not to be projected (merged, erased, no engagement)
-        Set<UUID> settled = allLookedAt ? candidates : candidates.headSet(rows.get(rows.size() - 1).id(), true);
+        Set<UUID> settled = new HashSet<>(order.subList(0, looked));
+        if (rows.size() > max) {
+            rows = new ArrayList<>(rows.subList(0, max));
+            UUID last = rows.get(max - 1).id();
+            settled.removeIf(id -> id.compareTo(last) > 0);
+        }
         if (!rows.isEmpty()) {
             projectRows(rows, topInterests);
         }

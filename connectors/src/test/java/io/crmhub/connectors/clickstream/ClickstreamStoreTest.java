@@ -299,6 +299,39 @@ class ClickstreamStoreTest {
         assertThat(f.crm().find(low, 0).orElseThrow().computed()).containsEntry("clickstream.pageViews", "3");
     }
 
+    /**
+     * The projection takes the queued profiles a few at a time and leaves the others queued: whatever order the
+     * database sorts UUIDs in (PostgreSQL byte by byte, Java as two signed longs), none leaves the queue unprojected.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void everyQueuedProfileIsProjectedWhateverTheOrderOfItsId(String kind) throws Exception {
+        Fixture f = fixture(kind);
+        ClickstreamStore store = f.store();
+        List<UUID> ids = List.of(UUID.fromString("00000000-0000-4000-8000-000000000001"),
+                UUID.fromString("7fffffff-0000-4000-8000-000000000002"),
+                UUID.fromString("80000000-0000-4000-8000-000000000003"),
+                UUID.fromString("ffffffff-0000-4000-8000-000000000004"));
+        java.time.OffsetDateTime t = java.time.OffsetDateTime.ofInstant(T0, ZoneOffset.UTC);
+        for (int i = 0; i < ids.size(); i++) {
+            f.sql().update("INSERT INTO profile (id, status, created_at, updated_at, version) VALUES (?, 'ACTIVE', ?, ?, 0)",
+                    ids.get(i), t, t);
+            f.sql().update("INSERT INTO click_profile_stats (profile_id, events, page_views, sessions, ad_impressions,"
+                    + " ad_clicks, first_seen, last_seen, updated_at) VALUES (?, ?, ?, 1, 0, 0, ?, ?, ?)",
+                    ids.get(i), 10 + i, 10 + i, t, t, t);
+        }
+        store.enqueueProjection(new java.util.HashSet<>(ids), T0);
+        for (int round = 1; round <= ids.size(); round++) {
+            assertThat(store.project(1, 3)).as("call %d", round).isEqualTo(1);
+        }
+        assertThat(store.project(1, 3)).isZero();
+        for (int i = 0; i < ids.size(); i++) {
+            assertThat(f.crm().find(ids.get(i), 0).orElseThrow().computed())
+                    .containsEntry("clickstream.pageViews", Integer.toString(10 + i));
+        }
+        assertThat(f.sql().queryForObject("SELECT count(*) FROM click_projection_queue", Long.class)).isZero();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
     void interestsAndCampaignsAddUpAcrossBatchesAsInOne(String kind) throws Exception {
