@@ -207,14 +207,14 @@ class MigrationsUpgradeTest {
         }
     }
 
-    @Test
-    void profilesWaitingForTheProjectionAreQueuedOnH2() throws Exception {
-        onH2("projqueue", this::profilesWaitingForTheProjectionAreQueued);
-    }
-
-    @Test
-    void profilesWaitingForTheProjectionAreQueuedOnPostgres() throws Exception {
-        onPostgres("crmhub_projqueue_it", this::profilesWaitingForTheProjectionAreQueued);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"h2", "postgres"})
+    void profilesWaitingForTheProjectionAreQueued(String kind) throws Exception {
+        if (kind.equals("h2")) {
+            onH2("projqueue", this::profilesWaitingForTheProjectionAreQueued);
+        } else {
+            onPostgres("crmhub_projqueue_it", this::profilesWaitingForTheProjectionAreQueued);
+        }
     }
 
     /**
