@@ -6,7 +6,10 @@ import io.crmhub.routes.config.HubProperties;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.boot.logging.LogLevel;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.EnumerablePropertySource;
@@ -70,6 +73,11 @@ public class EmbeddedKafkaInitializer implements ApplicationContextInitializer<C
                 return bean;
             }
         });
+        context.addApplicationListener(event -> {
+            if (event instanceof ContextClosedEvent) {
+                quietBroker();
+            }
+        });
         if (context.getBeanFactory() instanceof DefaultListableBeanFactory factory) {
             // registered first, destroyed last: after Camel has stopped its consumers and producers
             factory.registerDisposableBean("embeddedKafkaBroker", (DisposableBean) () -> {
@@ -77,6 +85,24 @@ public class EmbeddedKafkaInitializer implements ApplicationContextInitializer<C
                     broker.join().destroy();
                 }
             });
+        }
+    }
+
+    /** The embedded broker's loggers (the hub's own Kafka clients log under org.apache.kafka.clients). */
+    static final String[] BROKER_LOGGERS = {"kafka", "state.change.logger", "org.apache.kafka.storage",
+            "org.apache.kafka.server", "org.apache.kafka.raft", "org.apache.kafka.controller", "org.apache.kafka.metadata",
+            "org.apache.kafka.image", "org.apache.kafka.coordinator", "org.apache.kafka.queue", "org.springframework.kafka.test"};
+
+    /**
+     * Silences the embedded broker once the application is closing. Kafka's test kit deletes the broker's
+     * temporary directory from a JVM shutdown hook of its own, which runs beside Spring's: for its last second the
+     * broker logged some forty warnings and errors about files that were gone (and tried to halt the JVM) at every
+     * stop of the embedded default, all about data that is thrown away with the run.
+     */
+    static void quietBroker() {
+        LoggingSystem logging = LoggingSystem.get(EmbeddedKafkaInitializer.class.getClassLoader());
+        for (String name : BROKER_LOGGERS) {
+            logging.setLogLevel(name, LogLevel.OFF);
         }
     }
 
