@@ -1135,19 +1135,18 @@ public class ClickstreamStore {
         long after = 0;
         boolean exhausted = false;
         while (candidates.size() < max) {
-            int before = queued.size();
-            db.query("SELECT id, profile_ids FROM click_projection_queue WHERE id > ? AND id <= ? ORDER BY id LIMIT "
-                    + QUEUE_PAGE, (rs, n) -> {
+            List<Long> page = db.query("SELECT id, profile_ids FROM click_projection_queue WHERE id > ? AND id <= ?"
+                    + " ORDER BY id LIMIT " + QUEUE_PAGE, (rs, n) -> {
                 List<UUID> ids = uuids(rs.getArray("profile_ids"));
                 queued.put(rs.getLong("id"), ids);
                 candidates.addAll(ids);
-                return null;
+                return rs.getLong("id");
             }, after, upTo);
-            if (queued.size() - before < QUEUE_PAGE) {
+            if (page.size() < QUEUE_PAGE) {
                 exhausted = true;
                 break;
             }
-            after = queued.keySet().stream().reduce((a, b) -> b).orElseThrow();
+            after = page.get(page.size() - 1);
         }
         if (queued.isEmpty()) {
             return new Projected(0, false);
