@@ -21,26 +21,37 @@ import java.util.Map;
 /**
  * The header alias table ({@code config/mappings/list-columns.yml}): target field → header names.
  * Headers and aliases are compared by {@link #key(String)}: lower case, accents removed, everything
- * but letters and digits dropped ("E-Mail Address" and "email address" are the same).
+ * but letters and digits dropped ("E-Mail Address" and "email address" are the same). A target's aliases are
+ * listed most specific first: when two headers of a file map to the same target, the one matching the earlier
+ * alias takes it (Outlook's "Job Title" over its "Title", which there is the salutation).
  */
 public final class ColumnAliases {
 
     private final Map<String, String> byKey;
+    private final Map<String, Integer> rankByKey;
 
-    private ColumnAliases(Map<String, String> byKey) {
+    private ColumnAliases(Map<String, String> byKey, Map<String, Integer> rankByKey) {
         this.byKey = Map.copyOf(byKey);
+        this.rankByKey = Map.copyOf(rankByKey);
     }
 
     public static ColumnAliases of(Map<String, ? extends Collection<String>> targets) {
         Map<String, String> m = new HashMap<>();
+        Map<String, Integer> rank = new HashMap<>();
         targets.forEach((target, aliases) -> {
             String t = ListColumns.canonicalTarget(target);
-            m.putIfAbsent(key(target), t);
+            if (m.putIfAbsent(key(target), t) == null) {
+                rank.put(key(target), 0);
+            }
+            int r = 1;
             for (String a : aliases) {
-                m.putIfAbsent(key(a), t);
+                if (m.putIfAbsent(key(a), t) == null) {
+                    rank.put(key(a), r);
+                }
+                r++;
             }
         });
-        return new ColumnAliases(m);
+        return new ColumnAliases(m, rank);
     }
 
     public static ColumnAliases load(Path file) throws IOException {
@@ -84,6 +95,14 @@ public final class ColumnAliases {
     /** The target field for this header, or null. */
     public String target(String header) {
         return header == null ? null : byKey.get(key(header));
+    }
+
+    /**
+     * How specific this header is for its target: 0 for the target's own name, then the alias's place in its
+     * list (1 for the first); {@link Integer#MAX_VALUE} for a header that maps to nothing.
+     */
+    public int rank(String header) {
+        return header == null ? Integer.MAX_VALUE : rankByKey.getOrDefault(key(header), Integer.MAX_VALUE);
     }
 
     public static String key(String s) {

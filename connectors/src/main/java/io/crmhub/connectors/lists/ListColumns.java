@@ -16,10 +16,12 @@ public final class ListColumns {
     public static final String OPT_IN = "optIn";
     public static final String OPT_IN_DATE = "optInDate";
     public static final String OPT_OUT = "optOut";
+    /** A date in it says the person opted out (or was cleaned, as a bounced address) then. */
+    public static final String OPT_OUT_DATE = "optOutDate";
     public static final String IGNORE = "ignore";
 
     public static final Set<String> SPECIAL = Set.of(EMAIL, PHONE, MOBILE, EXTERNAL_ID, CRM_ID, OPT_IN, OPT_IN_DATE,
-            OPT_OUT, IGNORE);
+            OPT_OUT, OPT_OUT_DATE, IGNORE);
 
     private ListColumns() {
     }

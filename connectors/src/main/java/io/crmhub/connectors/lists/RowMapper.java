@@ -27,9 +27,10 @@ import java.util.Map;
  * Columns map by the manifest's {@code columns} (header → field), else through the alias table.
  * Validation: an e-mail, phone or external id must identify the row; e-mails and phones must be
  * well-formed, dates must parse. Other values that do not normalise (a country nobody knows ...)
- * are dropped and counted, the row is kept. Consent: an opt-out column records an opt-out; an
- * opt-in column (or an opt-in date alone) records a NON-explicit opt-in with the date and the file
- * row as evidence, so a list can never lift an opt-out (see ConsentRules).
+ * are dropped and counted, the row is kept. Consent: an opt-out column (or an opt-out date, as in Mailchimp's
+ * export of unsubscribed members) records an opt-out; an opt-in column (or an opt-in date alone) records a
+ * NON-explicit opt-in with the date and the file row as evidence, so a list can never lift an opt-out (see
+ * ConsentRules). An opt-out in a row wins over an opt-in in the same row.
  */
 public final class RowMapper {
 
@@ -85,19 +86,23 @@ public final class RowMapper {
         Map<String, String> manifest = new HashMap<>();
         settings.columns().forEach((h, t) -> manifest.put(ColumnAliases.key(h), t));
         this.targets = new String[header.size()];
-        boolean identifying = false;
-        Map<String, String> used = new HashMap<>();
+        // per target, the column that maps to it and how specifically (-1: the manifest names it)
+        Map<String, Integer> used = new HashMap<>();
+        int[] rank = new int[header.size()];
         for (int i = 0; i < header.size(); i++) {
             String h = header.get(i);
             String t = settings.columns().get(h);
             if (t == null) {
                 t = manifest.get(ColumnAliases.key(h));
             }
+            int r = -1;
             if (t == null) {
                 t = aliases.target(h);
+                r = aliases.rank(h);
             }
             if (t == null && settings.keepUnmapped() && !h.isBlank()) {
                 t = h;
+                r = Integer.MAX_VALUE;
             }
             if (t == null || t.equals(ListColumns.IGNORE)) {
                 if (t == null && !h.isBlank()) {
@@ -105,15 +110,25 @@ public final class RowMapper {
                 }
                 continue;
             }
-            String earlier = used.putIfAbsent(t, h);
-            if (earlier != null && !t.equals(ListColumns.PHONE) && !t.equals(ListColumns.MOBILE)) {
-                // the first column wins; a second "E-Mail" column is reported, not silently merged
-                unmapped.add(h + " (second column for " + t + ")");
-                continue;
+            rank[i] = r;
+            Integer earlier = t.equals(ListColumns.PHONE) || t.equals(ListColumns.MOBILE) ? null : used.get(t);
+            if (earlier != null) {
+                // one column per target; a second "E-Mail" column is reported, not silently merged. The more
+                // specific header wins ("Job Title" over "Title"), else the first
+                int loser = r < rank[earlier] ? earlier : i;
+                unmapped.add(header.get(loser) + " (second column for " + t + ")");
+                if (loser == i) {
+                    continue;
+                }
+                targets[earlier] = null;
             }
+            used.put(t, i);
             targets[i] = t;
-            identifying |= t.equals(ListColumns.EMAIL) || t.equals(ListColumns.PHONE) || t.equals(ListColumns.MOBILE)
-                    || t.equals(ListColumns.EXTERNAL_ID) || t.equals(ListColumns.CRM_ID);
+        }
+        boolean identifying = false;
+        for (String t : targets) {
+            identifying |= t != null && (t.equals(ListColumns.EMAIL) || t.equals(ListColumns.PHONE)
+                    || t.equals(ListColumns.MOBILE) || t.equals(ListColumns.EXTERNAL_ID) || t.equals(ListColumns.CRM_ID));
         }
         if (!identifying) {
             throw new TabularReader.UnreadableFileException("no column maps to an e-mail, phone or external id"
@@ -170,6 +185,8 @@ public final class RowMapper {
         String optInDateColumn = null;
         String optOut = null;
         String optOutColumn = null;
+        String optOutDate = null;
+        String optOutDateColumn = null;
         int dropped = 0;
         for (int i = 0; i < targets.length; i++) {
             String t = targets[i];
@@ -177,7 +194,8 @@ public final class RowMapper {
             if (t == null || v == null || v.isBlank()) {
                 continue;
             }
-            if ((t.equals(Attributes.BIRTH_DATE) || t.equals(ListColumns.OPT_IN_DATE)) && NO_DATE.matcher(v.strip()).matches()) {
+            if ((t.equals(Attributes.BIRTH_DATE) || t.equals(ListColumns.OPT_IN_DATE) || t.equals(ListColumns.OPT_OUT_DATE))
+                    && NO_DATE.matcher(v.strip()).matches()) {
                 continue; // placeholders exporters write for "no date" (Outlook's 0/0/00 ...)
             }
             if (t.equals(Attributes.BIRTH_DATE) && DAY_MONTH.matcher(v.strip()).matches()) {
@@ -213,8 +231,20 @@ public final class RowMapper {
                     optOut = v;
                     optOutColumn = header.get(i);
                 }
+                case ListColumns.OPT_OUT_DATE -> {
+                    optOutDate = v;
+                    optOutDateColumn = header.get(i);
+                }
                 default -> attrs.putIfAbsent(t, v);
             }
+        }
+        if (rawValues.length - offset == 1 && header.size() > 1
+                && ids.stream().noneMatch(id -> id.type() == IdentityType.EMAIL || id.type() == IdentityType.PHONE)) {
+            // a line without a single separator in a file of several columns, and nothing but an id in it: the
+            // title or footer lines reports put around the data (Salesforce: "Confidential Information - Do Not
+            // Distribute"), not a person with an external id of that text
+            throw new RejectedRow("", "a line with one value in a file of " + header.size() + " columns, and no e-mail"
+                    + " or phone: a title or footer line, not a record");
         }
         if (ids.isEmpty()) {
             throw new RejectedRow("", "no e-mail, phone or external id");
@@ -232,10 +262,16 @@ public final class RowMapper {
                 fromIn = ConsentStatus.OPT_IN; // a date of opt-in alone says the person opted in then
             }
         }
+        Instant outAt = null;
+        if (optOutDate != null) {
+            outAt = instant(optOutDate, optOutDateColumn);
+            fromOut = ConsentStatus.OPT_OUT;   // a date of opt-out says the person opted out then
+        }
         String consentSource = "lists:" + settings.listName();
         if (fromOut == ConsentStatus.OPT_OUT || fromIn == ConsentStatus.OPT_OUT) {
-            consents.add(new Consent(settings.channel(), ConsentStatus.OPT_OUT, consentSource, observedAt,
-                    "opt-out in " + evidenceBase, false));
+            consents.add(new Consent(settings.channel(), ConsentStatus.OPT_OUT, consentSource,
+                    outAt == null ? observedAt : outAt,
+                    "opt-out" + (outAt == null ? "" : " dated " + optOutDate.strip()) + " in " + evidenceBase, false));
         } else if (fromIn == ConsentStatus.OPT_IN) {
             Instant at = inAt == null ? observedAt : inAt;
             consents.add(new Consent(settings.channel(), ConsentStatus.OPT_IN, consentSource, at,

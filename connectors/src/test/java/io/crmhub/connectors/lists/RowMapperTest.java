@@ -202,4 +202,102 @@ class RowMapperTest {
         assertThat(g.dropped()).isEqualTo(1);
         assertThat(g.record().attributes()).containsEntry("firstName", "Jo").containsEntry("company", "Kim AG");
     }
+
+    @Test
+    void mailchimpUnsubscribedAndCleanedExportsRecordDatedOptOuts() throws Exception {
+        RowMapper unsub = mapper(List.of("Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
+                "CONFIRM_TIME", "CONFIRM_IP", "UNSUB_TIME", "UNSUB_CAMPAIGN_TITLE", "UNSUB_CAMPAIGN_ID", "UNSUB_REASON",
+                "UNSUB_REASON_OTHER", "LEID", "EUID", "NOTES"), ListSettings.defaults("mc-unsub"));
+        // the opt-in date of the same row does not win over its opt-out
+        var u = unsub.map(new String[]{"old@example.com", "Old", "Customer", "2", "2020-01-01 10:00:00", "", "", "",
+                "2024-02-02 12:00:00", "Spring Sale", "abc123", "I no longer want to receive these emails", "", "1", "e1",
+                ""}, 2, NOW).record();
+        assertThat(u.consents()).singleElement().satisfies(c -> {
+            assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT);
+            assertThat(c.at()).isEqualTo(Instant.parse("2024-02-02T11:00:00Z"));   // Europe/Berlin by default
+            assertThat(c.evidence()).startsWith("opt-out dated 2024-02-02 12:00:00 in list 'mc-unsub'");
+        });
+        assertThatThrownBy(() -> unsub.map(new String[]{"x@example.com", "", "", "", "", "", "", "", "soon", "", "", "", "",
+                "", "", ""}, 3, NOW)).isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> {
+                    assertThat(e.column()).isEqualTo("UNSUB_TIME");
+                    assertThat(e.getMessage()).isEqualTo("not a date: 'soon'");
+                });
+        // a cleaned (hard-bounced) address is not mailed again
+        RowMapper cleaned = mapper(List.of("Email Address", "CLEAN_TIME", "CLEAN_CAMPAIGN_TITLE"), ListSettings.defaults("mc-c"));
+        assertThat(cleaned.map(new String[]{"gone@example.com", "2024-03-01 08:00:00", "March"}, 2, NOW).record().consents())
+                .singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT));
+    }
+
+    @Test
+    void theMoreSpecificHeaderTakesATargetOutlooksJobTitleOverItsTitle() throws Exception {
+        RowMapper ol = mapper(List.of("First Name", "Last Name", "Title", "E-mail Address", "Business Phone", "Mobile Phone",
+                "Job Title", "Company", "Business Street", "Business City", "Business Postal Code",
+                "Business Country/Region", "Home Street", "Home City", "Birthday"), ListSettings.defaults("ol"));
+        var r = ol.map(new String[]{"Pierre", "Dupont", "M.", "pierre.dupont@exemple.fr", "+33 1 23 45 67 89",
+                "+33 6 12 34 56 78", "Directeur", "Exemple SA", "12 rue de la Paix", "Paris", "75002", "France", "", "",
+                "0/0/00"}, 2, NOW).record();
+        assertThat(r.attributes()).containsEntry("jobTitle", "Directeur").containsEntry("city", "Paris")
+                .containsEntry("address", "12 rue de la Paix").containsEntry("postalCode", "75002")
+                .containsEntry("country", "FR");
+        assertThat(r.identities()).filteredOn(i -> i.type() == IdentityType.PHONE).hasSize(2);
+        assertThat(ol.unmapped()).containsExactlyInAnyOrder("Title (second column for jobTitle)",
+                "Home Street (second column for address)", "Home City (second column for city)");
+        // the same rank: the first column keeps the target
+        RowMapper twice = mapper(List.of("Email", "E-Mail"), ListSettings.defaults("x"));
+        assertThat(twice.map(new String[]{"a@example.com", "b@example.com"}, 2, NOW).record().identities())
+                .extracting(i -> i.value()).containsExactly("a@example.com");
+        // a manifest's column wins over an alias
+        RowMapper manifest = mapper(List.of("Email", "Job Title", "Funktion"), ListSettings.fromMap(Map.of("columns",
+                Map.of("Funktion", "jobTitle", "Email", "email")), "x"));
+        assertThat(manifest.unmapped()).containsExactly("Job Title (second column for jobTitle)");
+    }
+
+    @Test
+    void eventbriteAttendeeReportMapsTheHomeAddress() throws Exception {
+        RowMapper eb = mapper(List.of("Order #", "Order Date", "First Name", "Last Name", "Email", "Quantity", "Ticket Type",
+                "Home Address 1", "Home City", "Home State", "Home Zip", "Home Country", "Cell Phone", "Job Title", "Company"),
+                ListSettings.defaults("eb"));
+        var r = eb.map(new String[]{"1234567890", "2024-04-02 10:03:51-05:00", "Lena", "Kowalski", "lena.k@example.pl", "1",
+                "General Admission", "ul. Długa 5", "Gdańsk", "", "80-827", "PL", "+48 601 234 567", "Engineer", "Stocznia"},
+                2, NOW).record();
+        assertThat(r.attributes()).containsEntry("address", "ul. Długa 5").containsEntry("city", "Gdańsk")
+                .containsEntry("postalCode", "80-827").containsEntry("country", "PL").containsEntry("jobTitle", "Engineer");
+        assertThat(r.identities()).extracting(i -> i.type() + ":" + i.value()).contains("PHONE:+48601234567");
+    }
+
+    @Test
+    void aReportsFooterLinesAreRejectedNotImportedAsExternalIds() throws Exception {
+        // Salesforce's CSV export of a report ends with two lines of one quoted value each
+        RowMapper sf = mapper(List.of("Lead ID", "First Name", "Last Name", "Email", "Email Opt Out"),
+                ListSettings.defaults("sf"));
+        for (String footer : List.of("Confidential Information - Do Not Distribute",
+                "Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved.")) {
+            assertThatThrownBy(() -> sf.map(new String[]{footer}, 9, NOW))
+                    .isInstanceOf(RowMapper.RejectedRow.class)
+                    .hasMessage("a line with one value in a file of 5 columns, and no e-mail or phone: a title or footer"
+                            + " line, not a record");
+        }
+        // the same id in a full row is a person; a lone e-mail on a line is one too
+        assertThat(sf.map(new String[]{"00Q5e00000AbCdE", "", "", "", ""}, 2, NOW).record().identities())
+                .extracting(i -> i.type()).containsExactly(IdentityType.EXTERNAL_ID);
+        RowMapper mails = mapper(List.of("Email", "Name"), ListSettings.defaults("m"));
+        assertThat(mails.map(new String[]{"a@example.com"}, 2, NOW).record().identities()).hasSize(1);
+    }
+
+    @Test
+    void noHeaderOfTheAliasTableMapsToTwoTargets() throws Exception {
+        java.nio.file.Path table = java.nio.file.Path.of("..", "config", "mappings", "list-columns.yml");
+        Map<String, List<String>> targets = new org.yaml.snakeyaml.Yaml().load(java.nio.file.Files.readString(table));
+        Map<String, String> seen = new java.util.HashMap<>();
+        List<String> clashes = new java.util.ArrayList<>();
+        targets.forEach((target, aliases) -> {
+            for (String a : aliases) {
+                String before = seen.putIfAbsent(ColumnAliases.key(a), target);
+                if (before != null && !before.equals(target)) {
+                    clashes.add("'" + a + "' in " + target + " and " + before);
+                }
+            }
+        });
+        assertThat(clashes).isEmpty();
+    }
 }
