@@ -27,7 +27,8 @@ import java.util.List;
  * CSV per RFC 4180 through commons-csv: quoted fields with separators, quotes and line breaks.
  * Charset: a BOM wins (UTF-8, UTF-16LE/BE); else the declared one; else UTF-8 when the first 64 KiB
  * are valid UTF-8, otherwise windows-1252 (a superset of ISO-8859-1's printable range). Separator:
- * declared, or whichever of {@code , ; TAB |} occurs most often outside quotes in the header line.
+ * declared, or whichever of {@code , ; TAB |} occurs most often outside quotes in the header line. The header is
+ * the first non-blank line, or the one after {@code skip} non-blank lines (see {@link TabularReaders}).
  */
 public final class CsvListReader implements TabularReader {
 
@@ -40,8 +41,14 @@ public final class CsvListReader implements TabularReader {
     private final List<String> header;
     private final String description;
     private long rowNumber = 1;
+    private final int skipped;
 
     public CsvListReader(Path file, Charset declared, Character declaredDelimiter) throws IOException {
+        this(file, declared, declaredDelimiter, 0);
+    }
+
+    public CsvListReader(Path file, Charset declared, Character declaredDelimiter, int skip) throws IOException {
+        this.skipped = skip;
         byte[] head;
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(SAMPLE);
@@ -80,8 +87,9 @@ public final class CsvListReader implements TabularReader {
         boolean sepLine = hint.find();
         char delimiter = declaredDelimiter != null ? declaredDelimiter
                 : sepLine ? hint.group(1).charAt(0)
-                : detectSeparator(sample);
-        this.description = "CSV, " + how + ", separator " + (delimiter == '\t' ? "TAB" : "'" + delimiter + "'");
+                : detectSeparator(sample, sepLine ? skip + 1 : skip);
+        this.description = "CSV, " + how + ", separator " + (delimiter == '\t' ? "TAB" : "'" + delimiter + "'")
+                + (skip == 0 ? "" : ", " + skip + " lines above the header skipped");
 
         InputStream raw = Files.newInputStream(file);
         this.counting = new Counting(raw);
@@ -97,10 +105,20 @@ public final class CsvListReader implements TabularReader {
                     .setTrim(false).get();
             this.parser = CSVParser.builder().setReader(reader).setFormat(format).get();
             this.records = parser.iterator();
-            if (!records.hasNext()) {
-                throw new UnreadableFileException("the file is empty: a header line is required");
+            CSVRecord h = null;
+            for (int toSkip = skip; records.hasNext(); ) {
+                CSVRecord r = records.next();
+                if (skip == 0 || !blank(r.values())) {
+                    if (toSkip-- == 0) {
+                        h = r;
+                        break;
+                    }
+                }
             }
-            CSVRecord h = records.next();
+            if (h == null) {
+                throw new UnreadableFileException(skip == 0 ? "the file is empty: a header line is required"
+                        : "no line after " + skip + " non-blank lines");
+            }
             List<String> names = new ArrayList<>(h.size());
             for (String s : h) {
                 names.add(s == null ? "" : s.replace("\uFEFF", "").strip());
@@ -117,6 +135,15 @@ public final class CsvListReader implements TabularReader {
             raw.close();
             throw e;
         }
+    }
+
+    private static boolean blank(String[] values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static boolean validUtf8(byte[] head, boolean complete) {
@@ -140,9 +167,42 @@ public final class CsvListReader implements TabularReader {
 
     /** The candidate that occurs most often outside quotes on the first line; ',' when none does. */
     static char detectSeparator(String sample) {
+        return detectSeparator(sample, 0);
+    }
+
+    /**
+     * The candidate that occurs most often outside quotes on the line after {@code skip} non-blank lines (line
+     * breaks inside quotes belong to their line); ',' when none does.
+     */
+    static char detectSeparator(String sample, int skip) {
         int[] counts = new int[SEPARATORS.length];
         boolean quoted = false;
-        for (int i = 0; i < sample.length(); i++) {
+        int start = 0;
+        for (int toSkip = skip; toSkip > 0 && start < sample.length(); ) {
+            int i = start;
+            boolean blank = true;
+            for (; i < sample.length(); i++) {
+                char c = sample.charAt(i);
+                if (c == '"') {
+                    quoted = !quoted;
+                } else if (!quoted && (c == '\n' || c == '\r')) {
+                    break;
+                }
+                if (!Character.isWhitespace(c) && c != '"' && c != ',' && c != ';' && c != '|') {
+                    blank = false;
+                }
+            }
+            start = i + 1;
+            if (!blank) {
+                toSkip--;
+            }
+        }
+        // blank lines before the header line
+        while (start < sample.length() && (sample.charAt(start) == '\n' || sample.charAt(start) == '\r')) {
+            start++;
+        }
+        quoted = false;
+        for (int i = start; i < sample.length(); i++) {
             char c = sample.charAt(i);
             if (c == '"') {
                 quoted = !quoted;
@@ -177,14 +237,7 @@ public final class CsvListReader implements TabularReader {
                 CSVRecord r = records.next();
                 rowNumber = r.getRecordNumber();
                 String[] values = r.values();
-                boolean blank = true;
-                for (String v : values) {
-                    if (v != null && !v.isBlank()) {
-                        blank = false;
-                        break;
-                    }
-                }
-                if (!blank) {
+                if (!blank(values)) {
                     return values;
                 }
             }
@@ -210,6 +263,11 @@ public final class CsvListReader implements TabularReader {
     @Override
     public String describe() {
         return description;
+    }
+
+    @Override
+    public int linesBeforeHeader() {
+        return skipped;
     }
 
     @Override

@@ -310,7 +310,7 @@ public class ListImporter {
         TabularReader reader;
         RowMapper mapper;
         try {
-            reader = TabularReaders.open(staged, settings);
+            reader = open(staged, settings, run.fileName());
         } catch (TabularReader.UnreadableFileException e) {
             return failWholeFile(run, staged, e.getMessage(), checksum);
         }
@@ -399,7 +399,7 @@ public class ListImporter {
         Path staged = run.stagedPath() == null ? null : Path.of(run.stagedPath());
         List<String> header = List.of();
         if (staged != null && Files.exists(staged)) {
-            try (TabularReader r = TabularReaders.open(staged, ListSettings.fromMap(readMap(run.settings()), run.baseName()))) {
+            try (TabularReader r = open(staged, ListSettings.fromMap(readMap(run.settings()), run.baseName()), run.fileName())) {
                 header = r.header();
                 if (header.size() > 3 && ColumnAliases.key(header.get(0)).equals("row")
                         && ColumnAliases.key(header.get(2)).equals("reason")) {
@@ -410,6 +410,21 @@ public class ListImporter {
             }
         }
         return failWholeFile(run, staged, reason, run.checksum(), header, List.of());
+    }
+
+    /**
+     * The file, its header the first line with a column that identifies a person (e-mail, phone, id): the notes
+     * and titles some exports put above the header are skipped (LinkedIn's "Notes:" …).
+     */
+    private TabularReader open(Path staged, ListSettings settings, String fileName) throws IOException {
+        return TabularReaders.open(staged, settings, header -> {
+            try {
+                new RowMapper(header, settings, aliases, normaliser, fileName);
+                return true;
+            } catch (TabularReader.UnreadableFileException e) {
+                return false;
+            }
+        });
     }
 
     private ListImportStore.Run failWholeFile(ListImportStore.Run run, Path staged, String reason, String checksum)

@@ -19,8 +19,16 @@ public interface TabularReader extends Closeable {
     /** Bytes of the file consumed so far (approximate: read-ahead buffers count). */
     long bytesRead();
 
-    /** What was detected: format, charset, separator. */
+    /** What was detected: format, charset, separator (and the lines above the header, if any were skipped). */
     String describe();
+
+    /**
+     * How many non-blank lines (rows) above the header were skipped: the notes and titles some exports put
+     * first (LinkedIn's "Notes:", a report's title).
+     */
+    default int linesBeforeHeader() {
+        return 0;
+    }
 
     /** A file that cannot be read as a whole (wrong format, no header ...): it goes to failed/. */
     class UnreadableFileException extends IOException {

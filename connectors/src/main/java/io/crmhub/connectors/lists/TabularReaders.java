@@ -4,15 +4,49 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /** Opens a list file with the reader its content calls for. */
 public final class TabularReaders {
 
+    /** How many non-blank lines above the header {@link #open(Path, ListSettings, Predicate)} looks past. */
+    public static final int MAX_LINES_BEFORE_HEADER = 10;
+
     private TabularReaders() {
     }
 
+    /** The file with its first non-blank line (row) as the header. */
     public static TabularReader open(Path file, ListSettings settings) throws IOException {
+        return open(file, settings, 0);
+    }
+
+    /**
+     * The file with the first of its first {@value #MAX_LINES_BEFORE_HEADER} + 1 non-blank lines that
+     * {@code isHeader} accepts as the header; the lines above it are skipped. When none is, the first line is
+     * the header (whose column names then go into the reason the file is refused).
+     */
+    public static TabularReader open(Path file, ListSettings settings, Predicate<List<String>> isHeader) throws IOException {
+        for (int skip = 0; skip <= MAX_LINES_BEFORE_HEADER; skip++) {
+            TabularReader r;
+            try {
+                r = open(file, settings, skip);
+            } catch (TabularReader.UnreadableFileException e) {
+                if (skip == 0) {
+                    throw e;
+                }
+                break;            // fewer lines than that, or not readable as such: the first line it is
+            }
+            if (isHeader.test(r.header())) {
+                return r;
+            }
+            r.close();
+        }
+        return open(file, settings, 0);
+    }
+
+    private static TabularReader open(Path file, ListSettings settings, int skip) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         byte[] magic;
         try (InputStream in = Files.newInputStream(file)) {
@@ -23,12 +57,12 @@ public final class TabularReaders {
             if (!zip) {
                 throw new TabularReader.UnreadableFileException("not an .xlsx workbook (no zip signature)");
             }
-            return new XlsxListReader(file);
+            return new XlsxListReader(file, skip);
         }
         if (name.endsWith(".xls") || (magic.length >= 4 && (magic[0] & 0xff) == 0xD0 && (magic[1] & 0xff) == 0xCF)) {
             throw new TabularReader.UnreadableFileException(
                     "legacy Excel .xls is not supported: save the sheet as .xlsx or CSV");
         }
-        return new CsvListReader(file, settings.charset(), settings.delimiter());
+        return new CsvListReader(file, settings.charset(), settings.delimiter(), skip);
     }
 }

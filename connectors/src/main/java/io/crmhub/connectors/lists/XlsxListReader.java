@@ -32,8 +32,15 @@ public final class XlsxListReader implements TabularReader {
     private final long size;
     private long rowNumber;
     private long rowsRead;
+    private final int skipped;
 
     public XlsxListReader(Path file) throws IOException {
+        this(file, 0);
+    }
+
+    /** The sheet with the header on its non-blank row after the first {@code skip} non-blank rows. */
+    public XlsxListReader(Path file, int skip) throws IOException {
+        this.skipped = skip;
         this.size = Files.size(file);
         try {
             this.workbook = new ReadableWorkbook(file.toFile(), new ReadingOptions(true, false));
@@ -45,15 +52,17 @@ public final class XlsxListReader implements TabularReader {
             this.stream = sheet.openStream();
             this.rows = stream.iterator();
             Row h = null;
+            int toSkip = skip;
             while (rows.hasNext()) {
                 Row r = rows.next();
-                if (!blank(values(r, -1))) {
+                if (!blank(values(r, -1)) && toSkip-- == 0) {
                     h = r;
                     break;
                 }
             }
             if (h == null) {
-                throw new UnreadableFileException("the first sheet is empty: a header row is required");
+                throw new UnreadableFileException(skip == 0 ? "the first sheet is empty: a header row is required"
+                        : "the first sheet has no row after " + skip + " non-blank rows");
             }
             List<String> names = new ArrayList<>();
             for (String s : values(h, -1)) {
@@ -159,7 +168,12 @@ public final class XlsxListReader implements TabularReader {
 
     @Override
     public String describe() {
-        return "XLSX (first sheet)";
+        return "XLSX (first sheet)" + (skipped == 0 ? "" : ", " + skipped + " rows above the header skipped");
+    }
+
+    @Override
+    public int linesBeforeHeader() {
+        return skipped;
     }
 
     @Override

@@ -155,4 +155,65 @@ class ListFileReadersTest {
             assertThat(all(r).get(0)).containsExactly("a@x.de", "Ann, B");
         }
     }
+
+    static final java.util.function.Predicate<List<String>> HAS_EMAIL =
+            h -> h.stream().anyMatch(c -> ColumnAliases.builtIn().target(c) != null
+                    && ColumnAliases.builtIn().target(c).equals(ListColumns.EMAIL));
+
+    @Test
+    void notesAndTitlesAboveTheHeaderAreSkipped() throws IOException {
+        // LinkedIn's export of connections: a note of two lines, a blank line, then the header
+        Path f = write("Connections.csv", ("Notes:\n\"When exporting your connection data, you may notice that some of the"
+                + " email addresses are missing. You will only see email addresses for connections who have allowed"
+                + " their connections to see or download their email address using this setting"
+                + " https://www.linkedin.com/psettings/privacy/email. You can learn more here"
+                + " https://www.linkedin.com/help/linkedin/answer/261\"\n\nFirst Name,Last Name,URL,Email Address,Company,"
+                + "Position,Connected On\nAnn,Lee,https://www.linkedin.com/in/annlee,ann@example.com,Acme,CTO,02 May 2024\n")
+                .getBytes(StandardCharsets.UTF_8));
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("li"), HAS_EMAIL)) {
+            assertThat(r.header()).containsExactly("First Name", "Last Name", "URL", "Email Address", "Company", "Position",
+                    "Connected On");
+            assertThat(r.linesBeforeHeader()).isEqualTo(2);
+            assertThat(r.describe()).endsWith(", 2 lines above the header skipped");
+            assertThat(all(r)).singleElement().satisfies(v -> assertThat(v[3]).isEqualTo("ann@example.com"));
+            assertThat(r.rowNumber()).isEqualTo(4);
+        }
+        // a report's title with a comma above a header separated by ';': the separator is the header line's
+        Path g = write("report.csv", "Leads, Mai 2024\r\n;;\r\nE-Mail;Vorname\r\nb@example.de;Bea\r\n"
+                .getBytes(StandardCharsets.UTF_8));
+        try (TabularReader r = TabularReaders.open(g, ListSettings.defaults("r"), HAS_EMAIL)) {
+            assertThat(r.header()).containsExactly("E-Mail", "Vorname");
+            assertThat(r.describe()).contains("separator ';'");
+            assertThat(all(r)).singleElement().satisfies(v -> assertThat(v).containsExactly("b@example.de", "Bea"));
+        }
+        // no line names a column that identifies anyone: the first line is the header (and the file is refused
+        // with its names as the reason)
+        Path h = write("none.csv", "Name,City\nAnn,Berlin\n".getBytes(StandardCharsets.UTF_8));
+        try (TabularReader r = TabularReaders.open(h, ListSettings.defaults("n"), HAS_EMAIL)) {
+            assertThat(r.header()).containsExactly("Name", "City");
+            assertThat(r.linesBeforeHeader()).isZero();
+        }
+    }
+
+    @Test
+    void titleRowsAboveTheHeaderOfASheetAreSkipped() throws IOException {
+        Path f = dir.resolve("report.xlsx");
+        try (OutputStream os = Files.newOutputStream(f)) {
+            Workbook wb = new Workbook(os, "test", "1.0");
+            Worksheet ws = wb.newWorksheet("Report");
+            ws.value(0, 0, "Trade fair leads");
+            ws.value(1, 0, "exported 2024-05-02");
+            ws.value(3, 0, "Email");
+            ws.value(3, 1, "Name");
+            ws.value(4, 0, "c@example.com");
+            ws.value(4, 1, "Cy");
+            wb.finish();
+        }
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("x"), HAS_EMAIL)) {
+            assertThat(r.header()).containsExactly("Email", "Name");
+            assertThat(r.linesBeforeHeader()).isEqualTo(2);
+            assertThat(all(r)).singleElement().satisfies(v -> assertThat(v[0]).isEqualTo("c@example.com"));
+            assertThat(r.rowNumber()).isEqualTo(5);
+        }
+    }
 }

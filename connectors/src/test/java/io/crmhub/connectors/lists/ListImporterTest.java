@@ -208,6 +208,35 @@ class ListImporterTest {
     }
 
     @Test
+    void realWorldExportsNotesAboveTheHeaderFooterLinesAndUnsubscribedMembers() throws Exception {
+        ListImporter importer = importer(crm, "a", 7);
+        // Salesforce report export with an e-mail that opted out and its footer lines
+        long sf = importer.acceptDropped(drop("sf-leads.csv", "Notes: leads of the fair\n\n\"Lead ID\",\"Email\","
+                + "\"Email Opt Out\"\n\"00Q1\",\"ann@example.com\",\"0\"\n\"00Q2\",\"bob@example.com\",\"1\"\n\n\n"
+                + "\"Confidential Information - Do Not Distribute\"\n"
+                + "\"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved.\"\n")).orElseThrow();
+        ListImportStore.Run run = importer.run(sf);
+        assertThat(run.status()).isEqualTo("DONE");
+        assertThat(run.counters().inserted).isEqualTo(2);
+        assertThat(run.counters().suppressed).isEqualTo(1);
+        assertThat(run.counters().rejected).isEqualTo(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM identity WHERE type = 'EXTERNAL_ID'", Long.class)).isEqualTo(2);
+        JsonNode report = json.readTree(dir.resolve("outbox/sf-leads.report.json").toFile());
+        assertThat(report.get("format").asText()).endsWith(", 1 lines above the header skipped");
+        List<String> errors = Files.readAllLines(dir.resolve("outbox/sf-leads.errors.csv"));
+        assertThat(errors.get(0)).endsWith("row,column,reason,Lead ID,Email,Email Opt Out");
+        // row: the record's number in the file (blank lines are not records)
+        assertThat(errors.get(1)).startsWith("5,,\"a line with one value in a file of 3 columns")
+                .endsWith(",Confidential Information - Do Not Distribute,,");
+        // Mailchimp's export of unsubscribed members: suppressed, with a dated opt-out
+        long mc = importer.acceptDropped(drop("unsubscribed_members_export.csv", "Email Address,OPTIN_TIME,UNSUB_TIME\n"
+                + "cy@example.com,2020-01-01 10:00:00,2024-02-02 12:00:00\n")).orElseThrow();
+        assertThat(importer.run(mc).counters().suppressed).isEqualTo(1);
+        assertThat(jdbc.queryForObject("SELECT c.status FROM consent c JOIN identity i ON i.profile_id = c.profile_id"
+                + " WHERE i.\"value\" = 'cy@example.com' AND c.channel = 'EMAIL'", String.class)).isEqualTo("OPT_OUT");
+    }
+
+    @Test
     void killedMidFileResumesElsewhereWithExactCounts() throws Exception {
         seedOptedOut();
         // reference: the same file imported without interruption
