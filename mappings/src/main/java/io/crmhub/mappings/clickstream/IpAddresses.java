@@ -10,7 +10,75 @@ import java.net.UnknownHostException;
  */
 public final class IpAddresses {
 
+    /**
+     * Field names that hold a client's IP address anywhere in an event (compared in lower case without {@code _}
+     * and {@code -}): Segment's {@code context.ip}, RudderStack's {@code request_ip}, the {@code ip} trait its SDKs
+     * set, an ad server's {@code ip}, and the usual spellings of the same.
+     */
+    static final java.util.Set<String> IP_FIELDS = java.util.Set.of("ip", "requestip", "clientip", "ipaddress",
+            "ipaddr", "remoteip", "remoteaddr", "remoteaddress", "userip", "sourceip", "xforwardedfor", "forwardedfor",
+            "xrealip");
+    private static final int MAX_DEPTH = 16;
+
     private IpAddresses() {
+    }
+
+    /**
+     * Truncates, in place, every IP address in a JSON event: each field named as in {@link #IP_FIELDS}, at any
+     * depth (context, traits, context.traits, properties …). A value that is not an IP address literal is removed,
+     * as is a non-text one: nothing that might be a full address is kept.
+     *
+     * @return whether anything was changed
+     */
+    public static boolean redact(com.fasterxml.jackson.databind.JsonNode event) {
+        return redact(event, 0);
+    }
+
+    private static boolean redact(com.fasterxml.jackson.databind.JsonNode node, int depth) {
+        if (node == null || depth > MAX_DEPTH || !node.isContainerNode()) {
+            return false;
+        }
+        boolean changed = false;
+        if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+            // one pass, no copy of the names: a value is replaced through its entry, a field removed through the
+            // iterator (neither is a structural change the iteration trips over)
+            for (java.util.Iterator<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = o.fields();
+                 it.hasNext(); ) {
+                java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> f = it.next();
+                com.fasterxml.jackson.databind.JsonNode v = f.getValue();
+                if (v.isContainerNode()) {
+                    changed |= redact(v, depth + 1);
+                } else if (!v.isNull() && isIpField(f.getKey())) {
+                    String t = v.isTextual() ? truncate(v.asText()) : null;
+                    if (t == null) {
+                        it.remove();
+                        changed = true;
+                    } else if (!t.equals(v.asText())) {
+                        f.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(t));
+                        changed = true;
+                    }
+                }
+            }
+        } else {
+            for (com.fasterxml.jackson.databind.JsonNode v : node) {
+                changed |= redact(v, depth + 1);
+            }
+        }
+        return changed;
+    }
+
+    static boolean isIpField(String name) {
+        if (name.length() > 16 || name.length() < 2 || !mayBeIpField(name)) {
+            return false;
+        }
+        StringBuilder b = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c != '_' && c != '-') {
+                b.append(Character.toLowerCase(c));
+            }
+        }
+        return IP_FIELDS.contains(b.toString());
     }
 
     public static String truncate(String raw) {
@@ -57,6 +125,19 @@ public final class IpAddresses {
     }
 
     private static final java.util.regex.Pattern V6 = java.util.regex.Pattern.compile("[0-9A-Fa-f:.]+(%[0-9A-Za-z]+)?");
+
+    /** Whether the name holds "ip", "addr" or "forwarded" (any case): most names of an event do not, and cost no copy. */
+    private static boolean mayBeIpField(String name) {
+        for (int i = 0; i < name.length() - 1; i++) {
+            char c = Character.toLowerCase(name.charAt(i));
+            if ((c == 'i' && Character.toLowerCase(name.charAt(i + 1)) == 'p')
+                    || (c == 'a' && name.regionMatches(true, i, "addr", 0, 4))
+                    || (c == 'f' && name.regionMatches(true, i, "forwarded", 0, 9))) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** {@code a.b.c.d} (1–3 digits each, ≤ 255) → {@code a.b.c.0} in canonical decimal; else null. */
     private static String truncateV4(String s) {

@@ -71,7 +71,7 @@ public final class SegmentMapper {
         }
         ClickEvent.Type type = null;
         if (typeText == null) {
-            v.add(new InvalidEventException.Violation("/type", "is required (track, page, screen, identify, alias)"));
+            v.add(new InvalidEventException.Violation("/type", "is required (track, page, screen, identify, alias, group)"));
         } else {
             type = switch (typeText.trim().toLowerCase(Locale.ROOT)) {
                 case "track" -> ClickEvent.Type.TRACK;

@@ -455,26 +455,11 @@ public class ClickstreamConsumer {
         return first;
     }
 
-    /** The event as JSON text with its IP truncated (the quarantine keeps no full IP address). */
+    /** The event as JSON text with its IP addresses truncated (the quarantine keeps no full IP address). */
     private String redact(JsonNode item) {
-        if (item instanceof ObjectNode o) {
-            ObjectNode copy = o.deepCopy();
-            if (copy.get("context") instanceof ObjectNode c && c.hasNonNull("ip")) {
-                String t = IpAddresses.truncate(c.get("ip").asText());
-                if (t == null) {
-                    c.remove("ip");
-                } else {
-                    c.put("ip", t);
-                }
-            }
-            if (copy.hasNonNull("ip")) {
-                String t = IpAddresses.truncate(copy.get("ip").asText());
-                if (t == null) {
-                    copy.remove("ip");
-                } else {
-                    copy.put("ip", t);
-                }
-            }
+        if (item != null && item.isContainerNode()) {
+            JsonNode copy = item.deepCopy();
+            IpAddresses.redact(copy);
             return copy.toString();
         }
         return item == null ? null : item.toString();

@@ -104,11 +104,15 @@ class ClickstreamIT {
                    "traits":{"email":"Peter.Gibbons.%2$s@Initech.com","name":"Peter Gibbons","gender":"male",
                              "address":{"city":"Austin","country":"US","state":"TX"}}},
                   {"type":"track","event":"Article Viewed","userId":"user-%2$s","messageId":"art-%2$s",
-                   "properties":{"title":"Stapler","category":"it-docs"}}
+                   "properties":{"title":"Stapler","category":"it-docs"}},
+                  {"type":"identify","userId":"user-%2$s","messageId":"rs-%2$s","request_ip":"192.0.2.77",
+                   "context":{"traits":{"ip":"203.0.113.77"},"library":{"name":"RudderLabs JavaScript SDK"}},
+                   "traits":{"ip":"203.0.113.78","firstName":null,"phone":null,
+                             "address":{"city":"Austin","postalCode":78701}}}
                 ],"context":{"ip":"2001:db8:85a3::8a2e:370:7334"}}""".formatted(anon, u);
         r = api.post("/api/v1/events", batch);
         assertThat(r.status()).as(r.body()).isEqualTo(202);
-        assertThat(r.json().get("accepted").asInt()).isEqualTo(3);
+        assertThat(r.json().get("accepted").asInt()).isEqualTo(4);
 
         Identity user = Identity.of(IdentityType.EXTERNAL_ID, "web", "user-" + u);
         UUID id = awaitProfile(user);
@@ -118,7 +122,7 @@ class ClickstreamIT {
             assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "peter.gibbons." + u + "@initech.com"))).contains(p);
             ClickstreamStore.Engagement e = clicks.engagement(p).orElseThrow();
             assertThat(e.pageViews()).isEqualTo(1);
-            assertThat(e.events()).isEqualTo(3);
+            assertThat(e.events()).isEqualTo(3);     // identify calls are no engagement
             assertThat(e.interests()).containsKey("it-docs");
             assertThat(e.campaigns()).containsKey("tps-innovation-newsletter");
         });
@@ -138,11 +142,17 @@ class ClickstreamIT {
             StringBuilder all = new StringBuilder();
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 c.poll(Duration.ofMillis(300)).forEach(rec -> all.append(rec.value()).append('\n'));
-                assertThat(all.toString()).contains("page-" + u).contains("art-" + u);
+                assertThat(all.toString()).contains("page-" + u).contains("art-" + u).contains("rs-" + u);
             });
             assertThat(all.toString()).contains("198.51.100.0").doesNotContain("198.51.100.23")
-                    .contains("2001:db8:85a3::").doesNotContain("8a2e:370:7334");
+                    .contains("2001:db8:85a3::").doesNotContain("8a2e:370:7334")
+                    // RudderStack's request_ip and the ip trait its SDKs set, at any depth
+                    .contains("\"request_ip\":\"192.0.2.0\"").doesNotContain("192.0.2.77")
+                    .contains("203.0.113.0").doesNotContain("203.0.113.77").doesNotContain("203.0.113.78");
         }
+        // the identify with null traits and a numeric postal code passed the tracking plan (not quarantined)
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(api.get("/api/v1/profiles/" + p).json().toString()).contains("78701"));
     }
 
     @Test
@@ -152,6 +162,14 @@ class ClickstreamIT {
         ApiClient.Response r = api.post("/api/v1/events", big);
         assertThat(r.status()).isEqualTo(413);
         assertThat(r.json().get("detail").asText()).contains("32768 bytes per event");
+
+        // the limit is on the event as sent: what the hub adds (receivedAt, messageId, context.ip) does not count
+        String justUnder = "{\"type\":\"track\",\"event\":\"Signed Up\",\"userId\":\"u-" + u + "\",\"properties\":"
+                + "{\"plan\":\"";
+        justUnder = justUnder + "x".repeat(32 * 1024 - justUnder.length() - 3) + "\"}}";
+        assertThat(justUnder.length()).isEqualTo(32 * 1024);
+        assertThat(api.post("/api/v1/events", justUnder).status()).isEqualTo(202);
+        assertThat(api.post("/api/v1/events", "{\"batch\":[" + justUnder + "]}").status()).isEqualTo(202);
 
         String bigInBatch = "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"a\"}," + big + "]}";
         r = api.post("/api/v1/events", bigInBatch);

@@ -1,0 +1,55 @@
+package io.crmhub.mappings.clickstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class IpAddressesTest {
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void everyIpOfAnEventIsTruncatedWhereverTheSenderPutIt() throws Exception {
+        // RudderStack's request_ip, the ip trait its SDKs set (traits and context.traits), Segment's context.ip,
+        // an ad server's ip, and spellings seen in server-side sources
+        JsonNode e = json.readTree("""
+                {"type":"identify","userId":"u1","request_ip":"192.168.1.100","ip":"2001:db8:85a3::8a2e:370:7334",
+                 "context":{"ip":"203.0.113.77","traits":{"ip":"203.0.113.78"},"page":{"url":"https://x.example/"}},
+                 "traits":{"ip":"198.51.100.23","email":"a@example.com","address":{"city":"Austin"}},
+                 "properties":{"clientIp":"10.1.2.3","X-Forwarded-For":"198.51.100.9, 10.0.0.1",
+                               "visits":[{"ip_address":"192.0.2.44"}],"ipAddress":"not an address","remote_addr":1234,
+                               "shipping":"zip 78701","ip_unknown":"192.0.2.45"},
+                 "integrations":{"All":true}}""");
+        assertThat(IpAddresses.redact(e)).isTrue();
+        assertThat(e.get("request_ip").asText()).isEqualTo("192.168.1.0");
+        assertThat(e.get("ip").asText()).isEqualTo("2001:db8:85a3::");
+        assertThat(e.at("/context/ip").asText()).isEqualTo("203.0.113.0");
+        assertThat(e.at("/context/traits/ip").asText()).isEqualTo("203.0.113.0");
+        assertThat(e.at("/traits/ip").asText()).isEqualTo("198.51.100.0");
+        assertThat(e.at("/properties/clientIp").asText()).isEqualTo("10.1.2.0");
+        assertThat(e.at("/properties/X-Forwarded-For").asText()).isEqualTo("198.51.100.0");
+        assertThat(e.at("/properties/visits/0/ip_address").asText()).isEqualTo("192.0.2.0");
+        // what is not an IP literal under such a name is removed: it might be one in another form
+        assertThat(e.at("/properties").has("ipAddress")).isFalse();
+        assertThat(e.at("/properties").has("remote_addr")).isFalse();
+        // other fields are left alone, and the text holds no full address anywhere (a name not in the list is
+        // not an IP field: "ip_unknown" keeps its value, which no sender uses for a client address)
+        assertThat(e.at("/traits/email").asText()).isEqualTo("a@example.com");
+        assertThat(e.at("/properties/shipping").asText()).isEqualTo("zip 78701");
+        assertThat(e.toString()).doesNotContain("192.168.1.100").doesNotContain("203.0.113.77")
+                .doesNotContain("203.0.113.78").doesNotContain("198.51.100.23").doesNotContain("8a2e:370:7334")
+                .doesNotContain("10.1.2.3").doesNotContain("192.0.2.44");
+    }
+
+    @Test
+    void anEventWithoutAddressesOrWithTruncatedOnesIsUnchanged() throws Exception {
+        JsonNode e = json.readTree("""
+                {"type":"page","anonymousId":"a","context":{"ip":"203.0.113.0","traits":{"ip":null}},
+                 "properties":{"path":"/"}}""");
+        String before = e.toString();
+        assertThat(IpAddresses.redact(e)).isFalse();
+        assertThat(e.toString()).isEqualTo(before);
+    }
+}
