@@ -57,6 +57,21 @@ public class ClickstreamController {
      */
     @PostMapping("/api/v1/events")
     public void events(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        events(request, response, null);
+    }
+
+    /**
+     * Segment's HTTP API shape: {@code /track}, {@code /page}, {@code /screen}, {@code /identify}, {@code /group},
+     * {@code /alias} take one event whose {@code type} the path gives (as the docs' examples are written, without
+     * one), {@code /batch} a batch. Otherwise as {@code POST /api/v1/events}.
+     */
+    @PostMapping("/api/v1/events/{type:track|page|screen|identify|group|alias|batch}")
+    public void eventsOfType(@PathVariable String type, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        events(request, response, type);
+    }
+
+    private void events(HttpServletRequest request, HttpServletResponse response, String pathType) throws IOException {
         byte[] body;
         try {
             body = read(request, props.getRest().getMaxBatchBytes());
@@ -68,7 +83,7 @@ public class ClickstreamController {
         }
         CompletableFuture<List<String>> stored;
         try {
-            stored = intake.acceptAsync(body, request.getRemoteAddr());
+            stored = intake.acceptAsync(body, request.getRemoteAddr(), pathType);
         } catch (EventIntake.Rejected e) {
             write(request, response, e.problem());
             return;

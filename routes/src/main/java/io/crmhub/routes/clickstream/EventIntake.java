@@ -63,7 +63,16 @@ public class EventIntake {
      * {@link EventPublisher.BrokerUnavailableException}. It completes on the producer's network thread.
      */
     public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp) {
-        Checked checked = check(body, clientIp);
+        return acceptAsync(body, clientIp, null);
+    }
+
+    /**
+     * As {@link #acceptAsync(byte[], String)}, for a body posted to {@code /events/{pathType}}: {@code batch} must be
+     * a batch; any other type a single event, which gets that type when it has none (and is refused when it has
+     * another).
+     */
+    public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp, String pathType) {
+        Checked checked = check(body, clientIp, pathType);
         return publisher.publishAsync(checked.messages()).thenApply(v -> checked.ids());
     }
 
@@ -86,9 +95,12 @@ public class EventIntake {
     private record Checked(List<EventPublisher.Message> messages, List<String> ids) {
     }
 
-    private Checked check(byte[] body, String clientIp) {
+    private Checked check(byte[] body, String clientIp, String pathType) {
         List<ObjectNode> events = parse(body);
         boolean batch = lastWasBatch.get();
+        if (pathType != null) {
+            typeFromPath(events, batch, pathType);
+        }
         Instant now = Instant.now();
         List<Problem.FieldProblem> errors = new ArrayList<>();
         List<EventPublisher.Message> out = new ArrayList<>(events.size());
@@ -150,6 +162,28 @@ public class EventIntake {
                     : "The events do not follow the Segment spec; nothing was stored.", errors));
         }
         return new Checked(out, ids);
+    }
+
+    private static void typeFromPath(List<ObjectNode> events, boolean batch, String pathType) {
+        if (pathType.equals("batch")) {
+            if (!batch) {
+                throw new Rejected(Problem.of(400, "Bad Request", "/events/batch takes {\"batch\": [...]}."));
+            }
+            return;
+        }
+        if (batch) {
+            throw new Rejected(Problem.of(400, "Bad Request", "/events/" + pathType + " takes one event; post a batch to"
+                    + " /events/batch or /events."));
+        }
+        ObjectNode e = events.get(0);
+        JsonNode type = e.get("type");
+        if (type == null || type.isNull()) {
+            e.put("type", pathType);
+        } else if (!type.asText().equalsIgnoreCase(pathType)) {
+            throw new Rejected(Problem.of(400, "Bad Request", "The event is of type '" + type.asText()
+                    + "' but was posted to /events/" + pathType + ".",
+                    List.of(new Problem.FieldProblem("/type", null, "must be '" + pathType + "' (the path's type) or absent"))));
+        }
     }
 
     /** The size of an event without the fields the hub added to it (its IP addresses as truncated). */

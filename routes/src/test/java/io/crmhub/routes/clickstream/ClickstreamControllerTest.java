@@ -47,7 +47,7 @@ class ClickstreamControllerTest {
         }
 
         @Override
-        public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp) {
+        public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp, String pathType) {
             CompletableFuture<List<String>> f = new CompletableFuture<>();
             sent.add(f);
             return f;

@@ -156,6 +156,40 @@ class ClickstreamIT {
     }
 
     @Test
+    void segmentHttpApiBodiesPostedToTheirTypesPath() throws Exception {
+        // the HTTP API docs' examples: the type is the path (/v1/identify, /v1/track, /v1/batch), not in the body
+        String identify = """
+                {"userId":"api-%1$s","messageId":"api-id-%1$s","traits":{"email":"api.%1$s@example.com","name":"Peter Gibbons",
+                 "plan":"premium","logins":5},"context":{"ip":"24.5.68.47"},"timestamp":"2012-12-02T00:30:08.276Z"}"""
+                .formatted(u);
+        ApiClient.Response r = api.post("/api/v1/events/identify", identify);
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        r = api.post("/api/v1/events/page", """
+                {"userId":"api-%1$s","messageId":"api-page-%1$s","name":"Tracking HTTP API","category":"it-docs",
+                 "timestamp":"2015-02-23T22:28:55.111Z"}""".formatted(u));
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        r = api.post("/api/v1/events/batch", """
+                {"batch":[{"type":"page","userId":"api-%1$s","messageId":"api-b1-%1$s","name":"Docs","category":"it-docs"}],
+                 "context":{"device":{"type":"phone","name":"Apple iPhone 6"}}}""".formatted(u));
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        Identity user = Identity.of(IdentityType.EXTERNAL_ID, "web", "api-" + u);
+        awaitProfile(user);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            UUID p = crm.lookup(user).orElseThrow();
+            assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "api." + u + "@example.com"))).contains(p);
+            assertThat(clicks.engagement(p).orElseThrow().pageViews()).isEqualTo(2);
+        });
+        // a body whose own type contradicts the path, or a batch on a single event's path, is refused
+        r = api.post("/api/v1/events/track", "{\"type\":\"page\",\"anonymousId\":\"a\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().at("/errors/0/field").asText()).isEqualTo("/type");
+        assertThat(api.post("/api/v1/events/page", "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"a\"}]}").status())
+                .isEqualTo(400);
+        assertThat(api.post("/api/v1/events/batch", "{\"type\":\"page\",\"anonymousId\":\"a\"}").status()).isEqualTo(400);
+        assertThat(api.post("/api/v1/events/shout", "{\"anonymousId\":\"a\"}").status()).isEqualTo(404);
+    }
+
+    @Test
     void limitsAndBadRequestsGetTheReason() {
         String big = "{\"type\":\"track\",\"event\":\"Signed Up\",\"userId\":\"u\",\"properties\":{\"plan\":\""
                 + "x".repeat(33 * 1024) + "\"}}";
