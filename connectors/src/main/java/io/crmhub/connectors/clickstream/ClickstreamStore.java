@@ -157,6 +157,8 @@ public class ClickstreamStore {
         Instant latest = Instant.EPOCH;
         UUID profile;
         boolean rejected;
+        /** An alias's previousId other than its ids: an anonymous id, or a userId the alias renames. */
+        String aliasOf;
 
         Person(List<Identity> ids) {
             this.ids = ids;
@@ -335,12 +337,31 @@ public class ClickstreamStore {
             if (e.at().isAfter(p.latest)) {
                 p.latest = e.at();
             }
+            if (e.type() == ClickEvent.Type.ALIAS && e.previousId() != null && !e.previousId().equals(e.anonymousId())
+                    && !e.previousId().equals(e.userId())) {
+                p.aliasOf = e.previousId();
+            }
         }
         Set<Identity> allIds = new HashSet<>();
-        r.people.values().forEach(p -> allIds.addAll(p.ids));
+        r.people.values().forEach(p -> {
+            allIds.addAll(p.ids);
+            if (p.aliasOf != null) {
+                allIds.add(previousUser(p));
+            }
+        });
         Map<Identity, UUID> owners = owners(allIds);
         List<ProfileRecord> records = new ArrayList<>();
         for (Person p : r.people.values()) {
+            if (p.aliasOf != null && owners.get(previousUser(p)) != null
+                    && owners.get(Identity.of(IdentityType.ANONYMOUS_ID, p.aliasOf)) == null) {
+                // Segment lets previousId be a userId too: an alias from one userId to another. A profile holds one
+                // userId per namespace (the backbone's guard), so the two cannot be joined; taking the old userId
+                // for an anonymous id would give the new user's profile a false one. Not applied, with the reason
+                p.rejected = true;
+                r.rejections.add("alias from userId '" + p.aliasOf + "' to another userId: a profile holds one userId"
+                        + " per namespace, the two are not joined (" + p.ids + ")");
+                continue;
+            }
             Set<UUID> distinct = new HashSet<>();
             boolean allKnown = true;
             for (Identity id : p.ids) {
@@ -394,6 +415,11 @@ public class ClickstreamStore {
             }
         }
         return r;
+    }
+
+    /** The identity an alias's previousId has when it is a userId. */
+    private Identity previousUser(Person p) {
+        return Identity.of(IdentityType.EXTERNAL_ID, settings.userIdNamespace(), p.aliasOf);
     }
 
     /** Profiles that got an identifier other than ANONYMOUS_ID: their engagement waits for the next projection. */

@@ -125,6 +125,31 @@ class ClickstreamStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
+    void anAliasFromOneUserIdToAnotherIsNotAppliedAndGivesNoFalseAnonymousId(String kind) throws Exception {
+        Fixture f = fixture(kind);
+        ClickstreamStore store = f.store();
+        store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"a1\",\"anonymousId\":\"dev-1\","
+                + "\"userId\":\"A-668679\",\"traits\":{\"email\":\"pat@example.com\"}}")));
+        UUID pat = f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "A-668679")).orElseThrow();
+        // analytics.js: alias(newId) after identify(oldId) sends the old userId as previousId
+        ClickstreamStore.Report r = store.apply(List.of(event("{\"type\":\"alias\",\"messageId\":\"a2\","
+                + "\"anonymousId\":\"dev-1\",\"userId\":\"A-newid\",\"previousId\":\"A-668679\"}")));
+        assertThat(r.rejected()).isEqualTo(1);
+        assertThat(r.rejections()).singleElement().asString().startsWith("alias from userId 'A-668679' to another userId");
+        assertThat(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "A-668679"))).as("no false anonymous id").isEmpty();
+        assertThat(f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "A-newid"))).isEmpty();
+        assertThat(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "dev-1"))).contains(pat);
+        // an alias whose previousId is an anonymous id stitches as before
+        store.apply(List.of(page("p1", "dev-2", null, T0, "sports")));
+        UUID visitor = f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "dev-2")).orElseThrow();
+        ClickstreamStore.Report ok = store.apply(List.of(event("{\"type\":\"alias\",\"messageId\":\"a3\","
+                + "\"userId\":\"B-1\",\"previousId\":\"dev-2\"}")));
+        assertThat(ok.rejected()).isZero();
+        assertThat(f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "B-1"))).contains(visitor);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
     void foldsEventsIntoProfilesOnBothDatabases(String kind) throws Exception {
         Fixture f = fixture(kind);
         JdbcCrmStore crm = f.crm();
