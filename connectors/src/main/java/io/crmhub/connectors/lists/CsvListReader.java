@@ -42,6 +42,7 @@ public final class CsvListReader implements TabularReader {
     private final String description;
     private long rowNumber = 1;
     private final int skipped;
+    private int widestSkipped;
 
     public CsvListReader(Path file, Charset declared, Character declaredDelimiter) throws IOException {
         this(file, declared, declaredDelimiter, 0);
@@ -113,6 +114,7 @@ public final class CsvListReader implements TabularReader {
                         h = r;
                         break;
                     }
+                    widestSkipped = Math.max(widestSkipped, nonBlank(r.values()));
                 }
             }
             if (h == null) {
@@ -135,6 +137,16 @@ public final class CsvListReader implements TabularReader {
             raw.close();
             throw e;
         }
+    }
+
+    private static int nonBlank(String[] values) {
+        int n = 0;
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static boolean blank(String[] values) {
@@ -268,6 +280,11 @@ public final class CsvListReader implements TabularReader {
     @Override
     public int linesBeforeHeader() {
         return skipped;
+    }
+
+    @Override
+    public int widestLineBeforeHeader() {
+        return widestSkipped;
     }
 
     @Override

@@ -30,6 +30,11 @@ public interface TabularReader extends Closeable {
         return 0;
     }
 
+    /** The most non-blank values one of the skipped lines above the header has (read as the header is). */
+    default int widestLineBeforeHeader() {
+        return 0;
+    }
+
     /** A file that cannot be read as a whole (wrong format, no header ...): it goes to failed/. */
     class UnreadableFileException extends IOException {
         public UnreadableFileException(String message) {

@@ -24,7 +24,8 @@ public final class TabularReaders {
 
     /**
      * The file with the first of its first {@value #MAX_LINES_BEFORE_HEADER} + 1 non-blank lines that
-     * {@code isHeader} accepts as the header; the lines above it are skipped. When none is, the first line is
+     * {@code isHeader} accepts as the header and that has more values than each line above it (notes, a title);
+     * the lines above it are skipped. When none is, the first line is
      * the header (whose column names then go into the reason the file is refused).
      */
     public static TabularReader open(Path file, ListSettings settings, Predicate<List<String>> isHeader) throws IOException {
@@ -38,7 +39,10 @@ public final class TabularReaders {
                 }
                 break;            // fewer lines than that, or not readable as such: the first line it is
             }
-            if (isHeader.test(r.header())) {
+            int values = (int) r.header().stream().filter(h -> !h.isBlank()).count();
+            // a header below notes or a title has more columns than any line above it: a data row whose cell
+            // happens to read "email" under a header that maps nothing is not taken for the header
+            if (values > r.widestLineBeforeHeader() && isHeader.test(r.header())) {
                 return r;
             }
             r.close();

@@ -33,6 +33,7 @@ public final class XlsxListReader implements TabularReader {
     private long rowNumber;
     private long rowsRead;
     private final int skipped;
+    private int widestSkipped;
 
     public XlsxListReader(Path file) throws IOException {
         this(file, 0);
@@ -55,9 +56,17 @@ public final class XlsxListReader implements TabularReader {
             int toSkip = skip;
             while (rows.hasNext()) {
                 Row r = rows.next();
-                if (!blank(values(r, -1)) && toSkip-- == 0) {
-                    h = r;
-                    break;
+                String[] v = values(r, -1);
+                if (!blank(v)) {
+                    if (toSkip-- == 0) {
+                        h = r;
+                        break;
+                    }
+                    int n = 0;
+                    for (String x : v) {
+                        n += x == null || x.isBlank() ? 0 : 1;
+                    }
+                    widestSkipped = Math.max(widestSkipped, n);
                 }
             }
             if (h == null) {
@@ -174,6 +183,11 @@ public final class XlsxListReader implements TabularReader {
     @Override
     public int linesBeforeHeader() {
         return skipped;
+    }
+
+    @Override
+    public int widestLineBeforeHeader() {
+        return widestSkipped;
     }
 
     @Override

@@ -193,6 +193,11 @@ class ListFileReadersTest {
             assertThat(r.header()).containsExactly("Name", "City");
             assertThat(r.linesBeforeHeader()).isZero();
         }
+        // ... nor is a data row whose cell reads like a header name: a header has more values than the lines above
+        Path d = write("data.csv", "Name,Contact\nAnn,email\nBob,bob@example.com\n".getBytes(StandardCharsets.UTF_8));
+        try (TabularReader r = TabularReaders.open(d, ListSettings.defaults("d"), HAS_EMAIL)) {
+            assertThat(r.header()).containsExactly("Name", "Contact");
+        }
     }
 
     @Test
