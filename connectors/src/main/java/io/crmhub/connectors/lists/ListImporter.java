@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.crmhub.connectors.crm.CrmStore;
 import io.crmhub.connectors.crm.OutboxRows;
+import io.crmhub.mappings.model.Consent;
+import io.crmhub.mappings.model.ConsentStatus;
+import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.InteractionType;
 import io.crmhub.mappings.model.ProfileRecord;
 import io.crmhub.mappings.normalise.RecordNormaliser;
@@ -460,7 +463,7 @@ public class ListImporter {
 
     /** One row read: mapped, or rejected with its reason. */
     private record Row(long rowNumber, String[] values, ProfileRecord record, int dropped, String column,
-                       String reason) {
+                       String reason, ProfileRecord optOut) {
         boolean ok() {
             return record != null;
         }
@@ -628,9 +631,9 @@ public class ListImporter {
         private Row read(String[] values, long rowNumber) {
             try {
                 RowMapper.Mapped m = mapper.map(values, rowNumber, observedAt);
-                return new Row(rowNumber, values, m.record(), m.dropped(), null, null);
+                return new Row(rowNumber, values, m.record(), m.dropped(), null, null, null);
             } catch (RowMapper.RejectedRow e) {
-                return new Row(rowNumber, values, null, 0, e.column(), e.getMessage());
+                return new Row(rowNumber, values, null, 0, e.column(), e.getMessage(), e.optOut());
             }
         }
 
@@ -891,6 +894,7 @@ public class ListImporter {
                         settings.channel().name(), s, externalId, details(valid.get(i).rowNumber(), suppressed)});
                 events.add(new Object[]{pid, ListImportStore.EV_INTERACTION, interactionPayload(pid, now, externalId)});
             }
+            optOutsOfOthers(chunk, valid, results, listId, toSuppress, events);
             toSuppress.sort(null);
             store.suppress(listId, toSuppress);
             interactions.sort(java.util.Comparator.comparing(r -> (UUID) r[0]));
@@ -905,6 +909,60 @@ public class ListImporter {
             }
             timings.add("errors+progress", tm);
             return d;
+        }
+
+        /**
+         * Opt-outs that did not land on the person they concern get there: a row whose e-mail (phone, id) the CRM
+         * links to another person than the one the row resolved to (an identity not linked: another customer
+         * number for the same e-mail, say), and a rejected row that states an opt-out (a bad phone beside it).
+         * The opt-out is recorded on each person who owns one of the row's valid identities (the consent rules
+         * decide, as always), and that person, if a member of this list, is suppressed. Never an opt-in: a list
+         * must not leave a person who opted out mailable, but what else the row says waits for its fix.
+         */
+        private void optOutsOfOthers(List<Row> chunk, List<Row> valid, List<CrmStore.BatchItem> results, Long listId,
+                                     List<UUID> toSuppress, List<Object[]> events) {
+            Map<UUID, Consent> owners = new LinkedHashMap<>();
+            for (int i = 0; i < valid.size(); i++) {
+                CrmStore.BatchItem item = results.get(i);
+                Consent out = optOut(valid.get(i).record());
+                if (out != null && item.ok() && !item.result().identitiesNotLinked().isEmpty()) {
+                    for (Identity id : item.result().identitiesNotLinked()) {
+                        crm.lookup(id).filter(o -> !o.equals(item.result().profileId()))
+                                .ifPresent(o -> owners.putIfAbsent(o, out));
+                    }
+                }
+            }
+            for (Row r : chunk) {
+                if (!r.ok() && r.optOut() != null) {
+                    Consent out = optOut(r.optOut());
+                    for (Identity id : r.optOut().identities()) {
+                        crm.lookup(id).ifPresent(o -> owners.putIfAbsent(o, out));
+                    }
+                }
+            }
+            if (owners.isEmpty()) {
+                return;
+            }
+            owners.forEach(crm::setConsent);
+            Set<UUID> optedOut = store.optedOut(owners.keySet(), settings.channel());
+            for (ListImportStore.Member m : store.members(listId, optedOut).values()) {
+                if (!m.suppressed() && !toSuppress.contains(m.profileId())) {
+                    toSuppress.add(m.profileId());
+                    events.add(new Object[]{m.profileId(), ListImportStore.EV_LIST_SUPPRESSED,
+                            memberPayload(m.profileId(), true)});
+                }
+            }
+            log.info("list import {}: the opt-outs of rows whose e-mail, phone or id another person owns (or of rejected"
+                    + " rows) recorded on {} person(s)", run.id(), owners.size());
+        }
+
+        private Consent optOut(ProfileRecord record) {
+            for (Consent c : record.consents()) {
+                if (c.status() == ConsentStatus.OPT_OUT && c.channel() == settings.channel()) {
+                    return c;
+                }
+            }
+            return null;
         }
 
         /** One record behind a savepoint of the chunk transaction: its failure rejects only it. */

@@ -61,14 +61,28 @@ public final class RowMapper {
     /** Rejected row: column (header name, may be empty), reason. */
     public static final class RejectedRow extends Exception {
         private final String column;
+        private final transient ProfileRecord optOut;
 
         public RejectedRow(String column, String reason) {
+            this(column, reason, null);
+        }
+
+        RejectedRow(String column, String reason, ProfileRecord optOut) {
             super(reason, null, false, false);
             this.column = column == null ? "" : column;
+            this.optOut = optOut;
         }
 
         public String column() {
             return column;
+        }
+
+        /**
+         * The row's opt-out, when it states one, with those of its identities that are valid (the rest of the row
+         * is not): a rejected row must not leave a person who opted out mailable. Null otherwise.
+         */
+        public ProfileRecord optOut() {
+            return optOut;
         }
     }
 
@@ -282,18 +296,44 @@ public final class RowMapper {
         try {
             n = normaliser.normalise(new ProfileRecord(RECORD_SOURCE, observedAt, ids, attrs, consents), false);
         } catch (ValidationException e) {
-            throw rejection(e.errors(), idColumns);
+            throw rejection(e.errors(), idColumns, optOutOf(ids, consents, observedAt));
         }
         for (FieldError fe : n.errors()) {
             if (fe.field().startsWith("identity.") || fe.field().equals(Attributes.BIRTH_DATE)) {
-                throw rejection(List.of(fe), idColumns);
+                throw rejection(List.of(fe), idColumns, optOutOf(ids, consents, observedAt));
             }
             dropped++;
         }
         return new Mapped(n.record(), dropped);
     }
 
-    private RejectedRow rejection(List<FieldError> errors, Map<IdentityType, String> idColumns) {
+    /** The opt-out among the consents, with those of the identities that are valid on their own; else null. */
+    private ProfileRecord optOutOf(List<Identity> ids, List<Consent> consents, Instant observedAt) {
+        Consent out = null;
+        for (Consent c : consents) {
+            if (c.status() == ConsentStatus.OPT_OUT) {
+                out = c;
+            }
+        }
+        if (out == null) {
+            return null;
+        }
+        List<Identity> valid = new ArrayList<>();
+        for (Identity id : ids) {
+            try {
+                NormalisedRecord one = normaliser.normalise(new ProfileRecord(RECORD_SOURCE, observedAt, List.of(id),
+                        Map.of(), List.of()), false);
+                if (one.errors().stream().noneMatch(fe -> fe.field().startsWith("identit"))) {
+                    valid.addAll(one.record().identities());
+                }
+            } catch (ValidationException e) {
+                // not valid on its own either
+            }
+        }
+        return valid.isEmpty() ? null : new ProfileRecord(RECORD_SOURCE, observedAt, valid, Map.of(), List.of(out));
+    }
+
+    private RejectedRow rejection(List<FieldError> errors, Map<IdentityType, String> idColumns, ProfileRecord optOut) {
         FieldError first = null;
         for (FieldError fe : errors) {
             if (!fe.field().equals("identities")) {
@@ -302,7 +342,7 @@ public final class RowMapper {
             }
         }
         if (first == null) {
-            return new RejectedRow("", "no valid e-mail, phone or external id");
+            return new RejectedRow("", "no valid e-mail, phone or external id", optOut);
         }
         String column = column(first.field(), idColumns);
         String reason = first.reason();
@@ -310,7 +350,7 @@ public final class RowMapper {
             String what = first.field().substring("identity.".length()).toLowerCase(Locale.ROOT).replace('_', ' ');
             reason = "invalid " + what + ": " + reason;
         }
-        return new RejectedRow(column, reason);
+        return new RejectedRow(column, reason, optOut);
     }
 
     private String column(String field, Map<IdentityType, String> idColumns) {
@@ -354,15 +394,20 @@ public final class RowMapper {
         return switch (s) {
             case "1", "y", "yes", "true", "x", "ja", "j", "si", "oui", "wahr" ->
                     optOutColumn ? ConsentStatus.OPT_OUT : ConsentStatus.OPT_IN;
-            case "optin", "optedin", "subscribed", "confirmed", "granted", "doubleoptin" ->
+            // Constant Contact's permission "Explicit"
+            case "optin", "optedin", "subscribed", "confirmed", "granted", "doubleoptin", "explicit" ->
                     optOutColumn ? null : ConsentStatus.OPT_IN;
-            // Mailchimp's "cleaned" (a hard-bounced address) and Klaviyo's "suppressed" as "bounced"
-            case "optout", "optedout", "unsubscribed", "withdrawn", "revoked", "bounced", "cleaned", "suppressed" ->
-                    ConsentStatus.OPT_OUT;
-            // states nothing: also the marketing states of Shopify and Klaviyo exports that are neither
-            // (never subscribed, a double opt-in still pending, an address marked invalid or redacted)
+            // Mailchimp's "cleaned" (a hard-bounced address) and Klaviyo's "suppressed" as "bounced"; Brevo's
+            // blacklist; Dynamics 365's "Do Not Allow" (bulk e-mail)
+            case "optout", "optedout", "unsubscribed", "withdrawn", "revoked", "bounced", "cleaned", "suppressed",
+                 "blacklisted", "blocklisted", "blocked", "donotallow", "donotemail" -> ConsentStatus.OPT_OUT;
+            // states nothing: also the marketing states of Shopify, Klaviyo, Pipedrive, Constant Contact and
+            // Dynamics exports that are neither (never subscribed, a double opt-in still pending, an address
+            // marked invalid or redacted, an implied permission, an active address, Dynamics' default "Allow")
             case "0", "n", "no", "false", "nein", "non", "none", "falsch", "denied", "notsubscribed",
-                 "neversubscribed", "nonsubscribed", "pending", "invalid", "redacted" -> null;
+                 "neversubscribed", "nonsubscribed", "nonsubscriber", "pending", "pendingconfirmation", "invalid",
+                 "redacted", "implicit", "implied", "active", "noconsent", "archived", "allow", "removed", "temphold",
+                 "awaitingconfirmation", "unconfirmed" -> null;
             default -> throw new RejectedRow(column, "expected yes/no (true/false, 1/0, opt-in/opt-out), got '"
                     + raw.strip() + "'");
         };

@@ -237,6 +237,30 @@ class ListImporterTest {
     }
 
     @Test
+    void anOptOutReachesThePersonWhoOwnsTheEmailEvenWhenTheRowCannotBeLinkedOrIsRejected() throws Exception {
+        ListImporter importer = importer(crm, "a", 7);
+        long first = importer.acceptDropped(drop("messe.csv", "Customer ID,Email,Phone,Newsletter\n"
+                + "K-1002,zora@example.com,,yes\nK-1003,jade@example.com,,yes\n")).orElseThrow();
+        assertThat(importer.run(first).counters().inserted).isEqualTo(2);
+        String consent = "SELECT c.status FROM consent c JOIN identity i ON i.profile_id = c.profile_id"
+                + " WHERE i.\"value\" = ? AND c.channel = 'EMAIL'";
+        assertThat(jdbc.queryForObject(consent, String.class, "zora@example.com")).isEqualTo("OPT_IN");
+        // a later file for the same list: Zora under another customer number (her e-mail cannot be linked to a
+        // second one), Jade with a phone that does not parse (the row is rejected) — both unsubscribed
+        Files.writeString(Files.createDirectories(dir.resolve("inbox")).resolve("messe-2.list.yml"), "list: messe\n");
+        long second = importer.acceptDropped(drop("messe-2.csv", "Customer ID,Email,Phone,Unsubscribed\n"
+                + "K-1004,zora@example.com,,yes\nK-1003,jade@example.com,+33 6 12,yes\n")).orElseThrow();
+        ListImportStore.Run run = importer.run(second);
+        assertThat(run.status()).isEqualTo("DONE");
+        assertThat(run.counters().rejected).isEqualTo(1);
+        assertThat(jdbc.queryForObject(consent, String.class, "zora@example.com")).isEqualTo("OPT_OUT");
+        assertThat(jdbc.queryForObject(consent, String.class, "jade@example.com")).isEqualTo("OPT_OUT");
+        assertThat(jdbc.queryForList("SELECT i.\"value\" FROM list_member m JOIN marketing_list l ON l.id = m.list_id"
+                + " JOIN identity i ON i.profile_id = m.profile_id AND i.type = 'EMAIL' WHERE l.name = 'messe'"
+                + " AND NOT m.suppressed", String.class)).as("mailable members").isEmpty();
+    }
+
+    @Test
     void killedMidFileResumesElsewhereWithExactCounts() throws Exception {
         seedOptedOut();
         // reference: the same file imported without interruption

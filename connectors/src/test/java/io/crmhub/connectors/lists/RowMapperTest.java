@@ -300,4 +300,62 @@ class RowMapperTest {
         });
         assertThat(clashes).isEmpty();
     }
+
+    @Test
+    void consentColumnsOfBrevoConstantContactPipedriveAndDynamicsExports() throws Exception {
+        // Brevo: a blacklisted address is an opt-out (SMS_BLACKLISTED is another channel's and stays unmapped)
+        RowMapper br = mapper(List.of("EMAIL", "FIRSTNAME", "SMS", "EMAIL_BLACKLISTED", "SMS_BLACKLISTED"),
+                ListSettings.defaults("br"));
+        assertThat(br.unmapped()).containsExactly("SMS_BLACKLISTED");
+        assertThat(status(br.map(new String[]{"karl@example.de", "Karl", "", "Yes", "No"}, 2, NOW))).isEqualTo(ConsentStatus.OPT_OUT);
+        assertThat(status(br.map(new String[]{"lea@example.de", "Lea", "", "No", "Yes"}, 3, NOW))).isNull();
+        // Constant Contact: the e-mail status and the permission
+        RowMapper cc = mapper(List.of("Email address", "First name", "Email status", "Email permission status"),
+                ListSettings.defaults("cc"));
+        assertThat(cc.unmapped()).isEmpty();
+        assertThat(status(cc.map(new String[]{"hana@example.com", "Hana", "Unsubscribed", "Unsubscribed"}, 2, NOW)))
+                .isEqualTo(ConsentStatus.OPT_OUT);
+        assertThat(status(cc.map(new String[]{"ivo@example.com", "Ivo", "Active", "Explicit"}, 3, NOW)))
+                .isEqualTo(ConsentStatus.OPT_IN);
+        assertThat(status(cc.map(new String[]{"ute@example.com", "Ute", "Active", "Implicit"}, 4, NOW))).isNull();
+        // Pipedrive: the e-mail and phone columns by kind, the marketing status
+        RowMapper pd = mapper(List.of("ID", "Name", "Email - Work", "Email - Home", "Phone - Work", "Phone - Mobile",
+                "Marketing status"), ListSettings.defaults("pd"));
+        var p = pd.map(new String[]{"7", "Pia Lang", "pia@firma.de", "pia@home.de", "+49 30 1234567", "+49 171 1234567",
+                "Unsubscribed"}, 2, NOW);
+        assertThat(p.record().identities()).extracting(i -> i.type() + ":" + i.value()).contains("EMAIL:pia@firma.de",
+                "PHONE:+49301234567", "PHONE:+491711234567");
+        assertThat(pd.unmapped()).containsExactly("Email - Home (second column for email)");
+        assertThat(status(p)).isEqualTo(ConsentStatus.OPT_OUT);
+        assertThat(status(pd.map(new String[]{"8", "Max", "max@firma.de", "", "", "", "No consent"}, 3, NOW))).isNull();
+        // Dynamics 365: "Do Not Allow" bulk e-mail is an opt-out, its default "Allow" says nothing
+        RowMapper dy = mapper(List.of("Full Name", "Email", "Bulk Email"), ListSettings.defaults("dy"));
+        assertThat(status(dy.map(new String[]{"Ole Berg", "ole@example.no", "Do Not Allow"}, 2, NOW))).isEqualTo(ConsentStatus.OPT_OUT);
+        assertThat(status(dy.map(new String[]{"Per Berg", "per@example.no", "Allow"}, 3, NOW))).isNull();
+        // iCloud contacts as converters write them
+        RowMapper ic = mapper(List.of("First name", "Last name", "Email (home)", "Phone (mobile)"), ListSettings.defaults("ic"));
+        assertThat(ic.map(new String[]{"Ida", "Holm", "ida@icloud.com", "+45 20 12 34 56"}, 2, NOW).record().identities())
+                .hasSize(2);
+    }
+
+    private static ConsentStatus status(RowMapper.Mapped m) {
+        return m.record().consents().isEmpty() ? null : m.record().consents().get(0).status();
+    }
+
+    @Test
+    void aRejectedRowKeepsItsOptOutForThePersonItsValidEmailIdentifies() throws Exception {
+        RowMapper m = mapper(List.of("Email", "Phone", "Birth Date", "Email Opt Out"), ListSettings.defaults("x"));
+        assertThatThrownBy(() -> m.map(new String[]{"jade@example.com", "+33 6 12", "", "true"}, 2, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> {
+                    assertThat(e.column()).isEqualTo("Phone");
+                    assertThat(e.optOut().identities()).extracting(i -> i.value()).containsExactly("jade@example.com");
+                    assertThat(e.optOut().consents()).singleElement()
+                            .satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_OUT));
+                });
+        assertThatThrownBy(() -> m.map(new String[]{"rosa@example.com", "", "31/02/1980", "1"}, 3, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> assertThat(e.optOut()).isNotNull());
+        // without an opt-out a rejected row carries nothing
+        assertThatThrownBy(() -> m.map(new String[]{"tom@example.com", "+33 6 12", "", "no"}, 4, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> assertThat(e.optOut()).isNull());
+    }
 }
