@@ -994,9 +994,20 @@ public class ClickstreamStore {
         db.batch("INSERT INTO click_daily_aggregate (on_day, dimension, dim_value, events) VALUES (?, ?, ?, ?)", inserts);
     }
 
-    /** Moves the engagement of a merged-away profile to its survivor (inside the caller's transaction). */
+    /**
+     * Moves the engagement of a merged-away profile to its survivor (inside the caller's transaction). A survivor
+     * who opted out of ads or personalisation gets none of it: the merged profile's rows are dropped (its events
+     * stay counted in the anonymous daily aggregates), as the events of such a person are never attached.
+     */
     void moveEngagement(UUID from, UUID to) {
         if (from.equals(to)) {
+            return;
+        }
+        if (!db.query("SELECT 1 FROM consent WHERE profile_id = ? AND status = 'OPT_OUT'"
+                + " AND channel IN ('ADS', 'PERSONALISATION')", (rs, n) -> 1, to).isEmpty()) {
+            db.update("DELETE FROM click_profile_interest WHERE profile_id = ?", from);
+            db.update("DELETE FROM click_profile_campaign WHERE profile_id = ?", from);
+            db.update("DELETE FROM click_profile_stats WHERE profile_id = ?", from);
             return;
         }
         List<Stats> both = new ArrayList<>();

@@ -125,6 +125,31 @@ class ClickstreamStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
+    void theAnonymousHistoryOfSomeoneWhoOptedOutOfAdsIsNotAttachedByTheMerge(String kind) throws Exception {
+        Fixture f = fixture(kind);
+        ClickstreamStore store = f.store();
+        UUID tess = f.crm().upsert(new ProfileRecord("crm", T0, List.of(Identity.of(IdentityType.EXTERNAL_ID, "web", "t6")),
+                Map.of(), List.of(new Consent(Channel.ADS, ConsentStatus.OPT_OUT, "crm", T0, "form", true)))).profileId();
+        store.apply(List.of(page("t1", "dev-t", null, T0, "travel"), page("t2", "dev-t", null, T0.plusSeconds(60), "travel")));
+        UUID anon = f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "dev-t")).orElseThrow();
+        assertThat(store.engagement(anon).orElseThrow().pageViews()).isEqualTo(2);
+        // she logs in: the anonymous profile is merged into hers, its engagement is dropped, not moved
+        ClickstreamStore.Report r = store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"t3\","
+                + "\"anonymousId\":\"dev-t\",\"userId\":\"t6\"}")));
+        assertThat(r.merges()).isEqualTo(1);
+        UUID survivor = f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "t6")).orElseThrow();
+        assertThat(survivor).isIn(tess, anon);
+        assertThat(f.crm().lookup(Identity.of(IdentityType.ANONYMOUS_ID, "dev-t"))).contains(survivor);
+        assertThat(store.engagement(tess)).isEmpty();
+        assertThat(store.engagement(anon)).isEmpty();
+        assertThat(f.sql().queryForObject("SELECT count(*) FROM click_profile_interest", Long.class)).isZero();
+        // the events stay in the anonymous aggregates
+        assertThat(store.daily("category", LocalDate.parse("2026-11-30"), LocalDate.parse("2026-12-01")))
+                .containsEntry("travel", 2L);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
     void anAliasFromOneUserIdToAnotherIsNotAppliedAndGivesNoFalseAnonymousId(String kind) throws Exception {
         Fixture f = fixture(kind);
         ClickstreamStore store = f.store();
