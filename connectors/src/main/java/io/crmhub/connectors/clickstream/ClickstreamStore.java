@@ -940,7 +940,9 @@ public class ClickstreamStore {
             id = newCampaigns.get(e.campaign());
         }
         if (id == null) {
-            String channel = e.adCreative() != null ? "ads" : e.medium() != null ? e.medium().toLowerCase(java.util.Locale.ROOT) : "web";
+            // the utm_medium names the channel (an ad server's landing URL says display, video ...); else ads or web
+            String channel = e.medium() != null ? e.medium().toLowerCase(java.util.Locale.ROOT)
+                    : e.adCreative() != null ? "ads" : "web";
             id = crm.campaign(e.campaign(), e.campaignName(), channel).id();
             newCampaigns.put(e.campaign(), id);
         }

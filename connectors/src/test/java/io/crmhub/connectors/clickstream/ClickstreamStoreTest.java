@@ -108,9 +108,15 @@ class ClickstreamStoreTest {
                 new JdbcTemplate(ds));
     }
 
+    /** The event as received at T0, or when it happened if later (a fold over days receives its events over days). */
     private ClickEvent event(String json) {
         try {
-            return mapper.map(JSON.readTree(json), T0);
+            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(json);
+            Instant received = T0;
+            if (n.hasNonNull("timestamp") && Instant.parse(n.get("timestamp").asText()).isAfter(received)) {
+                received = Instant.parse(n.get("timestamp").asText());
+            }
+            return mapper.map(n, received);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }

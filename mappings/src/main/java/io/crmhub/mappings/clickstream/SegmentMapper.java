@@ -56,6 +56,25 @@ public final class SegmentMapper {
      * @param receivedAt when the hub (or the producer's gateway) received it; the clock-skew anchor
      * @throws InvalidEventException listing every violation
      */
+    /** How far after its receipt an event's time may be (clocks a little ahead); beyond, it is no event time. */
+    public static final Duration MAX_AHEAD = Duration.ofDays(1);
+    /** No event is older than this. */
+    public static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
+
+    /**
+     * An event time a day or more after the receipt, or before 2000, is refused: one page view dated 2100 would
+     * pin the person's interest score (it never decays) and last-seen for good, and make daily aggregates of
+     * years that never were.
+     */
+    private static void plausible(Instant at, Instant receivedAt, String field, List<InvalidEventException.Violation> v) {
+        if (receivedAt != null && at.isAfter(receivedAt.plus(MAX_AHEAD))) {
+            v.add(new InvalidEventException.Violation(field, "the event time " + at + " is more than a day after its"
+                    + " receipt (" + receivedAt + "): a clock far off, not an event time"));
+        } else if (at.isBefore(EARLIEST)) {
+            v.add(new InvalidEventException.Violation(field, "the event time " + at + " is before 2000: not an event time"));
+        }
+    }
+
     public ClickEvent map(JsonNode node, Instant receivedAt) {
         if (node == null || !node.isObject()) {
             throw new InvalidEventException("", "an event must be a JSON object");
@@ -136,6 +155,7 @@ public final class SegmentMapper {
         } else {
             at = received;
         }
+        plausible(at, receivedAt, timestamp != null ? "/timestamp" : original != null ? "/originalTimestamp" : "/receivedAt", v);
         if (!v.isEmpty()) {
             throw new InvalidEventException(v);
         }
@@ -191,6 +211,9 @@ public final class SegmentMapper {
         String placement = id(e, "placement", v);
         String clickId = id(e, "clickId", v);
         Instant at = time(e, "timestamp", v);
+        if (at != null) {
+            plausible(at, receivedAt, "/timestamp", v);
+        }
         if (!v.isEmpty()) {
             throw new InvalidEventException(v);
         }

@@ -191,4 +191,28 @@ class SegmentMapperTest {
         // the basic offset forms (Python's %z) java.time's ISO parser refused are read too
         assertThat(SegmentMapper.parseTime("2026-11-30T10:00:00.5+0100")).isEqualTo(Instant.parse("2026-11-30T09:00:00.5Z"));
     }
+
+    @Test
+    void anEventTimeFarAheadOfItsReceiptOrBefore2000IsRefused() throws Exception {
+        SegmentMapper m = new SegmentMapper();
+        assertThatThrownBy(() -> m.map(JSON.readTree("{\"type\":\"page\",\"anonymousId\":\"a\","
+                + "\"timestamp\":\"2100-01-01T00:00:00Z\"}"), RECEIVED))
+                .isInstanceOfSatisfying(InvalidEventException.class, e -> assertThat(e.violations()).singleElement()
+                        .satisfies(v -> {
+                            assertThat(v.field()).isEqualTo("/timestamp");
+                            assertThat(v.reason()).contains("more than a day after its receipt");
+                        }));
+        assertThatThrownBy(() -> m.map(JSON.readTree("{\"type\":\"page\",\"anonymousId\":\"a\","
+                + "\"originalTimestamp\":\"0000-01-01T00:00:00Z\"}"), RECEIVED))
+                .isInstanceOfSatisfying(InvalidEventException.class, e -> assertThat(e.violations()).singleElement()
+                        .satisfies(v -> assertThat(v.field()).isEqualTo("/originalTimestamp")));
+        assertThatThrownBy(() -> m.map(JSON.readTree("{\"recordType\":\"click\",\"eventId\":\"c\",\"cookieId\":\"k\","
+                + "\"campaignId\":\"C\",\"timestamp\":\"2100-01-01T00:00:00Z\"}"), RECEIVED))
+                .isInstanceOf(InvalidEventException.class);
+        // a clock a few hours ahead, and the Segment docs' 2012 examples, pass
+        assertThat(m.map(JSON.readTree("{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\""
+                + RECEIVED.plusSeconds(6 * 3600) + "\"}"), RECEIVED).at()).isEqualTo(RECEIVED.plusSeconds(6 * 3600));
+        assertThat(m.map(JSON.readTree("{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":"
+                + "\"2012-12-02T00:30:08.276Z\"}"), RECEIVED).at()).isEqualTo(Instant.parse("2012-12-02T00:30:08.276Z"));
+    }
 }
