@@ -108,7 +108,13 @@ public class AudienceStore {
     public MatchList matchList(AudienceRule rule) {
         Instant now = clock.instant();
         List<UUID> ids = new ArrayList<>();
-        scan(rule, now, (id, m) -> ids.add(id));
+        LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+        scan(rule, now, (id, m) -> {
+            Integer age = AudienceRule.age(m.birthDate(), today);
+            if (age == null || age >= 18) {
+                ids.add(id);       // minors are never on a match list (Customer Match: no data of children)
+            }
+        });
         Set<UUID> consenting = new LinkedHashSet<>(db.queryIn("SELECT profile_id FROM consent WHERE channel = 'ADS'"
                 + " AND status = 'OPT_IN' AND profile_id IN ", " ORDER BY profile_id", ids, (rs, n) -> Params.uuid(rs, "profile_id")));
         if (consenting.size() < rule.kFloor()) {

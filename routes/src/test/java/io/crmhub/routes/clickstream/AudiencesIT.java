@@ -68,6 +68,9 @@ class AudiencesIT {
         people.add(new Person("aud-" + u + "-nc", "nc." + u + "@example.com", null, "1996-01-01", "female", "DE", null));
         people.add(new Person("aud-" + u + "-out", "out." + u + "@example.com", null, "1996-01-01", "female", "DE",
                 ConsentStatus.OPT_OUT));
+        // a child whose parents' device said yes to ads: counted in the aggregate (no age band), never matched
+        people.add(new Person("aud-" + u + "-kid", "kid." + u + "@example.com", null, "2016-01-01", "female", "DE",
+                ConsentStatus.OPT_IN));
         Instant t = Instant.now();
         for (Person p : people) {
             List<Consent> consents = p.ads() == null ? List.of()
@@ -91,7 +94,7 @@ class AudiencesIT {
                         .flatMap(clicks::engagement).map(ClickstreamStore.Engagement::pageViews).orElse(0L) == 2));
 
         JsonNode agg = api.get("/api/v1/audiences/it-sports").json();
-        assertThat(agg.get("members").asLong()).as("the opted-out person is never in a segment").isEqualTo(8);
+        assertThat(agg.get("members").asLong()).as("the opted-out person is never in a segment").isEqualTo(9);
         assertThat(agg.get("kFloor").asInt()).isEqualTo(3);
         assertThat(agg.get("cells")).hasSize(1);
         assertThat(agg.at("/cells/0/cell/ageBand").asText()).isEqualTo("25-34");
@@ -99,13 +102,13 @@ class AudiencesIT {
         assertThat(agg.at("/cells/0/cell/region").asText()).isEqualTo("DE");
         assertThat(agg.at("/cells/0/cell/interest").asText()).isEqualTo("it-sports");
         assertThat(agg.at("/cells/0/count").asLong()).isEqualTo(6);
-        assertThat(agg.get("suppressedCells").asInt()).as("45-54 MALE FR has 2 < 3").isEqualTo(1);
-        assertThat(agg.get("suppressedMembers").asLong()).isEqualTo(2);
+        assertThat(agg.get("suppressedCells").asInt()).as("45-54 MALE FR has 2 < 3, the child's 1").isEqualTo(2);
+        assertThat(agg.get("suppressedMembers").asLong()).isEqualTo(3);
 
         JsonNode floor = api.get("/api/v1/audiences/it-floor").json();
         assertThat(floor.get("kFloor").asInt()).as("the default floor").isEqualTo(100);
         assertThat(floor.get("cells")).isEmpty();
-        assertThat(floor.get("suppressedMembers").asLong()).isEqualTo(8);
+        assertThat(floor.get("suppressedMembers").asLong()).isEqualTo(9);
 
         ApiClient.Response list = api.get("/api/v1/audiences/it-sports/match-list");
         assertThat(list.status()).as(list.body()).isEqualTo(200);
@@ -116,7 +119,8 @@ class AudiencesIT {
         ml.get("entries").forEach(e -> e.get("hashedEmails").forEach(h -> emails.add(h.asText())));
         assertThat(emails).hasSize(7)
                 .contains(MatchKeys.sha256("janedoe" + u + "@gmail.com"))
-                .doesNotContain(MatchKeys.sha256("nc." + u + "@example.com"), MatchKeys.sha256("out." + u + "@example.com"));
+                .doesNotContain(MatchKeys.sha256("nc." + u + "@example.com"), MatchKeys.sha256("out." + u + "@example.com"),
+                        MatchKeys.sha256("kid." + u + "@example.com"));
         assertThat(ml.toString()).contains(MatchKeys.sha256("+49301234500")).doesNotContain("@example.com");
         assertThat(api.get("/api/v1/audiences/it-floor/match-list").json().get("suppressed").asBoolean()).isTrue();
         assertThat(api.get("/api/v1/audiences/it-floor/match-list").json().get("entries")).isEmpty();
