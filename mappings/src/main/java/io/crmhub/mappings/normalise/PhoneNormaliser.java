@@ -34,6 +34,22 @@ public final class PhoneNormaliser {
         return normalise(raw, defaultRegion);
     }
 
+    /**
+     * The number of a person of {@code country} (ISO 3166-1 alpha-2, may be null): read in that country first — a
+     * list row with Country "United States" and {@code (415) 555-0100} is a US number — then, when it is no valid
+     * number there, in the default region (a German mobile of someone living in France).
+     */
+    public Result<String> normaliseFor(String raw, String country) {
+        if (country != null && country.length() == 2 && !country.equalsIgnoreCase(defaultRegion)
+                && UTIL.getSupportedRegions().contains(country.toUpperCase(Locale.ROOT))) {
+            Result<String> there = normalise(raw, country);
+            if (there.isOk()) {
+                return there;
+            }
+        }
+        return normalise(raw, defaultRegion);
+    }
+
     /** Like {@link #normalise(String)} but with another region for numbers without country code. */
     public Result<String> normalise(String raw, String region) {
         if (Text.isBlank(raw)) {
@@ -52,6 +68,18 @@ public final class PhoneNormaliser {
             return Result.invalid("not a phone number (too few digits)");
         }
         String r = region == null ? defaultRegion : region.length() == 2 ? region.toUpperCase(Locale.ROOT) : region;
+        if (digits >= 10 && "0".equals(UTIL.getNddPrefixForRegion(r, true))) {
+            // a number with its country code but without the "+" (a spreadsheet cell 491711234567, Brevo's SMS
+            // column 33612345678): where numbers are written nationally with a leading 0, one that starts with
+            // another digit and is a valid number once "+" is put before it is that number
+            String plain = raw.replaceAll("[\\s().\\-/]", "");
+            if (plain.length() == digits && plain.charAt(0) != '0') {
+                PhoneNumber intl = parse("+" + plain, r);
+                if (intl != null && UTIL.isValidNumber(intl)) {
+                    return Result.ok(UTIL.format(intl, PhoneNumberFormat.E164));
+                }
+            }
+        }
         PhoneNumber number;
         try {
             number = UTIL.parse(raw, r);

@@ -80,8 +80,14 @@ public final class RecordNormaliser {
         List<FieldError> errors = new ArrayList<>(0);
 
         Set<Identity> identities = new LinkedHashSet<>(raw.identities().size() * 2);
+        String country = null;            // the person's country: phones written nationally are read there first
+        String rawCountry = raw.attributes().get(Attributes.COUNTRY);
+        if (rawCountry != null) {
+            Result<String> c = countries.normalise(rawCountry);
+            country = c.isOk() ? c.value() : null;
+        }
         for (Identity identity : raw.identities()) {
-            Identity normalised = identity(identity, errors);
+            Identity normalised = identity(identity, errors, country);
             if (normalised != null) {
                 identities.add(normalised);
             }
@@ -114,10 +120,10 @@ public final class RecordNormaliser {
         return new NormalisedRecord(record, errors);
     }
 
-    private Identity identity(Identity identity, List<FieldError> errors) {
+    private Identity identity(Identity identity, List<FieldError> errors, String country) {
         Result<String> value = switch (identity.type()) {
             case EMAIL -> emails.normalise(identity.value());
-            case PHONE -> phones.normalise(identity.value());
+            case PHONE -> phones.normaliseFor(identity.value(), country);
             default -> Text.isBlank(identity.value()) ? Result.empty() : Result.ok(Text.strip(identity.value()));
         };
         if (value.isInvalid()) {

@@ -13,6 +13,27 @@ class PhoneNormaliserTest {
 
     private final PhoneNormaliser phones = new PhoneNormaliser("DE");
 
+    @Test
+    void thePersonsCountryReadsANationalNumberFirstThenTheDefaultRegion() {
+        assertThat(phones.normaliseFor("(415) 555-0100", "US").value()).isEqualTo("+14155550100");
+        assertThat(phones.normaliseFor("01 23 45 67 89", "FR").value()).isEqualTo("+33123456789");
+        // a German mobile of someone who lives in France: no French number, so the default region's
+        assertThat(phones.normaliseFor("0171 1234567", "FR").value()).isEqualTo("+491711234567");
+        assertThat(phones.normaliseFor("030 1234567", null).value()).isEqualTo("+49301234567");
+        assertThat(phones.normaliseFor("030 1234567", "XX").value()).isEqualTo("+49301234567");
+    }
+
+    @Test
+    void aNumberWithItsCountryCodeButNoPlusIsThatNumber() {
+        // a spreadsheet's number cell, Brevo's SMS column: where national numbers start with 0, these cannot be
+        assertThat(phones.normalise("491711234567").value()).isEqualTo("+491711234567");
+        assertThat(phones.normalise("4915112345678").value()).isEqualTo("+4915112345678");
+        assertThat(phones.normalise("33612345678").value()).isEqualTo("+33612345678");
+        assertThat(phones.normalise("44 20 7946 0958").value()).isEqualTo("+442079460958");
+        // in the US, national numbers start with the area code: no such reading there
+        assertThat(new PhoneNormaliser("US").normalise("4155550100").value()).isEqualTo("+14155550100");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "+49 30 1234567            | +49301234567",

@@ -191,4 +191,17 @@ class RecordNormaliserTest {
         assertThat(new NormaliserSettings(" at ", ZoneId.of("UTC"), false, true).defaultRegion()).isEqualTo("AT");
         assertThat(new RecordNormaliser(d).settings()).isEqualTo(d);
     }
+
+    @Test
+    void aPhoneWrittenNationallyIsReadInThePersonsCountry() {
+        NormalisedRecord us = lenient.normalise(record(List.of(Identity.of(IdentityType.PHONE, "(415) 555-0100")),
+                Map.of("country", "United States")));
+        assertThat(us.record().identities()).extracting(Identity::value).containsExactly("+14155550100");
+        NormalisedRecord fr = lenient.normalise(record(List.of(Identity.of(IdentityType.PHONE, "01 23 45 67 89")),
+                Map.of("country", "France")));
+        assertThat(fr.record().identities()).extracting(Identity::value).containsExactly("+33123456789");
+        NormalisedRecord none = lenient.normalise(record(List.of(Identity.of(IdentityType.PHONE, "030 1234567")),
+                Map.of()));
+        assertThat(none.record().identities()).extracting(Identity::value).containsExactly("+49301234567");
+    }
 }
