@@ -100,7 +100,8 @@ public final class RecordNormaliser {
                 errors.add(new FieldError("attributes", e.getValue(), "attribute without a name"));
                 continue;
             }
-            Result<String> value = attribute(name, e.getValue());
+            Result<String> value = name.equals(Attributes.POSTAL_CODE) ? postalCodes.normalise(e.getValue(), country)
+                    : attribute(name, e.getValue());
             if (value.isOk()) {
                 attributes.put(name, value.value());
             } else if (value.isInvalid()) {

@@ -204,4 +204,21 @@ class RecordNormaliserTest {
                 Map.of()));
         assertThat(none.record().identities()).extracting(Identity::value).containsExactly("+49301234567");
     }
+
+    @Test
+    void aPostalCodeAsASpreadsheetKeptItGetsItsLeadingZeroBackWhereTheCountrySaysFiveDigits() {
+        assertThat(lenient.normalise(record(List.of(Identity.of(IdentityType.EMAIL, "a@example.com")),
+                Map.of("postalCode", "1067", "country", "Deutschland"))).record().attributes())
+                .containsEntry("postalCode", "01067");
+        assertThat(lenient.normalise(record(List.of(Identity.of(IdentityType.EMAIL, "a@example.com")),
+                Map.of("postalCode", "2141", "country", "US"))).record().attributes())
+                .containsEntry("postalCode", "02141");
+        // four digits are a whole code in Austria, and without a country nothing is guessed
+        assertThat(lenient.normalise(record(List.of(Identity.of(IdentityType.EMAIL, "a@example.com")),
+                Map.of("postalCode", "1010", "country", "AT"))).record().attributes())
+                .containsEntry("postalCode", "1010");
+        assertThat(lenient.normalise(record(List.of(Identity.of(IdentityType.EMAIL, "a@example.com")),
+                Map.of("postalCode", "1067"))).record().attributes())
+                .containsEntry("postalCode", "1067");
+    }
 }
