@@ -139,6 +139,14 @@ public final class RowMapper {
             used.put(t, i);
             targets[i] = t;
         }
+        // "Name" beside a first-name column and no last-name column is the surname (German exports: Vorname, Name)
+        if (used.containsKey(Attributes.FULL_NAME) && used.containsKey(Attributes.FIRST_NAME)
+                && !used.containsKey(Attributes.LAST_NAME)) {
+            int col = used.get(Attributes.FULL_NAME);
+            if (ColumnAliases.key(header.get(col)).equals("name") && rank[col] >= 0) {
+                targets[col] = Attributes.LAST_NAME;
+            }
+        }
         boolean identifying = false;
         for (String t : targets) {
             identifying |= t != null && (t.equals(ListColumns.EMAIL) || t.equals(ListColumns.PHONE)

@@ -358,4 +358,18 @@ class RowMapperTest {
         assertThatThrownBy(() -> m.map(new String[]{"tom@example.com", "+33 6 12", "", "no"}, 4, NOW))
                 .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> assertThat(e.optOut()).isNull());
     }
+
+    @Test
+    void nameBesideAFirstNameAndNoLastNameIsTheSurname() throws Exception {
+        RowMapper de = mapper(List.of("Anrede", "Vorname", "Name", "E-Mail"), ListSettings.defaults("de"));
+        assertThat(de.map(new String[]{"Herr", "Jürgen", "Neu", "j.neu@beispiel.de"}, 2, NOW).record().attributes())
+                .containsEntry("firstName", "Jürgen").containsEntry("lastName", "Neu").doesNotContainKey("fullName");
+        // with a last-name column, or alone, "Name" is the full name
+        RowMapper gc = mapper(List.of("Name", "Given Name", "Family Name", "E-mail 1 - Value"), ListSettings.defaults("gc"));
+        assertThat(gc.map(new String[]{"Jo Kim", "Jo", "Kim", "jo@example.com"}, 2, NOW).record().attributes())
+                .containsEntry("fullName", "Jo Kim").containsEntry("lastName", "Kim");
+        RowMapper alone = mapper(List.of("Name", "Email"), ListSettings.defaults("a"));
+        assertThat(alone.map(new String[]{"Jo Kim", "jo@example.com"}, 2, NOW).record().attributes())
+                .containsEntry("fullName", "Jo Kim");
+    }
 }
