@@ -279,14 +279,14 @@ public final class RowMapper {
         ConsentStatus fromIn = optIn == null ? null : consent(optIn, optInColumn, false);
         Instant inAt = null;
         if (optInDate != null) {
-            inAt = instant(optInDate, optInDateColumn);
+            inAt = instant(optInDate, optInDateColumn, attrs.get(Attributes.COUNTRY));
             if (optIn == null) {
                 fromIn = ConsentStatus.OPT_IN; // a date of opt-in alone says the person opted in then
             }
         }
         Instant outAt = null;
         if (optOutDate != null) {
-            outAt = instant(optOutDate, optOutDateColumn);
+            outAt = instant(optOutDate, optOutDateColumn, attrs.get(Attributes.COUNTRY));
             fromOut = ConsentStatus.OPT_OUT;   // a date of opt-out says the person opted out then
         }
         String consentSource = "lists:" + settings.listName();
@@ -380,12 +380,13 @@ public final class RowMapper {
         return field;
     }
 
-    private Instant instant(String raw, String column) throws RejectedRow {
-        Result<Instant> t = normaliser.dates().parseInstant(raw);
+    private Instant instant(String raw, String column, String country) throws RejectedRow {
+        io.crmhub.mappings.normalise.DateNormaliser dates = normaliser.datesFor(country);
+        Result<Instant> t = dates.parseInstant(raw);
         if (t.isOk()) {
             return t.value();
         }
-        Result<LocalDate> d = normaliser.dates().parseDate(raw);
+        Result<LocalDate> d = dates.parseDate(raw);
         if (d.isOk()) {
             return d.value().atStartOfDay(normaliser.settings().defaultZone()).toInstant();
         }

@@ -43,6 +43,8 @@ public final class RecordNormaliser {
     private final PhoneNormaliser phones;
     private final NameNormaliser names = new NameNormaliser();
     private final DateNormaliser dates;
+    /** The other reading of ambiguous dates than the configured one: for people of countries that write it. */
+    private final DateNormaliser otherOrder;
     private final CountryNormaliser countries = new CountryNormaliser();
     private final GenderNormaliser genders = new GenderNormaliser();
     private final LanguageNormaliser languages = new LanguageNormaliser();
@@ -57,6 +59,31 @@ public final class RecordNormaliser {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.phones = new PhoneNormaliser(settings.defaultRegion());
         this.dates = new DateNormaliser(settings.defaultZone(), settings.dayFirst(), clock);
+        this.otherOrder = new DateNormaliser(settings.defaultZone(), !settings.dayFirst(), clock);
+    }
+
+    /** Countries that write dates month first (03/04/1988 is March 4): the US and the places that follow it. */
+    static final Set<String> MONTH_FIRST = Set.of("US", "PR", "GU", "VI", "AS", "MP", "UM", "FM", "MH", "PW", "PH", "BZ");
+
+    /**
+     * The dates of a person of {@code country} (ISO code or a name; may be null): an ambiguous 03/04/1988 is read
+     * as that country writes dates (month first in the US, day first in most of the world); without a country as
+     * configured ({@code hub.normalise.day-first}).
+     */
+    public DateNormaliser datesFor(String country) {
+        if (country == null) {
+            return dates;
+        }
+        String iso = country.length() == 2 ? country.toUpperCase(java.util.Locale.ROOT) : null;
+        if (iso == null) {
+            Result<String> c = countries.normalise(country);
+            if (!c.isOk()) {
+                return dates;
+            }
+            iso = c.value();
+        }
+        boolean dayFirstThere = !MONTH_FIRST.contains(iso);
+        return dayFirstThere == settings.dayFirst() ? dates : otherOrder;
     }
 
     public NormaliserSettings settings() {
@@ -101,6 +128,7 @@ public final class RecordNormaliser {
                 continue;
             }
             Result<String> value = name.equals(Attributes.POSTAL_CODE) ? postalCodes.normalise(e.getValue(), country)
+                    : name.equals(Attributes.BIRTH_DATE) ? datesFor(country).parseBirthDate(e.getValue()).map(Object::toString)
                     : attribute(name, e.getValue());
             if (value.isOk()) {
                 attributes.put(name, value.value());

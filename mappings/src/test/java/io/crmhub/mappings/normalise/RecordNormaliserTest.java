@@ -221,4 +221,18 @@ class RecordNormaliserTest {
                 Map.of("postalCode", "1067"))).record().attributes())
                 .containsEntry("postalCode", "1067");
     }
+
+    @Test
+    void anAmbiguousDateIsReadAsThePersonsCountryWritesIt() {
+        Identity id = Identity.of(IdentityType.EMAIL, "a@example.com");
+        assertThat(lenient.normalise(record(List.of(id), Map.of("birthDate", "03/04/1988", "country", "United States")))
+                .record().attributes()).containsEntry("birthDate", "1988-03-04");
+        assertThat(lenient.normalise(record(List.of(id), Map.of("birthDate", "03/04/1988", "country", "DE")))
+                .record().attributes()).containsEntry("birthDate", "1988-04-03");
+        assertThat(lenient.normalise(record(List.of(id), Map.of("birthDate", "03/04/1988"))).record().attributes())
+                .as("configured: day first").containsEntry("birthDate", "1988-04-03");
+        RecordNormaliser us = new RecordNormaliser(lenientSettings.withDayFirst(false), CLOCK);
+        assertThat(us.normalise(record(List.of(id), Map.of("birthDate", "03/04/1988", "country", "France")))
+                .record().attributes()).containsEntry("birthDate", "1988-04-03");
+    }
 }
