@@ -57,22 +57,24 @@ public class AudienceStore {
     }
 
     /**
-     * The aggregate of a segment.
+     * The aggregate of a segment. Nothing tells how many people the suppressed cells hold: with the members of the
+     * published cells and a total, one suppressed cell's size would be their difference.
      *
-     * @param members    people in the segment
-     * @param cells      cells at or above the floor, largest first
-     * @param suppressed cells under the floor (not published) and the people in them
+     * @param members         people in the published cells
+     * @param cells           cells at or above the floor, largest first
+     * @param suppressedCells how many cells were under the floor (not published)
      */
     public record Aggregate(String segment, Instant generatedAt, int kFloor, long members, List<CellCount> cells,
-                            int suppressedCells, long suppressedMembers) {
+                            int suppressedCells) {
     }
 
     /**
      * The match list of a segment: hashed keys of members with an ADS opt-in.
      *
-     * @param suppressed true when fewer than the floor consented: then {@code entries} is empty
+     * @param consentingMembers how many consented; null when suppressed (a count under the floor is not published)
+     * @param suppressed        true when fewer than the floor consented: then {@code entries} is empty
      */
-    public record MatchList(String segment, Instant generatedAt, int kFloor, long consentingMembers,
+    public record MatchList(String segment, Instant generatedAt, int kFloor, Long consentingMembers,
                             boolean suppressed, List<MatchEntry> entries) {
     }
 
@@ -84,25 +86,21 @@ public class AudienceStore {
         Instant now = clock.instant();
         LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
         Map<AudienceRule.Cell, Long> cells = new HashMap<>();
-        long[] members = {0};
-        scan(rule, now, (id, m) -> {
-            members[0]++;
-            cells.merge(rule.cellOf(m, today), 1L, Long::sum);
-        });
+        scan(rule, now, (id, m) -> cells.merge(rule.cellOf(m, today), 1L, Long::sum));
         List<CellCount> published = new ArrayList<>();
         int suppressedCells = 0;
-        long suppressedMembers = 0;
+        long members = 0;
         for (Map.Entry<AudienceRule.Cell, Long> e : cells.entrySet()) {
             if (e.getValue() >= rule.kFloor()) {
                 published.add(new CellCount(e.getKey(), e.getValue()));
+                members += e.getValue();
             } else {
                 suppressedCells++;
-                suppressedMembers += e.getValue();
             }
         }
         published.sort(Comparator.comparingLong(CellCount::count).reversed()
                 .thenComparing(c -> c.cell().toString()));
-        return new Aggregate(rule.name(), now, rule.kFloor(), members[0], published, suppressedCells, suppressedMembers);
+        return new Aggregate(rule.name(), now, rule.kFloor(), members, published, suppressedCells);
     }
 
     public MatchList matchList(AudienceRule rule) {
@@ -118,7 +116,7 @@ public class AudienceStore {
         Set<UUID> consenting = new LinkedHashSet<>(db.queryIn("SELECT profile_id FROM consent WHERE channel = 'ADS'"
                 + " AND status = 'OPT_IN' AND profile_id IN ", " ORDER BY profile_id", ids, (rs, n) -> Params.uuid(rs, "profile_id")));
         if (consenting.size() < rule.kFloor()) {
-            return new MatchList(rule.name(), now, rule.kFloor(), consenting.size(), true, List.of());
+            return new MatchList(rule.name(), now, rule.kFloor(), null, true, List.of());
         }
         Map<UUID, List<String>> emails = new TreeMap<>();
         Map<UUID, List<String>> phones = new TreeMap<>();
@@ -144,7 +142,7 @@ public class AudienceStore {
             }
         }
         boolean suppressed = entries.size() < rule.kFloor();
-        return new MatchList(rule.name(), now, rule.kFloor(), consenting.size(), suppressed,
+        return new MatchList(rule.name(), now, rule.kFloor(), suppressed ? null : (long) consenting.size(), suppressed,
                 suppressed ? List.of() : entries);
     }
 

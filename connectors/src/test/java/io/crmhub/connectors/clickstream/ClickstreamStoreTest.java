@@ -284,7 +284,9 @@ class ClickstreamStoreTest {
         AudienceRule floor = new AudienceRule("floor", Set.of("sports"), 0.1, Set.of(), null, null, Set.of(), Set.of(),
                 Set.of(), 100);
         assertThat(audiences.aggregate(floor).cells()).isEmpty();
-        assertThat(audiences.aggregate(floor).suppressedMembers()).isEqualTo(1);
+        assertThat(audiences.aggregate(floor).suppressedCells()).isEqualTo(1);
+        assertThat(audiences.aggregate(floor).members()).as("no count of the suppressed people").isZero();
+        assertThat(audiences.matchList(floor).consentingMembers()).isNull();
         assertThat(audiences.matchList(floor).suppressed()).isTrue();
         assertThat(audiences.matchList(floor).entries()).isEmpty();
 

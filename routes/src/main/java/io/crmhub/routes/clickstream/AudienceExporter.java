@@ -50,10 +50,10 @@ public class AudienceExporter {
             AudienceStore.MatchList matchList = audiences.store().matchList(rule);
             files.add(write(rule.name(), "aggregate", aggregate, STAMP.format(aggregate.generatedAt())));
             files.add(write(rule.name(), "match-list", matchList, STAMP.format(matchList.generatedAt())));
-            LOG.info("Audience '{}' exported: {} members, {} cells published ({} suppressed), match list {} ({} consenting)",
-                    rule.name(), aggregate.members(), aggregate.cells().size(), aggregate.suppressedCells(),
-                    matchList.suppressed() ? "suppressed" : matchList.entries().size() + " entries",
-                    matchList.consentingMembers());
+            LOG.info("Audience '{}' exported: {} cells published ({} members; {} cells under the floor), match list {}",
+                    rule.name(), aggregate.cells().size(), aggregate.members(), aggregate.suppressedCells(),
+                    matchList.suppressed() ? "suppressed" : matchList.entries().size() + " entries ("
+                            + matchList.consentingMembers() + " consenting)");
         }
         return files;
     }
