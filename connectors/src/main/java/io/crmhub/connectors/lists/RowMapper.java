@@ -184,6 +184,22 @@ public final class RowMapper {
         return out;
     }
 
+    /** Google Contacts puts several e-mails or phones of one kind in one cell: "a@x.com ::: b@y.com". */
+    private static final java.util.regex.Pattern MULTI = java.util.regex.Pattern.compile("\\s*:::\\s*");
+
+    static List<String> values(String cell) {
+        if (cell.indexOf(":::") < 0) {
+            return List.of(cell);
+        }
+        List<String> out = new ArrayList<>();
+        for (String one : MULTI.split(cell)) {
+            if (!one.isBlank()) {
+                out.add(one);
+            }
+        }
+        return out;
+    }
+
     /**
      * A value without the apostrophe spreadsheets and exporters put before numbers that must stay text
      * (Shopify's {@code '10115} and {@code '+4930…}, Excel's "text" cells): zip codes, phone numbers and ids
@@ -226,11 +242,15 @@ public final class RowMapper {
             }
             switch (t) {
                 case ListColumns.EMAIL -> {
-                    ids.add(Identity.of(IdentityType.EMAIL, v));
+                    for (String one : values(v)) {
+                        ids.add(Identity.of(IdentityType.EMAIL, one));
+                    }
                     idColumns.putIfAbsent(IdentityType.EMAIL, header.get(i));
                 }
                 case ListColumns.PHONE, ListColumns.MOBILE -> {
-                    ids.add(Identity.of(IdentityType.PHONE, v));
+                    for (String one : values(v)) {
+                        ids.add(Identity.of(IdentityType.PHONE, one));
+                    }
                     idColumns.putIfAbsent(IdentityType.PHONE, header.get(i));
                 }
                 case ListColumns.EXTERNAL_ID -> {

@@ -372,4 +372,14 @@ class RowMapperTest {
         assertThat(alone.map(new String[]{"Jo Kim", "jo@example.com"}, 2, NOW).record().attributes())
                 .containsEntry("fullName", "Jo Kim");
     }
+
+    @Test
+    void googleContactsSeveralValuesInOneCellAreEachAnIdentity() throws Exception {
+        RowMapper gc = mapper(List.of("Name", "E-mail 1 - Type", "E-mail 1 - Value", "Phone 1 - Type", "Phone 1 - Value"),
+                ListSettings.defaults("gc"));
+        var r = gc.map(new String[]{"Jo Kim", "* Home ::: Work", "jo@example.com ::: jo.kim@firma.de", "Mobile",
+                "+49 171 1234567 ::: +49 30 1234567"}, 2, NOW).record();
+        assertThat(r.identities()).extracting(i -> i.type() + ":" + i.value()).containsExactlyInAnyOrder(
+                "EMAIL:jo@example.com", "EMAIL:jo.kim@firma.de", "PHONE:+491711234567", "PHONE:+49301234567");
+    }
 }
