@@ -460,6 +460,9 @@ public class ClickstreamConsumer {
         if (item != null && item.isContainerNode()) {
             JsonNode copy = item.deepCopy();
             IpAddresses.redact(copy);
+            if (copy instanceof ObjectNode o) {
+                o.remove("writeKey");      // a Segment source's credential: not kept
+            }
             return copy.toString();
         }
         return item == null ? null : item.toString();

@@ -131,6 +131,8 @@ public class EventIntake {
             // every IP address in the event, wherever the sender put it (context.ip, RudderStack's request_ip,
             // an ip trait ...), is truncated before the event reaches Kafka
             IpAddresses.redact(e);
+            // Segment's write key authenticates a source with Segment; it is no part of the event and not kept
+            JsonNode writeKey = e.remove("writeKey");
             byte[] bytes;
             try {
                 bytes = json.writeValueAsBytes(e);
@@ -140,7 +142,7 @@ public class EventIntake {
             if (batch && bytes.length > limits.getMaxEventBytes()) {
                 // the limit is on the event as sent: the fields the hub added do not count (a single event's
                 // request was measured whole, before)
-                int sent = sentSize(e, generatedId, sentReceivedAt, createdContext, addedIp);
+                int sent = sentSize(e, generatedId, sentReceivedAt, createdContext, addedIp, writeKey);
                 if (sent > limits.getMaxEventBytes()) {
                     errors.add(new Problem.FieldProblem(prefix, null, "the event has " + sent
                             + " bytes; the limit is " + limits.getMaxEventBytes() + " bytes per event"));
@@ -188,10 +190,13 @@ public class EventIntake {
 
     /** The size of an event without the fields the hub added to it (its IP addresses as truncated). */
     private int sentSize(ObjectNode e, boolean generatedId, JsonNode sentReceivedAt, boolean createdContext,
-                         boolean addedIp) {
+                         boolean addedIp, JsonNode writeKey) {
         ObjectNode copy = e.deepCopy();
         if (generatedId) {
             copy.remove("messageId");
+        }
+        if (writeKey != null) {
+            copy.set("writeKey", writeKey);
         }
         if (sentReceivedAt == null) {
             copy.remove("receivedAt");

@@ -159,7 +159,7 @@ class ClickstreamIT {
     void segmentHttpApiBodiesPostedToTheirTypesPath() throws Exception {
         // the HTTP API docs' examples: the type is the path (/v1/identify, /v1/track, /v1/batch), not in the body
         String identify = """
-                {"userId":"api-%1$s","messageId":"api-id-%1$s","traits":{"email":"api.%1$s@example.com","name":"Peter Gibbons",
+                {"userId":"api-%1$s","messageId":"api-id-%1$s","writeKey":"wk-secret-%1$s","traits":{"email":"api.%1$s@example.com","name":"Peter Gibbons",
                  "plan":"premium","logins":5},"context":{"ip":"24.5.68.47"},"timestamp":"2012-12-02T00:30:08.276Z"}"""
                 .formatted(u);
         ApiClient.Response r = api.post("/api/v1/events/identify", identify);
@@ -179,6 +179,16 @@ class ClickstreamIT {
             assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "api." + u + "@example.com"))).contains(p);
             assertThat(clicks.engagement(p).orElseThrow().pageViews()).isEqualTo(2);
         });
+        // the write key (a Segment source's credential) is not kept in Kafka
+        try (KafkaConsumer<String, String> c = consumer()) {
+            c.subscribe(List.of(props.getTopic()));
+            StringBuilder all = new StringBuilder();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                c.poll(Duration.ofMillis(300)).forEach(rec -> all.append(rec.value()).append('\n'));
+                assertThat(all.toString()).contains("api-id-" + u);
+            });
+            assertThat(all.toString()).doesNotContain("wk-secret-" + u);
+        }
         // a body whose own type contradicts the path, or a batch on a single event's path, is refused
         r = api.post("/api/v1/events/track", "{\"type\":\"page\",\"anonymousId\":\"a\"}");
         assertThat(r.status()).isEqualTo(400);
