@@ -11,6 +11,8 @@ public final class ImportCounters {
     public long suppressed;
     public long rejected;
     public long valuesDropped;
+    /** Rows with an identity the CRM left with another person (not linked to the row's). */
+    public long identitiesNotLinked;
 
     public ImportCounters add(ImportCounters o) {
         rows += o.rows;
@@ -22,6 +24,7 @@ public final class ImportCounters {
         suppressed += o.suppressed;
         rejected += o.rejected;
         valuesDropped += o.valuesDropped;
+        identitiesNotLinked += o.identitiesNotLinked;
         return this;
     }
 

@@ -113,7 +113,8 @@ public class ListImportStore {
 
     private static final String COLUMNS = "id, status, origin, file_name, base_name, staged_path, checksum, list_name,"
             + " list_id, member_type, source, dry_run, settings, rows_done, rows_total, bytes_done, bytes_total, inserted,"
-            + " updated, merged, already_members, duplicates_in_file, suppressed, rejected, values_dropped, chunk_size,"
+            + " updated, merged, already_members, duplicates_in_file, suppressed, rejected, values_dropped,"
+            + " identities_not_linked, chunk_size,"
             + " lanes, error, report, owner, heartbeat_at, created_at, started_at, finished_at";
 
     private static final RowMapper<Run> RUN = (rs, n) -> {
@@ -127,6 +128,7 @@ public class ListImportStore {
         c.suppressed = rs.getLong("suppressed");
         c.rejected = rs.getLong("rejected");
         c.valuesDropped = rs.getLong("values_dropped");
+        c.identitiesNotLinked = rs.getLong("identities_not_linked");
         return new Run(rs.getLong("id"), rs.getString("status"), rs.getString("origin"), rs.getString("file_name"),
                 rs.getString("base_name"), rs.getString("staged_path"), rs.getString("checksum"),
                 rs.getString("list_name"), (Long) rs.getObject("list_id", Long.class), rs.getString("member_type"),
@@ -242,10 +244,11 @@ public class ListImportStore {
         return jdbc.update("UPDATE list_import SET rows_done = rows_done + ?, inserted = inserted + ?, updated = updated + ?,"
                         + " merged = merged + ?, already_members = already_members + ?,"
                         + " duplicates_in_file = duplicates_in_file + ?, suppressed = suppressed + ?, rejected = rejected + ?,"
-                        + " values_dropped = values_dropped + ?, bytes_done = GREATEST(bytes_done, ?), heartbeat_at = ?"
+                        + " values_dropped = values_dropped + ?, identities_not_linked = identities_not_linked + ?,"
+                        + " bytes_done = GREATEST(bytes_done, ?), heartbeat_at = ?"
                         + " WHERE id = ? AND owner = ? AND status = 'RUNNING'",
                 d.rows, d.inserted, d.updated, d.merged, d.alreadyMembers, d.duplicatesInFile, d.suppressed, d.rejected,
-                d.valuesDropped, bytesDone, ts(now()), id, owner);
+                d.valuesDropped, d.identitiesNotLinked, bytesDone, ts(now()), id, owner);
     }
 
     /** Numbers of the committed chunks of a run. */

@@ -806,6 +806,7 @@ public class ListImporter {
             }
             tm = timings.add("upsertAll", tm);
             List<UUID> pids = new ArrayList<>(valid.size());
+            List<String> notLinked = new ArrayList<>(0);
             for (int i = 0; i < valid.size(); i++) {
                 CrmStore.BatchItem item = results.get(i);
                 if (!item.ok()) {
@@ -815,6 +816,17 @@ public class ListImporter {
                     continue;
                 }
                 pids.add(item.result().profileId());
+                if (!item.result().identitiesNotLinked().isEmpty()) {
+                    d.identitiesNotLinked++;
+                    if (notLinked.size() < 5) {
+                        notLinked.add("row " + valid.get(i).rowNumber() + " " + item.result().identitiesNotLinked().stream()
+                                .map(id -> id.type().name()).distinct().toList());
+                    }
+                }
+            }
+            if (!notLinked.isEmpty()) {
+                log.info("list import {}: {} row(s) of a chunk carry an e-mail, phone or id another person holds; not"
+                        + " linked to the row's person: {}", run.id(), d.identitiesNotLinked, notLinked);
             }
             // first occurrence of each profile in this chunk; later ones are duplicates in the file
             LinkedHashMap<UUID, Integer> first = new LinkedHashMap<>();
@@ -1026,6 +1038,7 @@ public class ListImporter {
         r.put("suppressed", c.suppressed);
         r.put("rejected", c.rejected);
         r.put("valuesDropped", c.valuesDropped);
+        r.put("identitiesNotLinked", c.identitiesNotLinked);
         r.put("startedAt", started.toString());
         r.put("finishedAt", finished.toString());
         r.put("durationMs", Duration.between(started, finished).toMillis());
@@ -1044,7 +1057,8 @@ public class ListImporter {
     private static String summary(ImportCounters c, Map<String, Object> report) {
         return c.rows + " rows, " + c.inserted + " inserted, " + c.updated + " updated, " + c.merged + " merged, "
                 + c.duplicatesInFile + " duplicates in file, " + c.suppressed + " suppressed, " + c.rejected
-                + " rejected in " + report.get("durationMs") + " ms";
+                + " rejected" + (c.identitiesNotLinked == 0 ? "" : ", " + c.identitiesNotLinked
+                + " with an identity another person holds") + " in " + report.get("durationMs") + " ms";
     }
 
     /** The DONE report this run wrote to the outbox, if it got that far; else null. */

@@ -253,6 +253,9 @@ class ListImporterTest {
         ListImportStore.Run run = importer.run(second);
         assertThat(run.status()).isEqualTo("DONE");
         assertThat(run.counters().rejected).isEqualTo(1);
+        assertThat(run.counters().identitiesNotLinked).as("Zora's e-mail, held by her K-1002 profile").isEqualTo(1);
+        assertThat(json.readTree(dir.resolve("outbox/messe-2.report.json").toFile()).get("identitiesNotLinked").asLong())
+                .isEqualTo(1);
         assertThat(jdbc.queryForObject(consent, String.class, "zora@example.com")).isEqualTo("OPT_OUT");
         assertThat(jdbc.queryForObject(consent, String.class, "jade@example.com")).isEqualTo("OPT_OUT");
         assertThat(jdbc.queryForList("SELECT i.\"value\" FROM list_member m JOIN marketing_list l ON l.id = m.list_id"

@@ -192,6 +192,7 @@ public class ListImportController {
         counts.put("suppressed", c.suppressed);
         counts.put("rejected", c.rejected);
         counts.put("valuesDropped", c.valuesDropped);
+        counts.put("identitiesNotLinked", c.identitiesNotLinked);
         m.put("counts", counts);
         if (r.error() != null) {
             m.put("error", r.error());
