@@ -140,7 +140,8 @@ class MigrationsUpgradeTest {
             scripts = s.filter(p -> p.getFileName().toString().endsWith(".sql")).toList();
         }
         for (Path p : scripts) {
-            if (!p.getFileName().toString().startsWith("V11__")) {
+            // V14 reshapes V11's table: a release without V11 had neither
+            if (!p.getFileName().toString().startsWith("V11__") && !p.getFileName().toString().startsWith("V14__")) {
                 try (InputStream in = Files.newInputStream(p)) {
                     Files.copy(in, older.resolve(p.getFileName()));
                 }
@@ -149,9 +150,10 @@ class MigrationsUpgradeTest {
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl("jdbc:h2:mem:upgrade;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH");
         try (HikariDataSource ds = new HikariDataSource(cfg)) {
-            // the database as an earlier release left it: every SQL script but V11 (and without the Java V3, V5, V6, V21, V24)
+            // the database as an earlier release left it: every SQL script but V11 and V14 (and without the Java V3, V5,
+            // V6, V21, V24)
             Flyway.configure().dataSource(ds).locations("filesystem:" + older).load().migrate();
-            assertThat(Migrations.migrate(ds, null)).as("V3, V5, V6, V11, V21 and V24 applied out of order").isEqualTo(6);
+            assertThat(Migrations.migrate(ds, null)).as("V3, V5, V6, V11, V14, V21 and V24 applied out of order").isEqualTo(7);
             try (var c = ds.getConnection(); var st = c.createStatement();
                  var rs = st.executeQuery("SELECT count(*) FROM list_import_dry_key")) {
                 assertThat(rs.next()).isTrue();
