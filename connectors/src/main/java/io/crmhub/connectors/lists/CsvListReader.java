@@ -69,6 +69,11 @@ public final class CsvListReader implements TabularReader {
             charset = StandardCharsets.UTF_16BE;
             bom = 2;
             how = "UTF-16BE (BOM)";
+        } else if (declared != null && (declared.equals(StandardCharsets.ISO_8859_1) || declared.equals(StandardCharsets.US_ASCII))) {
+            // as browsers do (WHATWG Encoding): a file said to be Latin-1 is windows-1252, its superset, in practice
+            // (Excel's "€", "„", curly quotes are bytes 0x80-0x9F, control characters in ISO-8859-1)
+            charset = Charset.forName("windows-1252");
+            how = "windows-1252 (declared " + declared.name() + ")";
         } else if (declared != null) {
             charset = declared;
             how = declared.name() + " (declared)";

@@ -906,7 +906,7 @@ public class ListImporter {
                         settings.channel().name(), s, externalId, details(valid.get(i).rowNumber(), suppressed)});
                 events.add(new Object[]{pid, ListImportStore.EV_INTERACTION, interactionPayload(pid, now, externalId)});
             }
-            optOutsOfOthers(chunk, valid, results, listId, toSuppress, events);
+            d.suppressed += optOutsOfOthers(chunk, valid, results, listId, toSuppress, events);
             toSuppress.sort(null);
             store.suppress(listId, toSuppress);
             interactions.sort(java.util.Comparator.comparing(r -> (UUID) r[0]));
@@ -931,8 +931,9 @@ public class ListImporter {
          * decide, as always), and that person, if a member of this list, is suppressed. Never an opt-in: a list
          * must not leave a person who opted out mailable, but what else the row says waits for its fix.
          */
-        private void optOutsOfOthers(List<Row> chunk, List<Row> valid, List<CrmStore.BatchItem> results, Long listId,
-                                     List<UUID> toSuppress, List<Object[]> events) {
+        /** @return how many members of the list it suppressed (counted in the report's {@code suppressed}) */
+        private int optOutsOfOthers(List<Row> chunk, List<Row> valid, List<CrmStore.BatchItem> results, Long listId,
+                                    List<UUID> toSuppress, List<Object[]> events) {
             Map<UUID, Consent> owners = new LinkedHashMap<>();
             for (int i = 0; i < valid.size(); i++) {
                 CrmStore.BatchItem item = results.get(i);
@@ -953,19 +954,23 @@ public class ListImporter {
                 }
             }
             if (owners.isEmpty()) {
-                return;
+                return 0;
             }
             owners.forEach(crm::setConsent);
             Set<UUID> optedOut = store.optedOut(owners.keySet(), settings.channel());
+            int suppressed = 0;
             for (ListImportStore.Member m : store.members(listId, optedOut).values()) {
                 if (!m.suppressed() && !toSuppress.contains(m.profileId())) {
                     toSuppress.add(m.profileId());
                     events.add(new Object[]{m.profileId(), ListImportStore.EV_LIST_SUPPRESSED,
                             memberPayload(m.profileId(), true)});
+                    suppressed++;
                 }
             }
             log.info("list import {}: the opt-outs of rows whose e-mail, phone or id another person owns (or of rejected"
-                    + " rows) recorded on {} person(s)", run.id(), owners.size());
+                    + " rows) recorded on {} person(s), {} of them suppressed on the list", run.id(), owners.size(),
+                    suppressed);
+            return suppressed;
         }
 
         private Consent optOut(ProfileRecord record) {

@@ -115,22 +115,36 @@ public final class XlsxListReader implements TabularReader {
             return null;
         }
         if (t == CellType.NUMBER || (t == CellType.FORMULA && c.getValue() instanceof BigDecimal)) {
+            // a formula's value is the one Excel computed and stored with it (fastexcel's asNumber and asDate refuse
+            // a FORMULA cell: read through getValue)
+            BigDecimal n = t == CellType.NUMBER ? c.asNumber() : (BigDecimal) c.getValue();
             String fmt = c.getDataFormatString();
-            if (fmt != null && isDateFormat(fmt)) {
+            if (n != null && fmt != null && isDateFormat(fmt)) {
                 try {
-                    LocalDateTime d = c.asDate();
+                    LocalDateTime d = t == CellType.NUMBER ? c.asDate() : excelDate(n);
                     return d.toLocalTime().equals(LocalTime.MIDNIGHT) ? d.toLocalDate().toString() : d.toString();
                 } catch (RuntimeException e) {
                     // not a date after all: the number
                 }
             }
-            BigDecimal n = c.asNumber();
             return n == null ? c.getRawValue() : n.stripTrailingZeros().toPlainString();
         }
         if (t == CellType.BOOLEAN) {
             return String.valueOf(c.asBoolean());
         }
         return c.getText();
+    }
+
+    /** An Excel serial date (1900 date system, Excel's 1900-02-29 included) to the date and time it stands for. */
+    static LocalDateTime excelDate(BigDecimal serial) {
+        double v = serial.doubleValue();
+        if (v < 0 || v > 2_958_465) {          // 9999-12-31
+            throw new IllegalArgumentException("not an Excel date: " + serial);
+        }
+        long days = (long) Math.floor(v);
+        long millis = Math.round((v - days) * 86_400_000d);
+        java.time.LocalDate base = days < 61 ? java.time.LocalDate.of(1899, 12, 31) : java.time.LocalDate.of(1899, 12, 30);
+        return base.plusDays(days).atStartOfDay().plus(java.time.Duration.ofMillis(millis));
     }
 
     static boolean isDateFormat(String fmt) {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -90,11 +91,13 @@ class ListFileReadersTest {
             assertThat(all(r).get(0)).containsExactly("x@y.de", "Müller", "5 €");
             assertThat(r.describe()).contains("windows-1252").contains("'|'");
         }
-        Path g = write("e.csv", "email,Name\nx@y.de,Gonçalves\n".getBytes(StandardCharsets.ISO_8859_1));
+        // declared Latin-1 but written by Excel: "„Müller“" and "€" are windows-1252 bytes 0x84, 0x93 and 0x80, which
+        // ISO-8859-1 makes control characters; read as windows-1252 (as browsers do)
+        Path g = write("e.csv", "email,Name,Preis\nx@y.de,Gonçalves „Müller“,5 €\n".getBytes(Charset.forName("windows-1252")));
         ListSettings declared = new ListSettings("e", null, null, null, StandardCharsets.ISO_8859_1, null, null, false, false);
         try (TabularReader r = TabularReaders.open(g, declared)) {
-            assertThat(all(r).get(0)[1]).isEqualTo("Gonçalves");
-            assertThat(r.describe()).contains("ISO-8859-1 (declared)");
+            assertThat(all(r).get(0)).containsExactly("x@y.de", "Gonçalves „Müller“", "5 €");
+            assertThat(r.describe()).contains("windows-1252 (declared ISO-8859-1)");
         }
     }
 
@@ -219,6 +222,46 @@ class ListFileReadersTest {
             assertThat(r.linesBeforeHeader()).isEqualTo(2);
             assertThat(all(r)).singleElement().satisfies(v -> assertThat(v[0]).isEqualTo("c@example.com"));
             assertThat(r.rowNumber()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void formulaCellsGiveTheValueExcelStoredWithThem() throws IOException {
+        Path plain = dir.resolve("plain.xlsx");
+        try (OutputStream os = Files.newOutputStream(plain)) {
+            Workbook wb = new Workbook(os, "test", "1.0");
+            Worksheet ws = wb.newWorksheet("Leads");
+            ws.value(0, 0, "Email");
+            ws.value(0, 1, "Birth Date");
+            ws.value(0, 2, "Revenue");
+            ws.value(1, 0, "a@x.de");
+            ws.value(1, 1, LocalDate.of(1980, 4, 3));
+            ws.style(1, 1).format("yyyy-mm-dd").set();
+            ws.value(1, 2, 42.5);
+            wb.finish();
+        }
+        // Excel writes a formula with the value it computed: <c><f>…</f><v>…</v></c>
+        Path f = dir.resolve("formulas.xlsx");
+        try (var in = new java.util.zip.ZipFile(plain.toFile());
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(f))) {
+            for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
+                byte[] bytes;
+                try (InputStream is = in.getInputStream(e)) {
+                    bytes = is.readAllBytes();
+                }
+                if (e.getName().equals("xl/worksheets/sheet1.xml")) {
+                    String xml = new String(bytes, StandardCharsets.UTF_8)
+                            .replaceAll("<c r=\"(B2|C2)\"([^>]*)><v>([^<]*)</v></c>", "<c r=\"$1\"$2><f>SUM(0,$3)</f><v>$3</v></c>");
+                    assertThat(xml).contains("<f>SUM(0,");
+                    bytes = xml.getBytes(StandardCharsets.UTF_8);
+                }
+                out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                out.write(bytes);
+                out.closeEntry();
+            }
+        }
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("f"))) {
+            assertThat(r.next()).containsExactly("a@x.de", "1980-04-03", "42.5");
         }
     }
 }

@@ -254,6 +254,8 @@ class ListImporterTest {
         assertThat(run.status()).isEqualTo("DONE");
         assertThat(run.counters().rejected).isEqualTo(1);
         assertThat(run.counters().identitiesNotLinked).as("Zora's e-mail, held by her K-1002 profile").isEqualTo(1);
+        // the K-1004 row's own (new) profile, added suppressed, and the two owners the opt-outs reached
+        assertThat(run.counters().suppressed).as("members suppressed by this file").isEqualTo(3);
         assertThat(json.readTree(dir.resolve("outbox/messe-2.report.json").toFile()).get("identitiesNotLinked").asLong())
                 .isEqualTo(1);
         assertThat(jdbc.queryForObject(consent, String.class, "zora@example.com")).isEqualTo("OPT_OUT");
