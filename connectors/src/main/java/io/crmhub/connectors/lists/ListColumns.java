@@ -26,16 +26,20 @@ public final class ListColumns {
     private ListColumns() {
     }
 
-    /** The target's canonical spelling (case-insensitive match on the known ones); others are kept as given. */
+    /**
+     * The target's canonical spelling: the known ones match ignoring case, spaces and punctuation ("last_name",
+     * "Last Name" and "lastname" are lastName, "opt-in date" optInDate); others are kept as given (custom attributes).
+     */
     public static String canonicalTarget(String target) {
         String t = target.trim();
+        String k = ColumnAliases.key(t);
         for (String s : SPECIAL) {
-            if (s.equalsIgnoreCase(t)) {
+            if (s.equalsIgnoreCase(t) || ColumnAliases.key(s).equals(k)) {
                 return s;
             }
         }
         for (String a : Attributes.CANONICAL) {
-            if (a.equalsIgnoreCase(t)) {
+            if (a.equalsIgnoreCase(t) || ColumnAliases.key(a).equals(k)) {
                 return a;
             }
         }

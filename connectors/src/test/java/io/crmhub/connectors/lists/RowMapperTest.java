@@ -382,4 +382,15 @@ class RowMapperTest {
         assertThat(r.identities()).extracting(i -> i.type() + ":" + i.value()).containsExactlyInAnyOrder(
                 "EMAIL:jo@example.com", "EMAIL:jo.kim@firma.de", "PHONE:+491711234567", "PHONE:+49301234567");
     }
+
+    @Test
+    void aManifestsTargetsMatchIgnoringCaseAndPunctuation() throws Exception {
+        ListSettings s = ListSettings.fromMap(Map.of("columns", Map.of("Nn", "last_name", "Mail", "E-Mail",
+                "Seit", "opt in date", "Schuhgröße", "shoeSize")), "x");
+        RowMapper m = mapper(List.of("Mail", "Nn", "Seit", "Schuhgröße"), s);
+        var r = m.map(new String[]{"a@example.com", "Kim", "2024-01-02", "42"}, 2, NOW).record();
+        assertThat(r.attributes()).containsEntry("lastName", "Kim").containsEntry("shoeSize", "42");
+        assertThat(r.identities()).extracting(i -> i.value()).containsExactly("a@example.com");
+        assertThat(r.consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_IN));
+    }
 }
