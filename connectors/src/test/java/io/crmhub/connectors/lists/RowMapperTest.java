@@ -393,4 +393,17 @@ class RowMapperTest {
         assertThat(r.identities()).extracting(i -> i.value()).containsExactly("a@example.com");
         assertThat(r.consents()).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ConsentStatus.OPT_IN));
     }
+
+    @Test
+    void googleContactsAddressAndFurtherPhonesMap() throws Exception {
+        RowMapper gc = mapper(List.of("Given Name", "Family Name", "E-mail 1 - Value", "E-mail 2 - Value", "Phone 1 - Value",
+                "Phone 2 - Value", "Address 1 - Street", "Address 1 - City", "Address 1 - Postal Code", "Address 1 - Country"),
+                ListSettings.defaults("gc"));
+        assertThat(gc.unmapped()).containsExactly("E-mail 2 - Value");     // one e-mail column per list row
+        var r = gc.map(new String[]{"Jo", "Kim", "jo@example.com", "jo@work.example.com", "+49 171 1234567", "030 1234567",
+                "Hauptstr. 1", "Berlin", "10115", "Germany"}, 2, NOW).record();
+        assertThat(r.identities()).filteredOn(i -> i.type() == IdentityType.PHONE).hasSize(2);
+        assertThat(r.attributes()).containsEntry("city", "Berlin").containsEntry("postalCode", "10115")
+                .containsEntry("country", "DE").containsEntry("address", "Hauptstr. 1");
+    }
 }
