@@ -196,7 +196,9 @@ class ClickstreamIT {
         assertThat(api.post("/api/v1/events/page", "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"a\"}]}").status())
                 .isEqualTo(400);
         assertThat(api.post("/api/v1/events/batch", "{\"type\":\"page\",\"anonymousId\":\"a\"}").status()).isEqualTo(400);
-        assertThat(api.post("/api/v1/events/shout", "{\"anonymousId\":\"a\"}").status()).isEqualTo(404);
+        ApiClient.Response unknown = api.post("/api/v1/events/shout", "{\"anonymousId\":\"a\"}");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.contentType()).startsWith("application/problem+json");
     }
 
     @Test

@@ -249,6 +249,10 @@ class ListImportIT {
         });
         assertThat(api.get("/api/v1/lists/imports?limit=50").json().get("items").findValuesAsText("file"))
                 .contains(list + ".csv");
+        // a parameter of the wrong type is a problem like any other of the API
+        var badLimit = api.get("/api/v1/lists/imports?limit=abc");
+        assertThat(badLimit.status()).isEqualTo(400);
+        assertThat(badLimit.contentType()).startsWith("application/problem+json");
         assertThat(outbox.resolve(list + ".report.json")).exists();
 
         // dry run: full report, nothing written
