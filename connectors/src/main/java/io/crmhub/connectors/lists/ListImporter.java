@@ -338,6 +338,10 @@ public class ListImporter {
             log.info("list import {} ({}): {} into list '{}' ({}){}{}", id, run.fileName(), reader.describe(),
                     settings.listName(), settings.memberType(), settings.dryRun() ? ", DRY RUN" : "",
                     run.rowsDone() > 0 ? ", resuming after row " + run.rowsDone() : "");
+            if (!mapper.manifestColumnsNotFound().isEmpty()) {
+                log.warn("list import {}: the manifest maps columns the file does not have: {}", id,
+                        mapper.manifestColumnsNotFound());
+            }
             if (!mapper.unmapped().isEmpty()) {
                 log.info("list import {}: columns not imported: {}", id, mapper.unmapped());
             }
@@ -354,6 +358,9 @@ public class ListImporter {
             Instant finished = Instant.now();
             Map<String, Object> report = report(done, settings, "DONE", started, finished, reader.describe(), errorsFile,
                     mapper.unmapped());
+            if (!mapper.manifestColumnsNotFound().isEmpty()) {
+                report.put("manifestColumnsNotFound", mapper.manifestColumnsNotFound());
+            }
             // report first, then the file, then the run: a run found RUNNING with its file already in done/
             // (the database went away, or the hub died, before the last commit) is finished from its report
             writeReport(run.baseName(), report);

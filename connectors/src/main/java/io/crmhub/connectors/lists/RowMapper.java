@@ -53,6 +53,7 @@ public final class RowMapper {
     private final RecordNormaliser normaliser;
     private final String fileName;
     private final List<String> unmapped = new ArrayList<>();
+    private final List<String> manifestNotFound = new ArrayList<>();
 
     /** A mapped row: the normalised record, and the values that were dropped on the way. */
     public record Mapped(ProfileRecord record, int dropped) {
@@ -139,6 +140,14 @@ public final class RowMapper {
             used.put(t, i);
             targets[i] = t;
         }
+        // a manifest's mapping for a header the file does not have: a typo or another export's header, reported
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        header.forEach(h -> keys.add(ColumnAliases.key(h)));
+        settings.columns().keySet().forEach(h -> {
+            if (!keys.contains(ColumnAliases.key(h))) {
+                manifestNotFound.add(h);
+            }
+        });
         // "Name" beside a first-name column and no last-name column is the surname (German exports: Vorname, Name)
         if (used.containsKey(Attributes.FULL_NAME) && used.containsKey(Attributes.FIRST_NAME)
                 && !used.containsKey(Attributes.LAST_NAME)) {
@@ -161,6 +170,11 @@ public final class RowMapper {
 
     public boolean errorsFile() {
         return errorsFile;
+    }
+
+    /** Headers the manifest maps that the file does not have. */
+    public List<String> manifestColumnsNotFound() {
+        return List.copyOf(manifestNotFound);
     }
 
     /** Headers that map to nothing (not imported). */

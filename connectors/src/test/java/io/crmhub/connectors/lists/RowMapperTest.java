@@ -388,6 +388,9 @@ class RowMapperTest {
         ListSettings s = ListSettings.fromMap(Map.of("columns", Map.of("Nn", "last_name", "Mail", "E-Mail",
                 "Seit", "opt in date", "Schuhgröße", "shoeSize")), "x");
         RowMapper m = mapper(List.of("Mail", "Nn", "Seit", "Schuhgröße"), s);
+        assertThat(m.manifestColumnsNotFound()).isEmpty();
+        RowMapper typo = mapper(List.of("Mail", "Nachname"), s);
+        assertThat(typo.manifestColumnsNotFound()).containsExactlyInAnyOrder("Nn", "Seit", "Schuhgröße");
         var r = m.map(new String[]{"a@example.com", "Kim", "2024-01-02", "42"}, 2, NOW).record();
         assertThat(r.attributes()).containsEntry("lastName", "Kim").containsEntry("shoeSize", "42");
         assertThat(r.identities()).extracting(i -> i.value()).containsExactly("a@example.com");
