@@ -119,7 +119,7 @@ public final class CsvListReader implements TabularReader {
                         h = r;
                         break;
                     }
-                    widestSkipped = Math.max(widestSkipped, nonBlank(r.values()));
+                    widestSkipped = Math.max(widestSkipped, TabularReader.nonBlank(r.values()));
                 }
             }
             if (h == null) {
@@ -144,23 +144,8 @@ public final class CsvListReader implements TabularReader {
         }
     }
 
-    private static int nonBlank(String[] values) {
-        int n = 0;
-        for (String v : values) {
-            if (v != null && !v.isBlank()) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     private static boolean blank(String[] values) {
-        for (String v : values) {
-            if (v != null && !v.isBlank()) {
-                return false;
-            }
-        }
-        return true;
+        return TabularReader.nonBlank(values) == 0;
     }
 
     static boolean validUtf8(byte[] head, boolean complete) {

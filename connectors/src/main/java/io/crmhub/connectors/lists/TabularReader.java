@@ -35,6 +35,17 @@ public interface TabularReader extends Closeable {
         return 0;
     }
 
+    /** How many of the values hold more than white space (0: a blank row). */
+    static int nonBlank(String[] values) {
+        int n = 0;
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** A file that cannot be read as a whole (wrong format, no header ...): it goes to failed/. */
     class UnreadableFileException extends IOException {
         public UnreadableFileException(String message) {

@@ -62,11 +62,7 @@ public final class XlsxListReader implements TabularReader {
                         h = r;
                         break;
                     }
-                    int n = 0;
-                    for (String x : v) {
-                        n += x == null || x.isBlank() ? 0 : 1;
-                    }
-                    widestSkipped = Math.max(widestSkipped, n);
+                    widestSkipped = Math.max(widestSkipped, TabularReader.nonBlank(v));
                 }
             }
             if (h == null) {
@@ -89,12 +85,7 @@ public final class XlsxListReader implements TabularReader {
     }
 
     private static boolean blank(String[] values) {
-        for (String v : values) {
-            if (v != null && !v.isBlank()) {
-                return false;
-            }
-        }
-        return true;
+        return TabularReader.nonBlank(values) == 0;
     }
 
     private String[] values(Row r, int width) {

@@ -107,12 +107,10 @@ public final class RecordNormaliser {
         List<FieldError> errors = new ArrayList<>(0);
 
         Set<Identity> identities = new LinkedHashSet<>(raw.identities().size() * 2);
-        String country = null;            // the person's country: phones written nationally are read there first
-        String rawCountry = raw.attributes().get(Attributes.COUNTRY);
-        if (rawCountry != null) {
-            Result<String> c = countries.normalise(rawCountry);
-            country = c.isOk() ? c.value() : null;
-        }
+        // the person's country, normalised once: phones, ambiguous dates and postal codes are read by it
+        Result<String> countryValue = raw.attributes().containsKey(Attributes.COUNTRY)
+                ? countries.normalise(raw.attributes().get(Attributes.COUNTRY)) : null;
+        String country = countryValue != null && countryValue.isOk() ? countryValue.value() : null;
         for (Identity identity : raw.identities()) {
             Identity normalised = identity(identity, errors, country);
             if (normalised != null) {
@@ -127,7 +125,8 @@ public final class RecordNormaliser {
                 errors.add(new FieldError("attributes", e.getValue(), "attribute without a name"));
                 continue;
             }
-            Result<String> value = name.equals(Attributes.POSTAL_CODE) ? postalCodes.normalise(e.getValue(), country)
+            Result<String> value = countryValue != null && e.getKey().equals(Attributes.COUNTRY) ? countryValue
+                    : name.equals(Attributes.POSTAL_CODE) ? postalCodes.normalise(e.getValue(), country)
                     : name.equals(Attributes.BIRTH_DATE) ? datesFor(country).parseBirthDate(e.getValue()).map(Object::toString)
                     : attribute(name, e.getValue());
             if (value.isOk()) {
