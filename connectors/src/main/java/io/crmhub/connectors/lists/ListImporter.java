@@ -523,10 +523,19 @@ public class ListImporter {
             for (int i = 0; i < lanes; i++) {
                 lane[i] = new Lane(i);
             }
+            TabularReader.UnreadableFileException unreadable = null;
             try {
                 long chunkNo = 0;
                 while (failure.get() == null) {
-                    String[] values = reader.next();
+                    String[] values;
+                    try {
+                        values = reader.next();
+                    } catch (TabularReader.UnreadableFileException e) {
+                        // the rows read before the break are imported (cut as at the end of a file, so a resumed
+                        // run that meets the same break cuts the same chunks); the run then fails on the break
+                        unreadable = e;
+                        values = null;
+                    }
                     if (values == null) {
                         for (Lane l : lane) {
                             if (!l.rows.isEmpty()) {
@@ -572,6 +581,12 @@ public class ListImporter {
                 throw new IllegalStateException(f);
             }
             logProgress(true);
+            if (unreadable != null) {
+                throw new TabularReader.UnreadableFileException(unreadable.getMessage() + "; the " + rowsDone.get()
+                        + " rows before it were " + (settings.dryRun() ? "checked" : "imported")
+                        + " (rejected ones are in the errors file); correct the file and import it again: rows"
+                        + " imported already are recognised and not added twice", unreadable);
+            }
         }
 
         /**

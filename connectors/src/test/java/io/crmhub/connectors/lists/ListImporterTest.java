@@ -422,6 +422,32 @@ class ListImporterTest {
     }
 
     @Test
+    void aFileBrokenMidWayImportsEveryRowBeforeTheBreakAndSaysWhere() throws Exception {
+        ListImporter importer = importer(crm, "a", 7);
+        // 40 rows read, then a quote that is never closed: the rows in chunks not yet cut were in neither
+        // the list nor the errors file
+        long id = importer.acceptDropped(drop("torn.csv", csv() + "tail@example.com,\"Tail,\n")).orElseThrow();
+        ListImportStore.Run run = importer.run(id);
+        assertThat(run.status()).isEqualTo("FAILED");
+        assertThat(run.error()).startsWith("CSV syntax error after row 41")
+                .contains("the 40 rows before it were imported");
+        assertThat(run.counters().rows).isEqualTo(40);
+        assertThat(run.counters().rejected).isEqualTo(3);
+        assertThat(members("torn")).isEqualTo(32);
+        assertThat(Files.readAllLines(dir.resolve("outbox/torn.errors.csv"))).hasSize(4);
+        JsonNode report = json.readTree(dir.resolve("outbox/torn.report.json").toFile());
+        assertThat(report.get("status").asText()).isEqualTo("FAILED");
+        assertThat(report.get("rows").asLong()).isEqualTo(40);
+        assertThat(dir.resolve("inbox/failed/torn.csv")).exists();
+        // corrected and dropped again: nobody is added twice
+        ListImportStore.Run again = importer.run(importer.acceptDropped(drop("torn.csv", csv()
+                + "tail@example.com,\"Tail\"\n")).orElseThrow());
+        assertThat(again.status()).isEqualTo("DONE");
+        assertThat(again.counters().inserted).isEqualTo(1);
+        assertThat(members("torn")).isEqualTo(33);
+    }
+
+    @Test
     void sameContentTwiceAndDryRun() throws Exception {
         ListImporter importer = importer(crm, "a", 10);
         ListImportStore.Run one = importer.run(importer.acceptDropped(drop("x.csv", csv())).orElseThrow());
