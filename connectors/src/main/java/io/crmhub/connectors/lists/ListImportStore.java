@@ -177,6 +177,12 @@ public class ListImportStore {
     }
 
     /** The latest finished, non-dry-run import of files with this base name (for a corrected errors file). */
+    /** The last dry run of a file (any status), if any. */
+    public Optional<Run> lastDryRunOf(String baseName) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM list_import WHERE base_name = ? AND dry_run = TRUE"
+                + " ORDER BY id DESC LIMIT 1", RUN, baseName).stream().findFirst();
+    }
+
     public Optional<Run> lastImportOf(String baseName) {
         return jdbc.query("SELECT " + COLUMNS + " FROM list_import WHERE base_name = ? AND dry_run = FALSE"
                 + " AND status = 'DONE' ORDER BY id DESC LIMIT 1", RUN, baseName).stream().findFirst();
@@ -264,22 +270,35 @@ public class ListImportStore {
 
     /** Rejected rows: (rowNo, column, reason, originalJson). */
     public void insertErrors(long id, List<Object[]> rows) {
-        batch("INSERT INTO list_import_error (import_id, row_no, column_name, reason, original) VALUES (?, ?, ?, ?, ?)"
-                + " ON CONFLICT DO NOTHING", rows.stream().map(r -> new Object[]{id, r[0], r[1], r[2], r[3]}).toList());
+        batch("INSERT INTO list_import_error (import_id, row_no, column_name, reason, original, source_row)"
+                + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                rows.stream().map(r -> new Object[]{id, r[0], r[1], r[2], r[3],
+                        r.length > 4 && r[4] != null ? r[4] : new io.crmhub.connectors.jdbc.Params.TypedNull(
+                                java.sql.Types.BIGINT)}).toList());
     }
 
-    /** A rejected row as stored. */
-    public record ErrorRow(long rowNo, String column, String reason, String original) {
+    /**
+     * A rejected row as stored: its row in the file imported, and the row of the original file it came
+     * from when that file was a corrected errors file (else null).
+     */
+    public record ErrorRow(long rowNo, String column, String reason, String original, Long sourceRow) {
+        /** The number the errors file gives the row: the original file's. */
+        public long shownRow() {
+            return sourceRow == null ? rowNo : sourceRow;
+        }
     }
 
     /** Streams the rejected rows of a run in row order (a cursor: memory stays flat). */
     public void errors(long id, java.util.function.Consumer<ErrorRow> each) {
         JdbcTemplate cursor = new JdbcTemplate(jdbc.getDataSource());
         cursor.setFetchSize(1000);
-        tx.executeWithoutResult(s -> cursor.query("SELECT row_no, column_name, reason, original FROM list_import_error"
-                        + " WHERE import_id = ? ORDER BY row_no",
+        tx.executeWithoutResult(s -> cursor.query("SELECT row_no, column_name, reason, original, source_row"
+                        + " FROM list_import_error WHERE import_id = ? ORDER BY row_no",
                 rs -> {
-                    each.accept(new ErrorRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                    long source = rs.getLong(5);
+                    Long sourceRow = rs.wasNull() ? null : source;
+                    each.accept(new ErrorRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            sourceRow));
                 }, id));
     }
 

@@ -151,10 +151,11 @@ public class ListImporter {
         ListSettings settings;
         String settingsError = null;
         try {
-            settings = settingsFor(base, Files.exists(manifest) ? ListSettings.readManifest(manifest, base) : null, null);
+            settings = settingsFor(base, Files.exists(manifest) ? ListSettings.readManifestMap(manifest) : null);
         } catch (IllegalArgumentException e) {
             settings = ListSettings.defaults(base);
-            settingsError = e.getMessage();
+            settingsError = Files.exists(manifest) && !e.getMessage().startsWith("manifest ")
+                    ? "manifest " + manifest.getFileName() + ": " + e.getMessage() : e.getMessage();
         }
         long size;
         try {
@@ -198,8 +199,7 @@ public class ListImporter {
      */
     public long acceptUpload(Path uploaded, String fileName, Map<String, ?> params) throws IOException {
         String base = baseName(fileName);
-        ListSettings settings = settingsFor(base, params == null || params.isEmpty() ? null
-                : ListSettings.fromMap(params, base), params);
+        ListSettings settings = settingsFor(base, params == null || params.isEmpty() ? null : params);
         long id = store.create(ORIGIN_UPLOAD, fileName, base, settings, settingsJson(settings), Files.size(uploaded),
                 options.chunkSize(), lanes(settings), owner);
         Files.createDirectories(options.processing());
@@ -209,8 +209,12 @@ public class ListImporter {
         return id;
     }
 
-    /** A corrected errors file takes the list and mapping of the import it came from. */
-    private ListSettings settingsFor(String base, ListSettings given, Map<String, ?> params) {
+    /**
+     * The settings of a run from what its manifest or request states ({@code stated}, null when nothing).
+     * A corrected errors file takes the list, member type and mapping of the import it came from; what is
+     * stated for it (another list, member type …) overrides those.
+     */
+    private ListSettings settingsFor(String base, Map<?, ?> stated) {
         if (base.endsWith(".errors")) {
             String original = base.substring(0, base.length() - ".errors".length());
             Optional<ListImportStore.Run> prior = store.lastImportOf(original);
@@ -218,17 +222,28 @@ public class ListImporter {
                 prior = store.lastImportOf(base);
             }
             if (prior.isPresent()) {
-                ListSettings p = ListSettings.fromMap(readMap(prior.get().settings()), original);
-                boolean dry = given != null && given.dryRun();
-                return (given != null && given.listName() != null && !given.listName().equals(base)
-                        ? p.withListName(given.listName()) : p).withDryRun(dry);
+                Map<String, Object> merged = new LinkedHashMap<>(readMap(prior.get().settings()));
+                merged.put("dryRun", false);
+                // the errors file is the hub's own CSV (UTF-8, commas) whatever the original's encoding or separator
+                merged.remove("charset");
+                merged.remove("delimiter");
+                if (stated != null) {
+                    merged.putAll(ListSettings.stated(stated));
+                }
+                return ListSettings.fromMap(merged, original);
             }
-            if (given == null) {
+            if (stated == null) {
+                Optional<ListImportStore.Run> dry = store.lastDryRunOf(original);
+                if (dry.isPresent()) {
+                    throw new IllegalArgumentException("'" + base + "' is the errors file of dry run " + dry.get().id()
+                            + ", which wrote nothing: correct the original file '" + dry.get().fileName()
+                            + "' and import it, or add a manifest naming the list these rows go to");
+                }
                 throw new IllegalArgumentException("'" + base + "' looks like a corrected errors file, but no finished"
                         + " import of '" + original + "' is known to take the list from; add a manifest naming the list");
             }
         }
-        return given == null ? ListSettings.defaults(base) : given;
+        return stated == null ? ListSettings.defaults(base) : ListSettings.fromMap(stated, base);
     }
 
     private String settingsJson(ListSettings s) {
@@ -387,7 +402,7 @@ public class ListImporter {
             store.errors(run.id(), e -> {
                 try {
                     String[] values = compact.readValue(e.original(), String[].class);
-                    w.write(ErrorsCsv.line(e.rowNo(), e.column() == null ? "" : e.column(), e.reason(), values));
+                    w.write(ErrorsCsv.line(e.shownRow(), e.column() == null ? "" : e.column(), e.reason(), values));
                 } catch (IOException io) {
                     throw new UncheckedIOException(io);
                 }
@@ -754,7 +769,7 @@ public class ListImporter {
         private Object[] errorRow(Row r, String column, String reason) {
             try {
                 return new Object[]{r.rowNumber(), column == null ? "" : column, reason,
-                        compact.writeValueAsString(mapper.originalValues(r.values()))};
+                        compact.writeValueAsString(mapper.originalValues(r.values())), mapper.sourceRow(r.values())};
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }

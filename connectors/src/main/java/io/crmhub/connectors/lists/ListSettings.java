@@ -59,27 +59,54 @@ public record ListSettings(String listName, MemberType memberType, String source
 
     /** Reads a manifest; {@code defaultListName} when it names none. */
     public static ListSettings readManifest(Path manifest, String defaultListName) throws IOException {
+        Map<?, ?> m = readManifestMap(manifest);
+        try {
+            return fromMap(m, defaultListName);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("manifest " + manifest.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A manifest's settings as written (empty when the manifest is empty). */
+    public static Map<?, ?> readManifestMap(Path manifest) throws IOException {
         try (Reader r = Files.newBufferedReader(manifest, StandardCharsets.UTF_8)) {
             Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
             if (doc == null) {
-                return defaults(defaultListName);
+                return Map.of();
             }
             if (!(doc instanceof Map<?, ?> m)) {
-                throw new IllegalArgumentException("manifest " + manifest.getFileName() + " must be a YAML map");
+                throw new IllegalArgumentException("must be a YAML map");
             }
-            return fromMap(m, defaultListName);
+            stated(m); // refuses unknown and contradicting settings here, with the manifest's name below
+            return m;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("manifest " + manifest.getFileName() + ": " + e.getMessage(), e);
         } catch (org.yaml.snakeyaml.error.YAMLException e) {
             throw new IllegalArgumentException("manifest " + manifest.getFileName() + " is not valid YAML: "
                     + e.getMessage().lines().findFirst().orElse(""), e);
         }
     }
 
-    /** From a manifest document or request parameters (flat keys; columns as a map). */
-    public static ListSettings fromMap(Map<?, ?> raw, String defaultListName) {
+    /**
+     * The settings a manifest or the request states, flat, each under one name ({@code list}, {@code charset},
+     * {@code delimiter}; {@code options:} merged in). A setting stated twice with different values — at the top
+     * and under {@code options}, or as {@code list} and {@code listName} — is refused, never silently decided.
+     */
+    public static Map<String, Object> stated(Map<?, ?> raw) {
         Map<String, Object> m = new LinkedHashMap<>();
         raw.forEach((k, v) -> m.put(String.valueOf(k), v));
-        if (m.get("options") instanceof Map<?, ?> opts) {
-            opts.forEach((k, v) -> m.putIfAbsent(String.valueOf(k), v));
+        Object options = m.remove("options");
+        if (options instanceof Map<?, ?> opts) {
+            opts.forEach((k, v) -> {
+                String key = String.valueOf(k);
+                if (m.containsKey(key) && !same(m.get(key), v)) {
+                    throw new IllegalArgumentException("'" + key + "' is set twice with different values: '"
+                            + m.get(key) + "' and, under options, '" + v + "'");
+                }
+                m.putIfAbsent(key, v);
+            });
+        } else if (options != null) {
+            throw new IllegalArgumentException("options must be a map of settings, got '" + options + "'");
         }
         for (String k : m.keySet()) {
             if (!KEYS.contains(k)) {
@@ -87,10 +114,33 @@ public record ListSettings(String listName, MemberType memberType, String source
                         new java.util.TreeSet<>(KEYS)) + ")");
             }
         }
-        String list = str(m.get("list"));
-        if (list == null) {
-            list = str(m.get("listName"));
+        synonym(m, "list", "listName");
+        synonym(m, "charset", "encoding");
+        synonym(m, "delimiter", "separator");
+        return m;
+    }
+
+    private static void synonym(Map<String, Object> m, String name, String other) {
+        if (!m.containsKey(other)) {
+            return;
         }
+        Object v = m.remove(other);
+        if (m.containsKey(name) && !same(m.get(name), v)) {
+            throw new IllegalArgumentException("'" + name + "' and '" + other + "' name the same setting but differ: '"
+                    + m.get(name) + "' and '" + v + "'");
+        }
+        m.putIfAbsent(name, v);
+    }
+
+    private static boolean same(Object a, Object b) {
+        return a instanceof Map<?, ?> || b instanceof Map<?, ?> ? java.util.Objects.equals(a, b)
+                : java.util.Objects.equals(str(a), str(b));
+    }
+
+    /** From a manifest document or request parameters (flat keys; columns as a map). */
+    public static ListSettings fromMap(Map<?, ?> raw, String defaultListName) {
+        Map<String, Object> m = stated(raw);
+        String list = str(m.get("list"));
         MemberType type = str(m.get("memberType")) == null ? MemberType.CONTACT : MemberType.parse(str(m.get("memberType")));
         Map<String, String> columns = new LinkedHashMap<>();
         if (m.get("columns") instanceof Map<?, ?> cols) {
@@ -102,9 +152,6 @@ public record ListSettings(String listName, MemberType memberType, String source
             throw new IllegalArgumentException("columns must map header names to fields");
         }
         String cs = str(m.get("charset"));
-        if (cs == null) {
-            cs = str(m.get("encoding"));
-        }
         Charset charset;
         try {
             charset = cs == null ? null : Charset.forName(cs);
@@ -112,9 +159,6 @@ public record ListSettings(String listName, MemberType memberType, String source
             throw new IllegalArgumentException("unknown charset '" + cs + "'");
         }
         String d = str(m.get("delimiter"));
-        if (d == null) {
-            d = str(m.get("separator"));
-        }
         Character delimiter = null;
         if (d != null) {
             String dd = d.equalsIgnoreCase("tab") || d.equals("\\t") ? "\t" : d;

@@ -198,6 +198,22 @@ public final class RowMapper {
         return out;
     }
 
+    /**
+     * The row of the original file a corrected errors file's row came from (its "row" cell), so the next errors
+     * file names it the same; null for any other file, or when the cell was cleared or is not a row number.
+     */
+    public Long sourceRow(String[] values) {
+        if (!errorsFile || values.length == 0 || values[0] == null) {
+            return null;
+        }
+        String v = values[0].strip();
+        if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(Character::isDigit)) {
+            return null;
+        }
+        long n = Long.parseLong(v);
+        return n > 0 ? n : null;
+    }
+
     /** Google Contacts puts several e-mails or phones of one kind in one cell: "a@x.com ::: b@y.com". */
     private static final java.util.regex.Pattern MULTI = java.util.regex.Pattern.compile("\\s*:::\\s*");
 

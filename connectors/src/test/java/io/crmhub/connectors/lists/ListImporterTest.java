@@ -448,6 +448,63 @@ class ListImporterTest {
     }
 
     @Test
+    void correctedErrorsFilesKeepTheOriginalRowNumbersAndTakeWhatIsStatedForThem() throws Exception {
+        ListImporter importer = importer(crm, "a", 7);
+        // the original is separated by ';' as its manifest declares; the errors file the hub writes is not
+        Files.writeString(Files.createDirectories(dir.resolve("inbox")).resolve("semi.list.yml"), "delimiter: ';'\n");
+        long first = importer.acceptDropped(drop("semi.csv", "Email;Phone\na@example.com;\nb@bad;\nc@example.com;\n"
+                + "d@bad;+33 6 12\n")).orElseThrow();
+        assertThat(importer.run(first).counters().rejected).isEqualTo(2);
+        String errors = Files.readString(dir.resolve("outbox/semi.errors.csv"));
+        assertThat(errors).contains("\n3,Email,invalid email").contains("\n5,Email,invalid email");
+        // round trip 1: b fixed, d's e-mail fixed but its phone still bad
+        ListImportStore.Run second = importer.run(importer.acceptDropped(drop("semi.errors.csv",
+                errors.replace("b@bad", "b@example.com").replace("d@bad", "d@example.com"))).orElseThrow());
+        assertThat(second.status()).isEqualTo("DONE");
+        assertThat(second.counters().inserted).isEqualTo(1);
+        assertThat(second.counters().rejected).isEqualTo(1);
+        String again = Files.readString(dir.resolve("outbox/semi.errors.errors.csv"));
+        assertThat(again).as("row 5 of semi.csv, not row 3 of semi.errors.csv").contains("\n5,Phone,invalid phone");
+        // round trip 2, uploaded into another list of another member type
+        Path up = dir.resolve("upload.part");
+        Files.writeString(up, again.replace("+33 6 12", "+33 6 12 34 56 78"));
+        ListImportStore.Run third = importer.run(importer.acceptUpload(up, "semi.errors.errors.csv",
+                Map.of("list", "semi-leads", "memberType", "lead")));
+        assertThat(third.status()).isEqualTo("DONE");
+        assertThat(third.counters().inserted).isEqualTo(1);
+        assertThat(crm.findList("semi-leads").orElseThrow().memberType().name()).isEqualTo("LEAD");
+        assertThat(members("semi-leads")).isEqualTo(1);
+        assertThat(members("semi")).isEqualTo(3);
+    }
+
+    @Test
+    void settingsStatedTwiceDifferentlyAndADryRunsErrorsFileAreRefusedWithTheReason() throws Exception {
+        ListImporter importer = importer(crm, "a", 7);
+        Files.writeString(Files.createDirectories(dir.resolve("inbox")).resolve("two.list.yml"),
+                "list: Fair 2026\noptions:\n  list: Fair 2025\n");
+        ListImportStore.Run two = importer.run(importer.acceptDropped(drop("two.csv", "Email\na@example.com\n"))
+                .orElseThrow());
+        assertThat(two.status()).isEqualTo("FAILED");
+        assertThat(two.error()).isEqualTo("manifest two.list.yml: 'list' is set twice with different values:"
+                + " 'Fair 2026' and, under options, 'Fair 2025'");
+        assertThatThrownBy(() -> ListSettings.fromMap(Map.of("list", "a", "listName", "b"), "x"))
+                .hasMessage("'list' and 'listName' name the same setting but differ: 'a' and 'b'");
+        assertThat(ListSettings.fromMap(Map.of("list", "a", "options", Map.of("list", "a", "source", "fair")), "x")
+                .source()).as("the same value twice is no contradiction").isEqualTo("fair");
+
+        Path up = dir.resolve("upload.part");
+        Files.writeString(up, "Email\na@example.com\nb@bad\n");
+        assertThat(importer.run(importer.acceptUpload(up, "preview.csv", Map.of("dryRun", "true"))).counters().rejected)
+                .isEqualTo(1);
+        ListImportStore.Run back = importer.run(importer.acceptDropped(drop("preview.errors.csv",
+                Files.readString(dir.resolve("outbox/preview.errors.csv")).replace("b@bad", "b@example.com")))
+                .orElseThrow());
+        assertThat(back.status()).isEqualTo("FAILED");
+        assertThat(back.error()).startsWith("'preview.errors' is the errors file of dry run ")
+                .contains("correct the original file 'preview.csv' and import it");
+    }
+
+    @Test
     void sameContentTwiceAndDryRun() throws Exception {
         ListImporter importer = importer(crm, "a", 10);
         ListImportStore.Run one = importer.run(importer.acceptDropped(drop("x.csv", csv())).orElseThrow());

@@ -188,6 +188,9 @@ class ListImportIT {
         assertThat(second.get("rows").asLong()).isEqualTo(4);
         assertThat(second.get("inserted").asLong()).isEqualTo(3);
         assertThat(second.get("rejected").asLong()).isEqualTo(1); // still no identity
+        // the row it rejects again keeps its number in the original file, whatever its row in the errors file
+        assertThat(Files.readString(outbox.resolve(base + ".errors.errors.csv"), StandardCharsets.UTF_8))
+                .contains("\n8,,\"no e-mail, phone or external id\"");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM list_member WHERE list_id = ?", Long.class, listId)).isEqualTo(6);
     }
 
