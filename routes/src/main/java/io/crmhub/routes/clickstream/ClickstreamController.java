@@ -81,7 +81,7 @@ public class ClickstreamController {
                     + " bytes per event)."));
             return;
         }
-        CompletableFuture<List<String>> stored;
+        CompletableFuture<EventIntake.Accepted> stored;
         try {
             stored = intake.acceptAsync(body, request.getRemoteAddr(), pathType);
         } catch (EventIntake.Rejected e) {
@@ -89,7 +89,7 @@ public class ClickstreamController {
             return;
         }
         if (stored.isDone() || !request.isAsyncSupported()) {
-            List<String> ids;
+            EventIntake.Accepted ids;
             try {
                 ids = intake.await(stored);
             } catch (EventPublisher.BrokerUnavailableException e) {
@@ -177,12 +177,19 @@ public class ClickstreamController {
                 "The events could not be stored in Kafka (" + e.getMessage() + "); nothing was accepted, send them again."));
     }
 
+    static byte[] accepted(List<String> ids) {
+        return accepted(EventIntake.Accepted.of(ids));
+    }
+
     /**
      * The 202 answer, {@code {"success":true,"accepted":n,"messageIds":[…]}}, written without a generator: it is
      * on every accepted request, and an ObjectMapper writing a map to the servlet stream cost more than the
-     * Kafka send (the ids are escaped as JSON strings: a messageId is the caller's text).
+     * Kafka send (the ids are escaped as JSON strings: a messageId is the caller's text). Events of the batch
+     * bound for the quarantine follow as {@code "quarantined":[{"index":i,"messageId":…,"errors":[{"field":…,
+     * "reason":…}]}]}.
      */
-    static byte[] accepted(List<String> ids) {
+    static byte[] accepted(EventIntake.Accepted accepted) {
+        List<String> ids = accepted.ids();
         StringBuilder sb = new StringBuilder(48 + 40 * ids.size());
         sb.append("{\"success\":true,\"accepted\":").append(ids.size()).append(",\"messageIds\":[");
         JsonStringEncoder enc = JsonStringEncoder.getInstance();
@@ -190,11 +197,38 @@ public class ClickstreamController {
             if (i > 0) {
                 sb.append(',');
             }
-            sb.append('"');
-            enc.quoteAsString(ids.get(i), sb);
-            sb.append('"');
+            string(sb, enc, ids.get(i));
         }
-        return sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        sb.append(']');
+        if (!accepted.quarantined().isEmpty()) {
+            sb.append(",\"quarantined\":[");
+            for (int i = 0; i < accepted.quarantined().size(); i++) {
+                EventIntake.Quarantined q = accepted.quarantined().get(i);
+                sb.append(i > 0 ? ",{" : "{").append("\"index\":").append(q.index()).append(",\"messageId\":");
+                string(sb, enc, q.messageId());
+                sb.append(",\"errors\":[");
+                for (int k = 0; k < q.errors().size(); k++) {
+                    sb.append(k > 0 ? ",{" : "{").append("\"field\":");
+                    string(sb, enc, q.errors().get(k).field());
+                    sb.append(",\"reason\":");
+                    string(sb, enc, q.errors().get(k).reason());
+                    sb.append('}');
+                }
+                sb.append("]}");
+            }
+            sb.append(']');
+        }
+        return sb.append('}').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void string(StringBuilder sb, JsonStringEncoder enc, String s) {
+        if (s == null) {
+            sb.append("null");
+            return;
+        }
+        sb.append('"');
+        enc.quoteAsString(s, sb);
+        sb.append('"');
     }
 
     /** The benchmark's baseline: same reading and parsing, 202 without Kafka (off unless configured). */

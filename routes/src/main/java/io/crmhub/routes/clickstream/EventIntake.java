@@ -19,8 +19,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * What {@code POST /api/v1/events} does with a body: one event or {@code {"batch": [...]}},
- * checked against the size limits and the Segment spec (every violation reported, nothing stored
- * when one event is bad), enriched ({@code messageId} when missing, {@code receivedAt}, the client
+ * checked against the size limits and the Segment spec (a request whose only event, or every event,
+ * breaks the spec is refused with every violation; in a batch with good events, an event that breaks
+ * the spec is stored too and the consumer quarantines it with its violation — an SDK drops a refused
+ * batch, and the good events would be lost with it), enriched ({@code messageId} when missing, {@code receivedAt}, the client
  * IP when the event has none — truncated like every IP), and written to Kafka with {@code acks=all}
  * (accepted only once the broker acknowledged every event).
  */
@@ -52,8 +54,23 @@ public class EventIntake {
         this.limits = limits;
     }
 
-    /** Accepts the body; returns the messageIds written (in order) once the broker acknowledged them all. */
-    public List<String> accept(byte[] body, String clientIp) {
+    /** An event of a batch that breaks the spec: stored for the quarantine, not accepted. */
+    public record Quarantined(int index, String messageId, List<Problem.FieldProblem> errors) {
+    }
+
+    /** What a request stored: the messageIds of the events accepted (in order) and the ones bound for the quarantine. */
+    public record Accepted(List<String> ids, List<Quarantined> quarantined) {
+        public Accepted {
+            quarantined = quarantined == null ? List.of() : quarantined;
+        }
+
+        public static Accepted of(List<String> ids) {
+            return new Accepted(ids, List.of());
+        }
+    }
+
+    /** Accepts the body; returns what it stored once the broker acknowledged every event. */
+    public Accepted accept(byte[] body, String clientIp) {
         return await(acceptAsync(body, clientIp));
     }
 
@@ -62,7 +79,7 @@ public class EventIntake {
      * gives the messageIds once the broker acknowledged every event, or fails with
      * {@link EventPublisher.BrokerUnavailableException}. It completes on the producer's network thread.
      */
-    public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp) {
+    public CompletableFuture<Accepted> acceptAsync(byte[] body, String clientIp) {
         return acceptAsync(body, clientIp, null);
     }
 
@@ -71,13 +88,13 @@ public class EventIntake {
      * a batch; any other type a single event, which gets that type when it has none (and is refused when it has
      * another).
      */
-    public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp, String pathType) {
+    public CompletableFuture<Accepted> acceptAsync(byte[] body, String clientIp, String pathType) {
         Checked checked = check(body, clientIp, pathType);
-        return publisher.publishAsync(checked.messages()).thenApply(v -> checked.ids());
+        return publisher.publishAsync(checked.messages()).thenApply(v -> new Accepted(checked.ids(), checked.quarantined()));
     }
 
     /** Waits for {@link #acceptAsync} as {@link #accept} does (within the produce timeout). */
-    public List<String> await(CompletableFuture<List<String>> stored) {
+    public Accepted await(CompletableFuture<Accepted> stored) {
         return publisher.await(stored);
     }
 
@@ -92,7 +109,7 @@ public class EventIntake {
     }
 
     /** The events of a body, checked and ready to send, and their messageIds (in order). */
-    private record Checked(List<EventPublisher.Message> messages, List<String> ids) {
+    private record Checked(List<EventPublisher.Message> messages, List<String> ids, List<Quarantined> quarantined) {
     }
 
     private Checked check(byte[] body, String clientIp, String pathType) {
@@ -105,6 +122,8 @@ public class EventIntake {
         List<Problem.FieldProblem> errors = new ArrayList<>();
         List<EventPublisher.Message> out = new ArrayList<>(events.size());
         List<String> ids = new ArrayList<>(events.size());
+        List<Quarantined> quarantined = null;
+        List<EventPublisher.Message> toQuarantine = null;
         for (int i = 0; i < events.size(); i++) {
             ObjectNode e = events.get(i);
             String prefix = batch ? "/batch/" + i : "";
@@ -154,16 +173,61 @@ public class EventIntake {
                 out.add(new EventPublisher.Message(mapped.personKey(), bytes));
                 ids.add(mapped.messageId());
             } catch (InvalidEventException ex) {
+                List<Problem.FieldProblem> problems = new ArrayList<>(ex.violations().size());
                 for (InvalidEventException.Violation v : ex.violations()) {
-                    errors.add(new Problem.FieldProblem(prefix + v.field(), null, v.reason()));
+                    problems.add(new Problem.FieldProblem(prefix + v.field(), null, v.reason()));
                 }
+                if (quarantined == null) {
+                    quarantined = new ArrayList<>();
+                    toQuarantine = new ArrayList<>();
+                }
+                quarantined.add(new Quarantined(i, e.path("messageId").asText(null), problems));
+                toQuarantine.add(new EventPublisher.Message(keyOf(e), bytes));
             }
         }
-        if (!errors.isEmpty()) {
+        if (!errors.isEmpty() || (quarantined != null && out.isEmpty())) {
+            // over the size limit, or nothing good in the request: refused whole, with every problem
+            if (quarantined != null) {
+                quarantined.forEach(q -> errors.addAll(q.errors()));
+                errors.sort(java.util.Comparator.comparing(Problem.FieldProblem::field, EventIntake::byIndex));
+            }
             throw new Rejected(Problem.of(400, "Bad Request", errors.size() == 1 ? errors.get(0).reason()
-                    : "The events do not follow the Segment spec; nothing was stored.", errors));
+                    : batch ? "The events do not follow the Segment spec; nothing was stored."
+                    : "The event does not follow the Segment spec; nothing was stored.", errors));
         }
-        return new Checked(out, ids);
+        if (quarantined != null) {
+            // stored as sent (enriched, IPs truncated): the consumer meets the same violation and quarantines it
+            out.addAll(toQuarantine);
+        }
+        return new Checked(out, ids, quarantined);
+    }
+
+    /** The Kafka key of an event that breaks the spec: its person's id as far as it has one, else its messageId. */
+    private static String keyOf(ObjectNode e) {
+        for (String f : new String[]{"userId", "anonymousId", "messageId"}) {
+            JsonNode v = e.get(f);
+            if (v != null && (v.isTextual() || v.isNumber()) && !v.asText().isBlank()) {
+                return v.asText();
+            }
+        }
+        return null;
+    }
+
+    /** Orders "/batch/2/…" before "/batch/10/…". */
+    private static int byIndex(String a, String b) {
+        return Long.compare(index(a), index(b)) != 0 ? Long.compare(index(a), index(b)) : a.compareTo(b);
+    }
+
+    private static long index(String field) {
+        if (field == null || !field.startsWith("/batch/")) {
+            return -1;
+        }
+        int end = field.indexOf('/', 7);
+        try {
+            return Long.parseLong(end < 0 ? field.substring(7) : field.substring(7, end));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static void typeFromPath(List<ObjectNode> events, boolean batch, String pathType) {

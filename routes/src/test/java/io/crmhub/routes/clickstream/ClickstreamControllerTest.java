@@ -31,6 +31,20 @@ class ClickstreamControllerTest {
     }
 
     @Test
+    void eventsBoundForTheQuarantineAreListedWithTheirProblems() throws Exception {
+        JsonNode answer = json.readTree(ClickstreamController.accepted(new EventIntake.Accepted(List.of("a", "c"),
+                List.of(new EventIntake.Quarantined(1, "b\"1", List.of(new io.crmhub.routes.api.Problem.FieldProblem(
+                        "/batch/1/timestamp", null, "the event time 2100-01-01T00:00:00Z is more than a day after"
+                        + " its receipt"))), new EventIntake.Quarantined(3, null, List.of())))));
+        assertThat(answer.get("accepted").asInt()).isEqualTo(2);
+        assertThat(answer.at("/quarantined/0/index").asInt()).isEqualTo(1);
+        assertThat(answer.at("/quarantined/0/messageId").asText()).isEqualTo("b\"1");
+        assertThat(answer.at("/quarantined/0/errors/0/field").asText()).isEqualTo("/batch/1/timestamp");
+        assertThat(answer.at("/quarantined/1/messageId").isNull()).isTrue();
+        assertThat(answer.at("/quarantined/1/errors").isEmpty()).isTrue();
+    }
+
+    @Test
     void anEmptyListIsAnEmptyArray() throws Exception {
         JsonNode answer = json.readTree(ClickstreamController.accepted(List.of()));
         assertThat(answer.get("accepted").asInt()).isZero();
@@ -40,15 +54,15 @@ class ClickstreamControllerTest {
 
     /** An intake whose sends complete when the test says (the producer is never used: nothing connects). */
     private final class HeldIntake extends EventIntake {
-        final List<CompletableFuture<List<String>>> sent = new ArrayList<>();
+        final List<CompletableFuture<EventIntake.Accepted>> sent = new ArrayList<>();
 
         HeldIntake(EventPublisher unused, ClickstreamProperties props) {
             super(json, unused, props.getRest());
         }
 
         @Override
-        public CompletableFuture<List<String>> acceptAsync(byte[] body, String clientIp, String pathType) {
-            CompletableFuture<List<String>> f = new CompletableFuture<>();
+        public CompletableFuture<EventIntake.Accepted> acceptAsync(byte[] body, String clientIp, String pathType) {
+            CompletableFuture<EventIntake.Accepted> f = new CompletableFuture<>();
             sent.add(f);
             return f;
         }
@@ -74,7 +88,7 @@ class ClickstreamControllerTest {
             controller.events(ok, okResponse);
             assertThat(ok.isAsyncStarted()).isTrue();
             assertThat(okResponse.getContentAsByteArray()).isEmpty();
-            intake.sent.get(0).complete(List.of("m-1"));
+            intake.sent.get(0).complete(EventIntake.Accepted.of(List.of("m-1")));
             assertThat(ok.isAsyncStarted()).as("completed").isFalse();
             assertThat(okResponse.getStatus()).isEqualTo(202);
             assertThat(json.readTree(okResponse.getContentAsByteArray()).get("messageIds").get(0).asText()).isEqualTo("m-1");
@@ -98,7 +112,7 @@ class ClickstreamControllerTest {
             for (int i = 0; i < 20; i++) {
                 ids.add("message-" + i);
             }
-            intake.sent.get(2).complete(ids);
+            intake.sent.get(2).complete(EventIntake.Accepted.of(ids));
             assertThat(big.isAsyncStarted()).isFalse();
             assertThat(json.readTree(bigResponse.getContentAsByteArray()).get("messageIds")).hasSize(20);
         }

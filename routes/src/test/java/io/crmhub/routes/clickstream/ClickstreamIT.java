@@ -231,11 +231,11 @@ class ClickstreamIT {
         assertThat(r.status()).isEqualTo(413);
         assertThat(r.json().get("detail").asText()).contains("per batch");
 
-        r = api.post("/api/v1/events", "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"a\"},"
-                + "{\"type\":\"track\",\"userId\":\"u\"},{\"type\":\"shout\",\"anonymousId\":\"a\"}]}");
-        assertThat(r.status()).isEqualTo(400);
+        r = api.post("/api/v1/events", "{\"batch\":[{\"type\":\"track\",\"userId\":\"u\"},"
+                + "{\"type\":\"shout\",\"anonymousId\":\"a\"}]}");
+        assertThat(r.status()).as("no event of the batch follows the spec").isEqualTo(400);
         assertThat(r.contentType()).startsWith("application/problem+json");
-        assertThat(r.json().get("errors").findValuesAsText("field")).containsExactly("/batch/1/event", "/batch/2/type");
+        assertThat(r.json().get("errors").findValuesAsText("field")).containsExactly("/batch/0/event", "/batch/1/type");
 
         assertThat(api.post("/api/v1/events", "{not json").status()).isEqualTo(400);
         assertThat(api.post("/api/v1/events", "{\"type\":\"page\"}").json().at("/errors/0/field").asText())
@@ -362,6 +362,35 @@ class ClickstreamIT {
         assertThat(replay.status()).as(replay.body()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(30)).until(() -> crm.quarantined("OPEN", 1000).stream()
                 .anyMatch(q -> q.id() > typed.id() && q.payload() != null && q.payload().contains("free-" + u)));
+    }
+
+    @Test
+    void anEventOfABatchThatBreaksTheSpecIsQuarantinedAndTheGoodOnesAreKept() {
+        // a device whose clock says 2100: an SDK drops a batch answered 400, and the good events with it
+        String anon = "clock-" + u;
+        String good = "{\"type\":\"page\",\"anonymousId\":\"" + anon + "\",\"category\":\"it-clock\"}";
+        ApiClient.Response r = api.post("/api/v1/events/batch", "{\"batch\":[" + good + ",{\"type\":\"page\","
+                + "\"messageId\":\"future-" + u + "\",\"anonymousId\":\"" + anon + "\",\"timestamp\":\"2100-01-01T00:00:00Z\","
+                + "\"context\":{\"ip\":\"198.51.100.77\"}}," + good + "]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        assertThat(r.json().get("accepted").asInt()).isEqualTo(2);
+        assertThat(r.json().get("messageIds")).hasSize(2);
+        assertThat(r.json().at("/quarantined/0/index").asInt()).isEqualTo(1);
+        assertThat(r.json().at("/quarantined/0/messageId").asText()).isEqualTo("future-" + u);
+        assertThat(r.json().at("/quarantined/0/errors/0/field").asText()).isEqualTo("/batch/1/timestamp");
+        assertThat(r.json().at("/quarantined/0/errors/0/reason").asText()).contains("more than a day after its receipt");
+
+        assertThat(awaitEngagement(Identity.of(IdentityType.ANONYMOUS_ID, anon), 2).pageViews()).isEqualTo(2);
+        CrmStore.QuarantineEntry q = await().atMost(Duration.ofSeconds(30)).until(() -> crm.quarantined("OPEN", 1000)
+                .stream().filter(e -> e.payload() != null && e.payload().contains("future-" + u)).findFirst(),
+                java.util.Optional::isPresent).orElseThrow();
+        assertThat(q.error()).contains("/timestamp").contains("more than a day after");
+        assertThat(q.payload()).as("no full IP in the quarantine").contains("198.51.100.0").doesNotContain("198.51.100.77");
+
+        // a single event, or a batch with no good event, is still refused whole: the caller can fix it
+        r = api.post("/api/v1/events", "{\"type\":\"page\",\"anonymousId\":\"" + anon + "\",\"timestamp\":\"1970-01-01T00:00:00Z\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().at("/errors/0/field").asText()).isEqualTo("/timestamp");
     }
 
     @Test
