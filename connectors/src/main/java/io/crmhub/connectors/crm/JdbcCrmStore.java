@@ -2249,9 +2249,10 @@ public class JdbcCrmStore implements CrmStore {
             return List.of();
         }
         if (status == null || status.isBlank()) {
-            return db.query(QUARANTINE_COLS + " ORDER BY id LIMIT ?", (rs, n) -> quarantineRow(rs), limit);
+            return db.query(QUARANTINE_COLS + " ORDER BY id DESC LIMIT ?", (rs, n) -> quarantineRow(rs), limit);
         }
-        return db.query(QUARANTINE_COLS + " WHERE status = ? ORDER BY id LIMIT ?", (rs, n) -> quarantineRow(rs),
+        // newest first (the contract): the entries an operator is looking for are the latest
+        return db.query(QUARANTINE_COLS + " WHERE status = ? ORDER BY id DESC LIMIT ?", (rs, n) -> quarantineRow(rs),
                 checkStatus(status), limit);
     }
 

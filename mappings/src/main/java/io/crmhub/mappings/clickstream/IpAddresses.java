@@ -67,6 +67,89 @@ public final class IpAddresses {
         return changed;
     }
 
+    /**
+     * For what goes to the quarantine, where an event's shape is wrong by definition: besides {@link #redact}, every
+     * text value anywhere (object fields and array elements) that is an IP address literal is truncated, whatever
+     * its field is called — a {@code "context": "203.0.113.9"} or {@code "properties": ["203.0.113.9"]} keeps no
+     * full address either. (A version string such as "1.2.3.4" is truncated too: the price of not guessing.)
+     */
+    public static void redactEveryAddress(com.fasterxml.jackson.databind.JsonNode event) {
+        redact(event, 0);
+        everyAddress(event, 0);
+    }
+
+    private static void everyAddress(com.fasterxml.jackson.databind.JsonNode node, int depth) {
+        if (node == null || depth > MAX_DEPTH) {
+            return;
+        }
+        if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+            for (java.util.Iterator<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = o.fields();
+                 it.hasNext(); ) {
+                java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> f = it.next();
+                if (f.getValue().isTextual()) {
+                    String t = literal(f.getValue().asText());
+                    if (t != null) {
+                        f.setValue(com.fasterxml.jackson.databind.node.TextNode.valueOf(t));
+                    }
+                } else {
+                    everyAddress(f.getValue(), depth + 1);
+                }
+            }
+        } else if (node instanceof com.fasterxml.jackson.databind.node.ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) {
+                if (a.get(i).isTextual()) {
+                    String t = literal(a.get(i).asText());
+                    if (t != null) {
+                        a.set(i, com.fasterxml.jackson.databind.node.TextNode.valueOf(t));
+                    }
+                } else {
+                    everyAddress(a.get(i), depth + 1);
+                }
+            }
+        }
+    }
+
+    /** The truncated address when {@code s} is exactly one IP address literal (not a list, not a time); else null. */
+    private static String literal(String s) {
+        String t = s.strip();
+        if (t.length() < 2 || t.length() > 64 || t.indexOf(',') >= 0 || t.indexOf(' ') >= 0) {
+            return null;
+        }
+        char c = t.charAt(0);
+        if (!(Character.isDigit(c) || c == ':' || c == '[' || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return null;
+        }
+        return truncate(t);
+    }
+
+    private static final java.util.regex.Pattern V4_IN_TEXT =
+            java.util.regex.Pattern.compile("(?<![0-9.])(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})(?![0-9]|\\.[0-9])");
+    private static final java.util.regex.Pattern V6_IN_TEXT =
+            java.util.regex.Pattern.compile("(?<![0-9A-Fa-f:])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![0-9A-Fa-f:])");
+
+    /**
+     * Truncates the IP addresses in a text that is not JSON (a message the quarantine keeps as it came): every
+     * dotted quad and every IPv6 literal in it.
+     */
+    public static String redactText(String text) {
+        if (text == null) {
+            return null;
+        }
+        String out = replace(V4_IN_TEXT, text);
+        return text.indexOf(':') >= 0 ? replace(V6_IN_TEXT, out) : out;
+    }
+
+    private static String replace(java.util.regex.Pattern p, String text) {
+        java.util.regex.Matcher m = p.matcher(text);
+        StringBuilder b = new StringBuilder(text.length());
+        while (m.find()) {
+            String t = truncate(m.group(1));
+            m.appendReplacement(b, java.util.regex.Matcher.quoteReplacement(t == null ? m.group(1) : t));
+        }
+        m.appendTail(b);
+        return b.toString();
+    }
+
     static boolean isIpField(String name) {
         if (name.length() > 16 || name.length() < 2 || !mayBeIpField(name)) {
             return false;

@@ -75,6 +75,25 @@ public final class SegmentMapper {
         }
     }
 
+    /**
+     * An event of {@code {"batch": [...], "context": {...}, "sentAt": "..."}} takes the batch's {@code context} and
+     * {@code sentAt} where it has none of its own: Segment's mobile and browser SDKs (analytics-kotlin, -swift,
+     * analytics-next) set {@code sentAt} on the batch only, and the clock correction needs it.
+     */
+    public static void inheritFromBatch(ObjectNode event, JsonNode batchRoot) {
+        if (batchRoot == null || !batchRoot.isObject()) {
+            return;
+        }
+        JsonNode context = batchRoot.get("context");
+        if (context instanceof ObjectNode c && !event.has("context")) {
+            event.set("context", c.deepCopy());
+        }
+        JsonNode sentAt = batchRoot.get("sentAt");
+        if (sentAt != null && !sentAt.isNull() && !event.hasNonNull("sentAt")) {
+            event.set("sentAt", sentAt);
+        }
+    }
+
     public ClickEvent map(JsonNode node, Instant receivedAt) {
         if (node == null || !node.isObject()) {
             throw new InvalidEventException("", "an event must be a JSON object");
@@ -145,17 +164,23 @@ public final class SegmentMapper {
             received = receivedAt;
         }
         Instant at;
-        if (timestamp != null) {
-            at = timestamp;                      // given by the sender (or already corrected by a gateway)
-        } else if (original != null && sentAt != null && received != null) {
-            // Segment's rule for device clocks: receivedAt - (sentAt - originalTimestamp)
-            at = received.minus(Duration.between(original, sentAt));
-        } else if (original != null) {
-            at = original;
+        String timeField;
+        if (timestamp != null && original != null) {
+            at = timestamp;                      // a gateway (Segment, RudderStack) corrected it already
+            timeField = "/timestamp";
         } else {
-            at = received;
+            // Segment's rule: what the sender's clock said (originalTimestamp, or the timestamp an SDK sets from the
+            // device clock) is corrected by how far that clock was off when it sent: receivedAt - (sentAt - it).
+            // A sender with a right clock keeps its time (a historical import's too); a phone hours off is put right.
+            Instant device = original != null ? original : timestamp;
+            timeField = original != null ? "/originalTimestamp" : timestamp != null ? "/timestamp" : "/receivedAt";
+            if (device != null && sentAt != null && received != null) {
+                at = received.minus(Duration.between(device, sentAt));
+            } else {
+                at = device != null ? device : received;
+            }
         }
-        plausible(at, receivedAt, timestamp != null ? "/timestamp" : original != null ? "/originalTimestamp" : "/receivedAt", v);
+        plausible(at, receivedAt, timeField, v);
         if (!v.isEmpty()) {
             throw new InvalidEventException(v);
         }

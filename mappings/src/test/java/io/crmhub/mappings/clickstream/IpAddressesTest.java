@@ -44,6 +44,29 @@ class IpAddressesTest {
     }
 
     @Test
+    void whatGoesToTheQuarantineKeepsNoFullAddressWhateverItsShape() throws Exception {
+        JsonNode e = json.readTree("""
+                {"type":"page","anonymousId":"a","context":"203.0.113.9","properties":["203.0.113.201",
+                 {"at":"12:30:45","mac":"00:1a:2b:3c:4d:5e","v6":" 2001:db8:abcd:12::9 ","list":"198.51.100.1, 10.0.0.1",
+                  "version":"1.2.3.4"}],"context2":{"ip":"192.0.2.77"}}""");
+        IpAddresses.redactEveryAddress(e);
+        assertThat(e.get("context").asText()).isEqualTo("203.0.113.0");
+        assertThat(e.at("/properties/0").asText()).isEqualTo("203.0.113.0");
+        assertThat(e.at("/properties/1/v6").asText()).isEqualTo("2001:db8:abcd::");
+        assertThat(e.at("/properties/1/version").asText()).as("the price of not guessing").isEqualTo("1.2.3.0");
+        assertThat(e.at("/context2/ip").asText()).isEqualTo("192.0.2.0");
+        // a time, a MAC address and a list are no address literal (a list under an IP name is redacted by name)
+        assertThat(e.at("/properties/1/at").asText()).isEqualTo("12:30:45");
+        assertThat(e.at("/properties/1/mac").asText()).isEqualTo("00:1a:2b:3c:4d:5e");
+        assertThat(e.at("/properties/1/list").asText()).isEqualTo("198.51.100.1, 10.0.0.1");
+
+        // a message that is not JSON: every address in its text
+        assertThat(IpAddresses.redactText("not json from 203.0.113.77 via [2001:db8:85a3::8a2e:370:7334] at 12:30:45,"
+                + " v1.2.3.4.5, 999.1.1.1")).isEqualTo("not json from 203.0.113.0 via [2001:db8:85a3::] at 12:30:45,"
+                + " v1.2.3.4.5, 999.1.1.1");
+    }
+
+    @Test
     void anEventWithoutAddressesOrWithTruncatedOnesIsUnchanged() throws Exception {
         JsonNode e = json.readTree("""
                 {"type":"page","anonymousId":"a","context":{"ip":"203.0.113.0","traits":{"ip":null}},

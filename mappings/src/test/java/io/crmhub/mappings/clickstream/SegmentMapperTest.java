@@ -62,6 +62,43 @@ class SegmentMapperTest {
     }
 
     @Test
+    void theTimestampAnSdkTakesFromTheDeviceClockIsCorrectedBySentAtAsSegmentDoes() throws Exception {
+        // analytics.js / analytics-kotlin: timestamp = the device clock (20 h ahead), sentAt on the same clock
+        ClickEvent ahead = mapper.map(json("{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-12-01T05:59:00Z\","
+                + "\"sentAt\":\"2026-12-01T06:00:00Z\"}"), RECEIVED);
+        assertThat(ahead.at()).isEqualTo(RECEIVED.minusSeconds(60));
+        // a phone whose clock went back to 1970 and one set to 2100 are put right, not refused
+        assertThat(mapper.map(json("{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"1970-01-01T00:10:00Z\","
+                + "\"sentAt\":\"1970-01-01T00:12:00Z\"}"), RECEIVED).at()).isEqualTo(RECEIVED.minusSeconds(120));
+        assertThat(mapper.map(json("{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2100-01-01T00:00:00Z\","
+                + "\"sentAt\":\"2100-01-01T00:00:05Z\"}"), RECEIVED).at()).isEqualTo(RECEIVED.minusSeconds(5));
+        // a server-side import of history: the sender's clock is right, its time stays
+        assertThat(mapper.map(json("{\"type\":\"track\",\"event\":\"Order Completed\",\"userId\":\"u\","
+                + "\"timestamp\":\"2024-03-01T12:00:00Z\",\"sentAt\":\"" + RECEIVED.minusMillis(300) + "\"}"), RECEIVED).at())
+                .isEqualTo(Instant.parse("2024-03-01T12:00:00.300Z"));
+        // without sentAt there is nothing to correct with: the timestamp as given
+        assertThat(mapper.map(json("{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-11-30T08:00:00Z\"}"),
+                RECEIVED).at()).isEqualTo(Instant.parse("2026-11-30T08:00:00Z"));
+    }
+
+    @Test
+    void anEventOfABatchTakesTheBatchsSentAtAndContextWhereItHasNone() throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode) json(
+                "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"a\",\"timestamp\":\"2026-12-01T05:59:00Z\"},"
+                + "{\"type\":\"page\",\"anonymousId\":\"a\",\"sentAt\":\"2026-11-30T10:00:00Z\",\"context\":{\"locale\":\"de\"},"
+                + "\"timestamp\":\"2026-11-30T09:00:00Z\"}],\"sentAt\":\"2026-12-01T06:00:00Z\","
+                + "\"context\":{\"library\":{\"name\":\"analytics-kotlin\"}}}");
+        var first = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("batch").get(0);
+        var second = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("batch").get(1);
+        SegmentMapper.inheritFromBatch(first, root);
+        SegmentMapper.inheritFromBatch(second, root);
+        assertThat(mapper.map(first, RECEIVED).at()).isEqualTo(RECEIVED.minusSeconds(60));
+        assertThat(first.at("/context/library/name").asText()).isEqualTo("analytics-kotlin");
+        assertThat(mapper.map(second, RECEIVED).at()).as("its own sentAt").isEqualTo(Instant.parse("2026-11-30T09:00:00Z"));
+        assertThat(second.at("/context/locale").asText()).isEqualTo("de");
+    }
+
+    @Test
     void identifyMapsTraitsToProfileAttributes() throws Exception {
         ClickEvent e = mapper.map(json("""
                 {"type":"identify","userId":"u-1","anonymousId":"a-1",

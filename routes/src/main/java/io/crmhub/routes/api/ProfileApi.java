@@ -191,6 +191,23 @@ public class ProfileApi {
         respond(exchange, 202, Map.of("id", qid, "replayedTo", entry.endpointUri(), "status", "REPLAYED"));
     }
 
+    /**
+     * Closes an entry that will never succeed (an event that breaks the spec, a message nobody wants): marked
+     * DISCARDED with who and why in the log; it stays listed under {@code status=DISCARDED}.
+     */
+    public void discardQuarantine(Exchange exchange) throws Exception {
+        long qid = exchange.getIn().getHeader("qid", Long.class);
+        CrmStore.QuarantineEntry entry = store.quarantined(qid)
+                .orElseThrow(() -> ApiException.notFound("No quarantined message " + qid + "."));
+        if (!"OPEN".equals(entry.status())) {
+            throw ApiException.conflict("Quarantined message " + qid + " is " + entry.status() + ", not OPEN.");
+        }
+        store.markQuarantine(qid, "DISCARDED");
+        org.slf4j.LoggerFactory.getLogger(ProfileApi.class).info("quarantine entry {} ({}: {}) discarded by {}", qid,
+                entry.routeId(), entry.error(), exchange.getIn().getHeader("X-API-Key-Name", "api", String.class));
+        respond(exchange, 200, Map.of("id", qid, "status", "DISCARDED"));
+    }
+
     // --- helpers ---------------------------------------------------------------------------
 
     private static UUID profileId(Exchange exchange) {

@@ -345,13 +345,19 @@ public class ClickstreamConsumer {
             try {
                 root = json.readTree(r.value());
             } catch (Exception e) {
-                bad.add(new Bad(r, r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8),
-                        "not JSON: " + e.getMessage()));
+                bad.add(new Bad(r, r.value() == null ? null
+                        : IpAddresses.redactText(new String(r.value(), StandardCharsets.UTF_8)),
+                        "not JSON: " + IpAddresses.redactText(e.getMessage())));
                 continue;
             }
             List<JsonNode> items = new ArrayList<>();
             if (root != null && root.isObject() && root.has("batch") && root.get("batch").isArray()) {
-                root.get("batch").forEach(items::add);
+                for (JsonNode item : root.get("batch")) {
+                    if (item instanceof ObjectNode o) {
+                        SegmentMapper.inheritFromBatch(o, root);   // the batch's context and sentAt
+                    }
+                    items.add(item);
+                }
             } else {
                 items.add(root);
             }
@@ -437,7 +443,7 @@ public class ClickstreamConsumer {
         try {
             return redact(json.readTree(r.value()));
         } catch (Exception e) {
-            return r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8);
+            return r.value() == null ? null : IpAddresses.redactText(new String(r.value(), StandardCharsets.UTF_8));
         }
     }
 
@@ -459,13 +465,13 @@ public class ClickstreamConsumer {
     private String redact(JsonNode item) {
         if (item != null && item.isContainerNode()) {
             JsonNode copy = item.deepCopy();
-            IpAddresses.redact(copy);
+            IpAddresses.redactEveryAddress(copy);
             if (copy instanceof ObjectNode o) {
                 o.remove("writeKey");      // a Segment source's credential: not kept
             }
             return copy.toString();
         }
-        return item == null ? null : item.toString();
+        return item == null ? null : IpAddresses.redactText(item.toString());
     }
 
     private void quarantine(Bad b) {

@@ -63,12 +63,22 @@ public class ClickstreamController {
     /**
      * Segment's HTTP API shape: {@code /track}, {@code /page}, {@code /screen}, {@code /identify}, {@code /group},
      * {@code /alias} take one event whose {@code type} the path gives (as the docs' examples are written, without
-     * one), {@code /batch} a batch. Otherwise as {@code POST /api/v1/events}.
+     * one), {@code /batch} a batch. The short paths analytics.js and analytics-next post to ({@code /t}, {@code /p},
+     * {@code /s}, {@code /i}, {@code /g}, {@code /a}, {@code /b}) are the same. Otherwise as {@code POST /api/v1/events}.
      */
-    @PostMapping("/api/v1/events/{type:track|page|screen|identify|group|alias|batch}")
+    @PostMapping("/api/v1/events/{type:track|page|screen|identify|group|alias|batch|t|p|s|i|g|a|b}")
     public void eventsOfType(@PathVariable String type, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        events(request, response, type);
+        events(request, response, switch (type) {
+            case "t" -> "track";
+            case "p" -> "page";
+            case "s" -> "screen";
+            case "i" -> "identify";
+            case "g" -> "group";
+            case "a" -> "alias";
+            case "b" -> "batch";
+            default -> type;
+        });
     }
 
     private void events(HttpServletRequest request, HttpServletResponse response, String pathType) throws IOException {

@@ -182,6 +182,13 @@ public class EventIntake {
                     toQuarantine = new ArrayList<>();
                 }
                 quarantined.add(new Quarantined(i, e.path("messageId").asText(null), problems));
+                // its shape is wrong: an address may sit anywhere (a "context" that is one, say), none is kept whole
+                IpAddresses.redactEveryAddress(e);
+                try {
+                    bytes = json.writeValueAsBytes(e);
+                } catch (JsonProcessingException jx) {
+                    throw new IllegalStateException(jx);
+                }
                 toQuarantine.add(new EventPublisher.Message(keyOf(e), bytes));
             }
         }
@@ -310,13 +317,10 @@ public class EventIntake {
                 throw new Rejected(Problem.of(400, "Bad Request", "\"batch\" must be a non-empty array of events."));
             }
             List<Problem.FieldProblem> errors = new ArrayList<>();
-            JsonNode context = root.get("context");   // Segment: batch-level context applies to every event
             for (int i = 0; i < array.size(); i++) {
                 JsonNode e = array.get(i);
                 if (e instanceof ObjectNode o) {
-                    if (context instanceof ObjectNode c && !o.has("context")) {
-                        o.set("context", c.deepCopy());
-                    }
+                    SegmentMapper.inheritFromBatch(o, root);   // the batch's context and sentAt
                     events.add(o);
                 } else {
                     errors.add(new Problem.FieldProblem("/batch/" + i, null, "an event must be a JSON object"));

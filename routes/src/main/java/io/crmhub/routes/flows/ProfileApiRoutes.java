@@ -36,6 +36,7 @@ public class ProfileApiRoutes extends RouteBuilder {
         operation("unmergeProfile").bean(api, "unmerge");
         operation("listQuarantine").bean(api, "listQuarantine");
         operation("replayQuarantine").bean(api, "replayQuarantine");
+        operation("discardQuarantine").bean(api, "discardQuarantine");
     }
 
     private org.apache.camel.model.RouteDefinition operation(String operationId) {

@@ -11,7 +11,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
 
-/** Authenticates {@code /api} requests by the {@code X-API-Key} header. */
+/**
+ * Authenticates {@code /api} requests by the {@code X-API-Key} header. The event intake
+ * ({@code /api/v1/events/**}) also takes the key as Segment's SDKs send their write key: HTTP Basic with the key as
+ * the user name and no password ({@code Authorization: Basic base64(key + ":")}), so an SDK whose write key is a
+ * hub API key (scope events:write) and whose host is the hub sends to it directly.
+ */
 public class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
 
     public static final String HEADER = "X-API-Key";
@@ -28,6 +33,9 @@ public class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String presented = request.getHeader(HEADER);
+        if (presented == null) {
+            presented = writeKey(request);
+        }
         if (presented != null) {
             var client = keys.authenticate(presented);
             if (client.isEmpty()) {
@@ -40,5 +48,24 @@ public class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
             SecurityContextHolder.setContext(ctx);
         }
         chain.doFilter(request, response);
+    }
+
+    /** The key of an SDK's {@code Authorization: Basic base64(writeKey:)} on the event intake; else null. */
+    static String writeKey(HttpServletRequest request) {
+        String auth = request.getHeader("Authorization");
+        String uri = request.getRequestURI();
+        if (auth == null || uri == null || !auth.regionMatches(true, 0, "Basic ", 0, 6)
+                || !(uri.equals("/api/v1/events") || uri.startsWith("/api/v1/events/"))) {
+            return null;
+        }
+        String decoded;
+        try {
+            decoded = new String(java.util.Base64.getDecoder().decode(auth.substring(6).trim()),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return "";                                  // not Base64: refused as an invalid key
+        }
+        int colon = decoded.indexOf(':');
+        return colon < 0 ? decoded : decoded.substring(0, colon);
     }
 }

@@ -394,6 +394,39 @@ class ClickstreamIT {
     }
 
     @Test
+    void aPhoneClockHoursOffIsCorrectedByTheBatchsSentAtAsSegmentDoes() {
+        // analytics-kotlin's batch file: the device clock in every event's timestamp, sentAt on the batch only
+        String anon = "kotlin-" + u;
+        Instant device = Instant.now().plus(Duration.ofHours(30));
+        String batch = "{\"batch\":[{\"type\":\"screen\",\"name\":\"Home\",\"anonymousId\":\"" + anon + "\",\"messageId\":\"k1-"
+                + u + "\",\"timestamp\":\"" + device.minusSeconds(90) + "\",\"context\":{\"os\":{\"name\":\"Android\"}},"
+                + "\"integrations\":{}},{\"type\":\"screen\",\"name\":\"Cart\",\"anonymousId\":\"" + anon + "\",\"messageId\":\"k2-"
+                + u + "\",\"timestamp\":\"" + device.minusSeconds(30) + "\"}],\"sentAt\":\"" + device + "\",\"writeKey\":\"wk\"}";
+        // posted where analytics-next posts its batches: /b
+        ApiClient.Response r = api.post("/api/v1/events/b", batch);
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        assertThat(r.json().get("accepted").asInt()).isEqualTo(2);
+        assertThat(api.post("/api/v1/events/t", "{\"event\":\"Signed Up\",\"userId\":\"kotlin-" + u + "\"}").status())
+                .as("analytics.js's short path for track").isEqualTo(202);
+        // the SDKs send their write key as HTTP Basic user name: a hub API key works as one
+        java.util.function.Function<String, ApiClient.Response> basic = key -> api.withKey(null).send(api.withKey(null)
+                .builder("/api/v1/events/t").header("Content-Type", "application/json").header("Authorization", "Basic "
+                        + java.util.Base64.getEncoder().encodeToString((key + ":").getBytes()))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"event\":\"Signed Up\",\"userId\":\"kotlin-"
+                        + u + "\"}")));
+        assertThat(basic.apply(ApiClient.DEV_KEY).status()).isEqualTo(202);
+        assertThat(basic.apply("not-a-key").status()).isEqualTo(401);
+        assertThat(basic.apply(ApiClient.READER_KEY).status()).as("the key's scopes hold").isEqualTo(403);
+        assertThat(api.withKey(null).send(api.withKey(null).builder("/api/v1/profiles?email=a%40example.com")
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((ApiClient.DEV_KEY + ":")
+                        .getBytes())).GET()).status()).as("only the event intake takes a key that way").isEqualTo(401);
+        ClickstreamStore.Engagement e = awaitEngagement(Identity.of(IdentityType.ANONYMOUS_ID, anon), 2);
+        assertThat(e.lastSeen()).as("the time the phone's clock meant, not 30 hours ahead")
+                .isBetween(Instant.now().minus(Duration.ofMinutes(2)), Instant.now());
+        assertThat(Duration.between(e.firstSeen(), e.lastSeen())).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
     void optedOutPeopleCountOnlyInTheAnonymousAggregates() {
         String userId = "optout-" + u;
         UUID p = crm.upsert(new ProfileRecord("crm", Instant.now(), List.of(Identity.of(IdentityType.EXTERNAL_ID, "web", userId)),

@@ -215,6 +215,22 @@ class ProfileChangesAndQuarantineIT {
         assertThat(replay.status()).as(replay.body()).isEqualTo(202);
         assertThat(api.post("/api/v1/quarantine/" + qid + "/replay", null).status()).isEqualTo(409);
         assertThat(api.withKey(ApiClient.READER_KEY).get("/api/v1/quarantine").status()).isEqualTo(403);
+
+        // the replay's new entry is the newest: first in the list; an entry that will never succeed is discarded
+        var again = await().atMost(Duration.ofSeconds(20)).until(() -> api.get("/api/v1/quarantine?status=OPEN&limit=1")
+                .json().at("/entries/0"), e -> e.path("payload").asText().contains(u));
+        long newer = again.get("id").asLong();
+        assertThat(newer).isGreaterThan(qid);
+        var discard = api.post("/api/v1/quarantine/" + newer + "/discard", null);
+        assertThat(discard.status()).as(discard.body()).isEqualTo(200);
+        assertThat(discard.json().get("status").asText()).isEqualTo("DISCARDED");
+        assertThat(api.post("/api/v1/quarantine/" + newer + "/discard", null).status()).isEqualTo(409);
+        assertThat(api.post("/api/v1/quarantine/" + newer + "/replay", null).status()).isEqualTo(409);
+        assertThat(api.post("/api/v1/quarantine/999999999/discard", null).status()).isEqualTo(404);
+        assertThat(api.withKey(ApiClient.READER_KEY).post("/api/v1/quarantine/" + newer + "/discard", null).status())
+                .isEqualTo(403);
+        assertThat(api.get("/api/v1/quarantine?status=DISCARDED&limit=1000").json().get("entries").findValuesAsText("id"))
+                .contains(Long.toString(newer));
     }
 
     private static String header(ConsumerRecord<String, String> record, String name) {
