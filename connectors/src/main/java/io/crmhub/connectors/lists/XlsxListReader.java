@@ -32,6 +32,8 @@ public final class XlsxListReader implements TabularReader {
     private final long size;
     private long rowNumber;
     private long rowsRead;
+    /** the sheet ended, or broke: from then on the iterator is not asked again (a broken one throws again) */
+    private boolean ended;
     private final int skipped;
     private int widestSkipped;
 
@@ -153,6 +155,9 @@ public final class XlsxListReader implements TabularReader {
 
     @Override
     public String[] next() throws IOException {
+        if (ended) {
+            return null;
+        }
         try {
             while (rows.hasNext()) {
                 Row r = rows.next();
@@ -163,10 +168,22 @@ public final class XlsxListReader implements TabularReader {
                     return v;
                 }
             }
+            ended = true;
             return null;
         } catch (RuntimeException e) {
-            throw new UnreadableFileException("cannot read the sheet after row " + rowNumber + ": " + e.getMessage(), e);
+            ended = true;
+            throw new UnreadableFileException("cannot read the sheet after row " + rowNumber + ": " + rootMessage(e), e);
         }
+    }
+
+    /** What broke, without the parser's wrappers (they name the hub's staging path, which means nothing to a user). */
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return m.lines().findFirst().orElse(m).replaceAll("(/[^\\s/]+)+/\\.processing/[^\\s\\]]*", "the file");
     }
 
     @Override
@@ -177,7 +194,7 @@ public final class XlsxListReader implements TabularReader {
     /** Unknown while streaming a zipped sheet: estimated as rows read, the total only at the end. */
     @Override
     public long bytesRead() {
-        return rows.hasNext() ? Math.min(size - 1, rowsRead * 64) : size;
+        return ended ? size : Math.min(size - 1, rowsRead * 64);
     }
 
     @Override

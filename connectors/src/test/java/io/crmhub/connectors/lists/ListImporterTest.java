@@ -448,6 +448,48 @@ class ListImporterTest {
     }
 
     @Test
+    void aWorkbookBrokenMidSheetImportsEveryRowBeforeTheBreak() throws Exception {
+        Path whole = dir.resolve("whole.xlsx");
+        try (var os = Files.newOutputStream(whole)) {
+            org.dhatim.fastexcel.Workbook wb = new org.dhatim.fastexcel.Workbook(os, "test", "1.0");
+            org.dhatim.fastexcel.Worksheet ws = wb.newWorksheet("Leads");
+            ws.value(0, 0, "Email");
+            ws.value(0, 1, "First Name");
+            for (int i = 1; i <= 30; i++) {
+                ws.value(i, 0, "x" + i + "@example.com");
+                ws.value(i, 1, "Person " + i);
+            }
+            wb.finish();
+        }
+        // the sheet's XML cut off inside row 22 (the 21st data row), as a copy that stopped half-way leaves it
+        Files.createDirectories(dir.resolve("inbox"));
+        Path torn = dir.resolve("inbox/torn.xlsx");
+        try (var in = new java.util.zip.ZipFile(whole.toFile());
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(torn))) {
+            for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
+                byte[] bytes;
+                try (var is = in.getInputStream(e)) {
+                    bytes = is.readAllBytes();
+                }
+                if (e.getName().equals("xl/worksheets/sheet1.xml")) {
+                    String xml = new String(bytes, StandardCharsets.UTF_8);
+                    bytes = xml.substring(0, xml.indexOf("<row r=\"22\"") + 20).getBytes(StandardCharsets.UTF_8);
+                }
+                out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                out.write(bytes);
+                out.closeEntry();
+            }
+        }
+        ListImporter importer = importer(crm, "a", 7);
+        ListImportStore.Run run = importer.run(importer.acceptDropped(torn).orElseThrow());
+        assertThat(run.status()).isEqualTo("FAILED");
+        assertThat(run.error()).startsWith("cannot read the sheet after row 21: ")
+                .contains("the 20 rows before it were imported").doesNotContain(".processing");
+        assertThat(run.counters().rows).isEqualTo(20);
+        assertThat(members("torn")).isEqualTo(20);
+    }
+
+    @Test
     void correctedErrorsFilesKeepTheOriginalRowNumbersAndTakeWhatIsStatedForThem() throws Exception {
         ListImporter importer = importer(crm, "a", 7);
         // the original is separated by ';' as its manifest declares; the errors file the hub writes is not

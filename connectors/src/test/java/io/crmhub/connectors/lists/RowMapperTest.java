@@ -204,6 +204,22 @@ class RowMapperTest {
     }
 
     @Test
+    void mailchimpsCountryCodeColumnPlacesItsPhoneNumbersAndZohosMailingFieldsMap() throws Exception {
+        // a US audience: without its CC column the (415) number was read in the default region and became German
+        RowMapper mc = mapper(List.of("Email Address", "First Name", "Last Name", "Address", "Phone Number", "MEMBER_RATING",
+                "OPTIN_TIME", "LATITUDE", "LONGITUDE", "GMTOFF", "DSTOFF", "TIMEZONE", "CC", "REGION", "LEID"),
+                ListSettings.defaults("mc-us"));
+        var r = mc.map(new String[]{"sam@example.com", "Sam", "Lee", "", "(415) 555-0100", "2", "2024-01-01 10:00:00", "37.7",
+                "-122.4", "-8", "-7", "America/Los_Angeles", "US", "CA", "77"}, 2, NOW).record();
+        assertThat(r.identities()).extracting(i -> i.value()).contains("+14155550100");
+        assertThat(r.attributes()).containsEntry("country", "US").containsEntry("region", "CA");
+        RowMapper zoho = mapper(List.of("Email", "Mailing Street", "Mailing City", "Mailing State", "Mailing Zip",
+                "Mailing Country"), ListSettings.defaults("zoho"));
+        assertThat(zoho.map(new String[]{"z@example.com", "1 Main St", "Austin", "TX", "78701", "United States"}, 2, NOW)
+                .record().attributes()).containsEntry("region", "TX").containsEntry("postalCode", "78701");
+    }
+
+    @Test
     void mailchimpUnsubscribedAndCleanedExportsRecordDatedOptOuts() throws Exception {
         RowMapper unsub = mapper(List.of("Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
                 "CONFIRM_TIME", "CONFIRM_IP", "UNSUB_TIME", "UNSUB_CAMPAIGN_TITLE", "UNSUB_CAMPAIGN_ID", "UNSUB_REASON",
