@@ -80,6 +80,12 @@ public final class CsvListReader implements TabularReader {
         } else if (validUtf8(head, head.length < SAMPLE)) {
             charset = StandardCharsets.UTF_8;
             how = "UTF-8 (detected)";
+        } else if (mostlyUtf8(head)) {
+            // a UTF-8 file with a line pasted in from a windows-1252 one: read as windows-1252, every "ü" of the
+            // file would become "Ã¼" (and overwrite good names in the CRM); read as UTF-8, only that line is wrong,
+            // and its row is rejected with the reason (RowMapper)
+            charset = StandardCharsets.UTF_8;
+            how = "UTF-8 (detected; bytes that are not UTF-8 read as windows-1252)";
         } else {
             charset = Charset.forName("windows-1252");
             how = "windows-1252 (detected: not UTF-8)";
@@ -101,8 +107,9 @@ public final class CsvListReader implements TabularReader {
         this.counting = new Counting(raw);
         try {
             counting.skipNBytes(bom);
+            CharsetDecoder decoder = charset.equals(StandardCharsets.UTF_8) ? new Utf8OrWindows1252() : charset.newDecoder();
             BufferedReader reader = new BufferedReader(new InputStreamReader(counting,
-                    charset.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    decoder.onMalformedInput(CodingErrorAction.REPLACE)
                             .onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
             if (sepLine) {
                 reader.readLine();
@@ -146,6 +153,84 @@ public final class CsvListReader implements TabularReader {
 
     private static boolean blank(String[] values) {
         return TabularReader.nonBlank(values) == 0;
+    }
+
+    /**
+     * UTF-8, where a byte sequence that is not UTF-8 is read as windows-1252: a UTF-8 file with a line pasted in from
+     * a windows-1252 one ("J\u00fcrgen" as the single byte 0xFC) reads right instead of turning into "J\uFFFDrgen".
+     * A windows-1252 text is almost never well-formed UTF-8 by chance, so the two cannot be confused in practice. The
+     * five bytes windows-1252 has no character for stay U+FFFD, and RowMapper rejects their row.
+     */
+    static final class Utf8OrWindows1252 extends CharsetDecoder {
+        private static final String WINDOWS_1252;
+
+        static {
+            byte[] all = new byte[256];
+            for (int i = 0; i < 256; i++) {
+                all[i] = (byte) i;
+            }
+            WINDOWS_1252 = new String(all, Charset.forName("windows-1252"));
+        }
+
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+
+        Utf8OrWindows1252() {
+            super(StandardCharsets.UTF_8, 1.0f, 1.0f);
+        }
+
+        @Override
+        protected CoderResult decodeLoop(ByteBuffer in, CharBuffer out) {
+            while (true) {
+                CoderResult r = utf8.decode(in, out, false);
+                if (!r.isError()) {
+                    return r;                           // underflow (more input needed) or overflow
+                }
+                if (out.remaining() < r.length()) {
+                    return CoderResult.OVERFLOW;
+                }
+                for (int k = 0; k < r.length(); k++) {
+                    out.put(WINDOWS_1252.charAt(in.get() & 0xff));
+                }
+            }
+        }
+
+        @Override
+        protected void implReset() {
+            utf8.reset();
+        }
+    }
+
+    /**
+     * Whether the bytes are UTF-8 but for a few stray sequences: at least twice as many well-formed multi-byte
+     * sequences as malformed ones. A windows-1252 text has almost none of the former ("é" is one byte followed by
+     * ASCII), so it is not taken for UTF-8.
+     */
+    static boolean mostlyUtf8(byte[] b) {
+        int good = 0;
+        int bad = 0;
+        for (int i = 0; i < b.length; ) {
+            int c = b[i] & 0xff;
+            int n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : -1;
+            if (n == 0) {
+                i++;
+                continue;
+            }
+            boolean ok = n > 0 && i + n < b.length;
+            for (int k = 1; ok && k <= n; k++) {
+                ok = (b[i + k] & 0xC0) == 0x80;
+            }
+            if (ok) {
+                good++;
+                i += n + 1;
+            } else if (n > 0 && i + n >= b.length) {
+                break;                                  // cut off at the end of the sample
+            } else {
+                bad++;
+                i++;
+            }
+        }
+        return good > 0 && good >= 2 * bad;
     }
 
     static boolean validUtf8(byte[] head, boolean complete) {

@@ -244,6 +244,14 @@ public final class RowMapper {
 
     public Mapped map(String[] rawValues, long rowNumber, Instant observedAt) throws RejectedRow {
         String[] values = originalValues(rawValues);
+        for (int i = 0; i < values.length; i++) {
+            if (targets[i] != null && values[i] != null && values[i].indexOf('\uFFFD') >= 0) {
+                // bytes the file's encoding has no character for (a line saved in another encoding than the rest):
+                // stored, they would be "M�ller" for good — the row waits for its fix instead
+                throw new RejectedRow(header.get(i), "bytes that are no text in the file's encoding (shown as \uFFFD):"
+                        + " correct the value, or save the file as UTF-8");
+            }
+        }
         List<Identity> ids = new ArrayList<>(3);
         Map<String, String> attrs = new LinkedHashMap<>();
         Map<IdentityType, String> idColumns = new HashMap<>();

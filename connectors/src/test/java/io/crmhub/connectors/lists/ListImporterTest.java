@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -487,6 +488,39 @@ class ListImporterTest {
                 .contains("the 20 rows before it were imported").doesNotContain(".processing");
         assertThat(run.counters().rows).isEqualTo(20);
         assertThat(members("torn")).isEqualTo(20);
+    }
+
+    @Test
+    void aLineInAnotherEncodingReadsRightInsteadOfGarblingTheWholeFile() throws Exception {
+        ListImporter importer = importer(crm, "a", 50);
+        // a UTF-8 file with one line pasted in from a windows-1252 one, early (in the sample the encoding is
+        // detected from) and late (after it)
+        for (int at : new int[]{5, 1_400}) {
+            java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+            b.writeBytes("Email,First Name,Last Name,City\n".getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < 1_500; i++) {
+                String line = "j" + at + "-" + i + "@example.com,Jürgen,Groß,München\n";
+                b.writeBytes(line.getBytes(i == at ? Charset.forName("windows-1252") : StandardCharsets.UTF_8));
+            }
+            // and one with a byte that is text in neither (0x81): rejected with the reason, not stored as "�"
+            b.writeBytes(("bad" + at + "@example.com,J").getBytes(StandardCharsets.UTF_8));
+            b.write(0x81);
+            b.writeBytes("rg,X,Y\n".getBytes(StandardCharsets.UTF_8));
+            String name = "mixed-" + at;
+            Files.createDirectories(dir.resolve("inbox"));
+            Files.write(dir.resolve("inbox").resolve(name + "b.csv"), b.toByteArray());
+            ListImportStore.Run mixed = importer.run(importer.acceptDropped(dir.resolve("inbox").resolve(name + "b.csv"))
+                    .orElseThrow());
+            assertThat(mixed.status()).isEqualTo("DONE");
+            assertThat(mixed.counters().inserted).isEqualTo(1_500);
+            assertThat(mixed.counters().rejected).isEqualTo(1);
+            for (int i : new int[]{0, at - 1, at, at + 1, 1_499}) {
+                java.util.UUID p = crm.lookup(Identity.of(IdentityType.EMAIL, "j" + at + "-" + i + "@example.com")).orElseThrow();
+                assertThat(crm.find(p, 0).orElseThrow().attributes().get("lastName").value()).isEqualTo("Groß");
+            }
+            assertThat(Files.readString(dir.resolve("outbox/" + name + "b.errors.csv")))
+                    .contains("1502,First Name,\"bytes that are no text in the file's encoding");
+        }
     }
 
     @Test
