@@ -28,8 +28,12 @@ public final class ErrorsCsv {
     }
 
     public static String line(long row, String column, String reason, String[] values) {
+        return line(Long.toString(row), column, reason, values);
+    }
+
+    public static String line(String row, String column, String reason, String[] values) {
         List<String> cells = new ArrayList<>(values.length + 3);
-        cells.add(Long.toString(row));
+        cells.add(row);
         cells.add(column);
         cells.add(reason);
         for (String v : values) {

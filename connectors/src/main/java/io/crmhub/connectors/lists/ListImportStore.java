@@ -184,8 +184,10 @@ public class ListImportStore {
     }
 
     public Optional<Run> lastImportOf(String baseName) {
+        // a run that broke mid-file (FAILED with its list) has an errors file to come back too
         return jdbc.query("SELECT " + COLUMNS + " FROM list_import WHERE base_name = ? AND dry_run = FALSE"
-                + " AND status = 'DONE' ORDER BY id DESC LIMIT 1", RUN, baseName).stream().findFirst();
+                + " AND (status = 'DONE' OR (status = 'FAILED' AND list_id IS NOT NULL)) ORDER BY id DESC LIMIT 1", RUN,
+                baseName).stream().findFirst();
     }
 
     /**
@@ -282,9 +284,9 @@ public class ListImportStore {
      * from when that file was a corrected errors file (else null).
      */
     public record ErrorRow(long rowNo, String column, String reason, String original, Long sourceRow) {
-        /** The number the errors file gives the row: the original file's. */
-        public long shownRow() {
-            return sourceRow == null ? rowNo : sourceRow;
+        /** The number the errors file gives the row: the original file's; blank for a row added by hand. */
+        public String shownRow() {
+            return sourceRow == null ? Long.toString(rowNo) : sourceRow == 0 ? "" : Long.toString(sourceRow);
         }
     }
 

@@ -217,6 +217,17 @@ public class ListImporter {
     private ListSettings settingsFor(String base, Map<?, ?> stated) {
         if (base.endsWith(".errors")) {
             String original = base.substring(0, base.length() - ".errors".length());
+            if (original.endsWith(DRY_RUN_SUFFIX)) {
+                if (stated == null) {
+                    String file = original.substring(0, original.length() - DRY_RUN_SUFFIX.length());
+                    Optional<ListImportStore.Run> dry = store.lastDryRunOf(file);
+                    throw new IllegalArgumentException("'" + base + "' is the errors file of " + dry.map(d -> "dry run "
+                            + d.id()).orElse("a dry run") + ", which wrote nothing: correct the original file '"
+                            + dry.map(ListImportStore.Run::fileName).orElse(file) + "' and import it, or add a manifest"
+                            + " naming the list these rows go to");
+                }
+                return ListSettings.fromMap(stated, original);
+            }
             Optional<ListImportStore.Run> prior = store.lastImportOf(original);
             if (prior.isEmpty()) {
                 prior = store.lastImportOf(base);
@@ -319,7 +330,7 @@ public class ListImporter {
                 report.put("duplicateOf", first);
                 report.put("error", reason);
                 moveOriginal(staged, run, options.done());
-                writeReport(run.baseName(), report);
+                writeReport(outName(run), report);
                 store.finish(id, "DUPLICATE", reason, toJson(report), 0L, null);
                 return store.find(id).orElseThrow();
             }
@@ -378,7 +389,7 @@ public class ListImporter {
             }
             // report first, then the file, then the run: a run found RUNNING with its file already in done/
             // (the database went away, or the hub died, before the last commit) is finished from its report
-            writeReport(run.baseName(), report);
+            writeReport(outName(run), report);
             moveOriginal(staged, run, options.done());
             store.finish(id, "DONE", null, toJson(report), done.rowsDone(), done.bytesTotal());
             log.info("list import {} ({}) done: {}", id, run.fileName(), summary(done.counters(), report));
@@ -408,7 +419,7 @@ public class ListImporter {
                 }
             });
         }
-        Path target = options.outbox().resolve(run.baseName() + ".errors.csv");
+        Path target = options.outbox().resolve(outName(run) + ".errors.csv");
         Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         // the rows stay until the run is finished (ListImportStore.finish): a run resumed after this
         // point writes the same file again
@@ -474,7 +485,7 @@ public class ListImporter {
                     "list import " + run.id() + " of " + run.fileName() + " failed at " + Instant.now() + ":\n" + reason
                             + "\n", StandardCharsets.UTF_8);
         }
-        writeReport(run.baseName(), report);
+        writeReport(outName(run), report);
         store.finish(run.id(), "FAILED", reason, toJson(report), null, null);
         return store.find(run.id()).orElseThrow();
     }
@@ -940,7 +951,7 @@ public class ListImporter {
                 String externalId = "list-import:" + run.id() + ":" + pid;
                 String s = suppressed ? summary + " (suppressed: opted out of " + settings.channel() + ")" : summary;
                 interactions.add(new Object[]{pid, InteractionType.LIST_ADDED, now, RowMapper.RECORD_SOURCE,
-                        settings.channel().name(), s, externalId, details(valid.get(i).rowNumber(), suppressed)});
+                        settings.channel().name(), s, externalId, details(rowOfOriginal(valid.get(i)), suppressed)});
                 events.add(new Object[]{pid, ListImportStore.EV_INTERACTION, interactionPayload(pid, now, externalId)});
             }
             d.suppressed += optOutsOfOthers(chunk, valid, results, listId, toSuppress, events);
@@ -1041,6 +1052,12 @@ public class ListImporter {
                     + "\",\"externalId\":" + quote(externalId) + "}";
         }
 
+        /** The row's number in the original file (a corrected errors file's rows keep theirs); 0 when it has none. */
+        private long rowOfOriginal(Row r) {
+            Long source = mapper.sourceRow(r.values());
+            return source == null ? r.rowNumber() : source;
+        }
+
         private String details(long row, boolean suppressed) {
             return "{\"listId\":" + listId + ",\"list\":" + quote(settings.listName()) + ",\"importId\":" + run.id()
                     + ",\"file\":" + quote(run.fileName()) + ",\"row\":" + row + ",\"suppressed\":" + suppressed + "}";
@@ -1105,7 +1122,7 @@ public class ListImporter {
 
     /** The DONE report this run wrote to the outbox, if it got that far; else null. */
     private String reportWrittenAtTheEnd(ListImportStore.Run run) throws IOException {
-        Path report = options.outbox().resolve(run.baseName() + ".report.json");
+        Path report = options.outbox().resolve(outName(run) + ".report.json");
         if (!Files.exists(report)) {
             return null;
         }
@@ -1115,6 +1132,17 @@ public class ListImporter {
         boolean mine = importId instanceof Number n && n.longValue() == run.id();
         return mine && "DONE".equals(m.get("status")) ? text : null;
     }
+
+    /**
+     * The name of a run's report and errors file: its base name, with {@code .dry-run} for a dry run, so that a dry
+     * run never overwrites the report and errors file of the file's real import, and its errors file is never taken
+     * for a real import's when it comes back.
+     */
+    static String outName(ListImportStore.Run run) {
+        return run.baseName() + (run.dryRun() ? DRY_RUN_SUFFIX : "");
+    }
+
+    static final String DRY_RUN_SUFFIX = ".dry-run";
 
     private void writeReport(String base, Map<String, Object> report) throws IOException {
         Files.createDirectories(options.outbox());

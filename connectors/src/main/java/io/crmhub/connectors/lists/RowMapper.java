@@ -200,18 +200,18 @@ public final class RowMapper {
 
     /**
      * The row of the original file a corrected errors file's row came from (its "row" cell), so the next errors
-     * file names it the same; null for any other file, or when the cell was cleared or is not a row number.
+     * file names it the same; 0 for a row of an errors file without one (added by hand: it has no row in the
+     * original); null for any other file.
      */
     public Long sourceRow(String[] values) {
-        if (!errorsFile || values.length == 0 || values[0] == null) {
+        if (!errorsFile) {
             return null;
         }
-        String v = values[0].strip();
+        String v = values.length == 0 || values[0] == null ? "" : values[0].strip();
         if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(Character::isDigit)) {
-            return null;
+            return 0L;
         }
-        long n = Long.parseLong(v);
-        return n > 0 ? n : null;
+        return Long.parseLong(v);
     }
 
     /** Google Contacts puts several e-mails or phones of one kind in one cell: "a@x.com ::: b@y.com". */

@@ -440,12 +440,19 @@ class ListImporterTest {
         assertThat(report.get("status").asText()).isEqualTo("FAILED");
         assertThat(report.get("rows").asLong()).isEqualTo(40);
         assertThat(dir.resolve("inbox/failed/torn.csv")).exists();
+        // its errors file comes back into its list
+        ListImportStore.Run fixed = importer.run(importer.acceptDropped(drop("torn.errors.csv",
+                Files.readString(dir.resolve("outbox/torn.errors.csv")).replace("broken-0", "fixed-0@example.com")))
+                .orElseThrow());
+        assertThat(fixed.status()).isEqualTo("DONE");
+        assertThat(fixed.counters().inserted).isEqualTo(1);
+        assertThat(members("torn")).isEqualTo(33);
         // corrected and dropped again: nobody is added twice
         ListImportStore.Run again = importer.run(importer.acceptDropped(drop("torn.csv", csv()
                 + "tail@example.com,\"Tail\"\n")).orElseThrow());
         assertThat(again.status()).isEqualTo("DONE");
         assertThat(again.counters().inserted).isEqualTo(1);
-        assertThat(members("torn")).isEqualTo(33);
+        assertThat(members("torn")).isEqualTo(34);
     }
 
     @Test
@@ -535,12 +542,14 @@ class ListImporterTest {
         assertThat(errors).contains("\n3,Email,invalid email").contains("\n5,Email,invalid email");
         // round trip 1: b fixed, d's e-mail fixed but its phone still bad
         ListImportStore.Run second = importer.run(importer.acceptDropped(drop("semi.errors.csv",
-                errors.replace("b@bad", "b@example.com").replace("d@bad", "d@example.com"))).orElseThrow());
+                errors.replace("b@bad", "b@example.com").replace("d@bad", "d@example.com") + ",,,x@bad,\r\n"))
+                .orElseThrow());
         assertThat(second.status()).isEqualTo("DONE");
         assertThat(second.counters().inserted).isEqualTo(1);
-        assertThat(second.counters().rejected).isEqualTo(1);
+        assertThat(second.counters().rejected).isEqualTo(2);
         String again = Files.readString(dir.resolve("outbox/semi.errors.errors.csv"));
         assertThat(again).as("row 5 of semi.csv, not row 3 of semi.errors.csv").contains("\n5,Phone,invalid phone");
+        assertThat(again).as("a row added by hand has no row in the original").contains("\n\"\",Email,invalid email");
         // round trip 2, uploaded into another list of another member type
         Path up = dir.resolve("upload.part");
         Files.writeString(up, again.replace("+33 6 12", "+33 6 12 34 56 78"));
@@ -572,12 +581,26 @@ class ListImporterTest {
         Files.writeString(up, "Email\na@example.com\nb@bad\n");
         assertThat(importer.run(importer.acceptUpload(up, "preview.csv", Map.of("dryRun", "true"))).counters().rejected)
                 .isEqualTo(1);
-        ListImportStore.Run back = importer.run(importer.acceptDropped(drop("preview.errors.csv",
-                Files.readString(dir.resolve("outbox/preview.errors.csv")).replace("b@bad", "b@example.com")))
+        ListImportStore.Run back = importer.run(importer.acceptDropped(drop("preview.dry-run.errors.csv",
+                Files.readString(dir.resolve("outbox/preview.dry-run.errors.csv")).replace("b@bad", "b@example.com")))
                 .orElseThrow());
         assertThat(back.status()).isEqualTo("FAILED");
-        assertThat(back.error()).startsWith("'preview.errors' is the errors file of dry run ")
+        assertThat(back.error()).startsWith("'preview.dry-run.errors' is the errors file of dry run ")
                 .contains("correct the original file 'preview.csv' and import it");
+        // a real import of the same name: a dry run beside it neither overwrites its report nor passes for it
+        Files.writeString(up, "Email\na@example.com\nc@bad\n");
+        ListImportStore.Run real = importer.run(importer.acceptUpload(up, "preview.csv", Map.of()));
+        assertThat(real.status()).isEqualTo("DONE");
+        Files.writeString(up, "Email\nz@example.com\nd@bad\n");
+        importer.run(importer.acceptUpload(up, "preview.csv", Map.of("dryRun", "true")));
+        assertThat(json.readTree(dir.resolve("outbox/preview.report.json").toFile()).get("importId").asLong())
+                .isEqualTo(real.id());
+        assertThat(Files.readString(dir.resolve("outbox/preview.errors.csv"))).contains("c@bad");
+        ListImportStore.Run again = importer.run(importer.acceptDropped(drop("preview.dry-run.errors.csv",
+                Files.readString(dir.resolve("outbox/preview.dry-run.errors.csv")).replace("d@bad", "d@example.com")))
+                .orElseThrow());
+        assertThat(again.status()).isEqualTo("FAILED");
+        assertThat(members("preview")).isEqualTo(1);
     }
 
     @Test
@@ -600,7 +623,8 @@ class ListImporterTest {
                 .as("the dry run's keys are gone once it ended").isZero();
         assertThat(crm.findList("dry")).isEmpty();
         assertThat(crm.lookup(Identity.of(IdentityType.EMAIL, "p1@dry.example.com"))).isEmpty();
-        assertThat(dir.resolve("outbox/dry.errors.csv")).exists();
+        assertThat(dir.resolve("outbox/dry.dry-run.errors.csv")).exists();
+        assertThat(dir.resolve("outbox/dry.dry-run.report.json")).exists();
     }
 
     @Test

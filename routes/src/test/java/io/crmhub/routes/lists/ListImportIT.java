@@ -264,7 +264,7 @@ class ListImportIT {
                 .header("Content-Type", "text/csv").POST(HttpRequest.BodyPublishers.ofString(
                         "email\ndry1." + u + "@example.com\ndry1." + u + "@example.com\nbad\n")));
         assertThat(dr.status()).isEqualTo(202);
-        JsonNode report = awaitReport(dry, "DONE");
+        JsonNode report = awaitReport(dry + ".dry-run", "DONE");
         assertThat(report.get("dryRun").asBoolean()).isTrue();
         assertThat(report.get("duplicatesInFile").asLong()).isEqualTo(1);
         assertThat(report.get("rejected").asLong()).isEqualTo(1);
@@ -342,7 +342,7 @@ class ListImportIT {
                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)));
         assertThat(response.status()).as(response.body()).isEqualTo(202);
         long id = response.json().get("id").asLong();
-        JsonNode report = awaitReport("big-" + u, "DONE");
+        JsonNode report = awaitReport("big-" + u + ".dry-run", "DONE");
         assertThat(report.get("importId").asLong()).isEqualTo(id);
         assertThat(report.get("rejected").asLong()).isZero();
         assertThat(report.get("rows").asLong()).isGreaterThan(10_000);
