@@ -70,7 +70,9 @@ public record ListSettings(String listName, MemberType memberType, String source
     /** A manifest's settings as written (empty when the manifest is empty). */
     public static Map<?, ?> readManifestMap(Path manifest) throws IOException {
         try (Reader r = Files.newBufferedReader(manifest, StandardCharsets.UTF_8)) {
-            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);       // "list: a" twice: refused, not the last one silently
+            Object doc = new Yaml(new SafeConstructor(options)).load(r);
             if (doc == null) {
                 return Map.of();
             }
@@ -82,8 +84,10 @@ public record ListSettings(String listName, MemberType memberType, String source
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("manifest " + manifest.getFileName() + ": " + e.getMessage(), e);
         } catch (org.yaml.snakeyaml.error.YAMLException e) {
-            throw new IllegalArgumentException("manifest " + manifest.getFileName() + " is not valid YAML: "
-                    + e.getMessage().lines().findFirst().orElse(""), e);
+            String what = e instanceof org.yaml.snakeyaml.error.MarkedYAMLException my && my.getProblem() != null
+                    ? my.getProblem() + (my.getProblemMark() == null ? "" : " (line " + (my.getProblemMark().getLine() + 1) + ")")
+                    : e.getMessage().lines().findFirst().orElse("");
+            throw new IllegalArgumentException("manifest " + manifest.getFileName() + " is not valid YAML: " + what, e);
         }
     }
 
@@ -99,7 +103,10 @@ public record ListSettings(String listName, MemberType memberType, String source
         if (options instanceof Map<?, ?> opts) {
             opts.forEach((k, v) -> {
                 String key = String.valueOf(k);
-                if (m.containsKey(key) && !same(m.get(key), v)) {
+                if (key.equals("options")) {
+                    throw new IllegalArgumentException("options may not hold options again");
+                }
+                if (m.containsKey(key) && !same(key, m.get(key), v)) {
                     throw new IllegalArgumentException("'" + key + "' is set twice with different values: '"
                             + m.get(key) + "' and, under options, '" + v + "'");
                 }
@@ -117,6 +124,19 @@ public record ListSettings(String listName, MemberType memberType, String source
         synonym(m, "list", "listName");
         synonym(m, "charset", "encoding");
         synonym(m, "delimiter", "separator");
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            Object v = e.getValue();
+            if (e.getKey().equals("columns")) {
+                continue;
+            }
+            if (v instanceof Map<?, ?> || v instanceof java.util.Collection<?>) {
+                throw new IllegalArgumentException("'" + e.getKey() + "' takes one value, got " + v);
+            }
+            if (v == null || String.valueOf(v).isBlank()) {
+                throw new IllegalArgumentException("'" + e.getKey() + "' is given without a value: give one, or leave"
+                        + " it out for the default");
+            }
+        }
         return m;
     }
 
@@ -125,17 +145,28 @@ public record ListSettings(String listName, MemberType memberType, String source
             return;
         }
         Object v = m.remove(other);
-        if (m.containsKey(name) && !same(m.get(name), v)) {
+        if (m.containsKey(name) && !same(name, m.get(name), v)) {
             throw new IllegalArgumentException("'" + name + "' and '" + other + "' name the same setting but differ: '"
                     + m.get(name) + "' and '" + v + "'");
         }
         m.putIfAbsent(name, v);
     }
 
-    private static boolean same(Object a, Object b) {
-        return a instanceof Map<?, ?> || b instanceof Map<?, ?> ? java.util.Objects.equals(a, b)
-                : java.util.Objects.equals(str(a), str(b));
+    /** Names and text compare exactly; a setting that names a kind ("lead", "LEAD"; "true", "TRUE") ignoring case. */
+    private static boolean same(String key, Object a, Object b) {
+        if (a instanceof Map<?, ?> || b instanceof Map<?, ?>) {
+            return java.util.Objects.equals(a, b);
+        }
+        String x = str(a);
+        String y = str(b);
+        if (x == null || y == null) {
+            return x == y;
+        }
+        return CASELESS.contains(key) ? x.equalsIgnoreCase(y) : x.equals(y);
     }
+
+    private static final Set<String> CASELESS = Set.of("memberType", "channel", "charset", "encoding", "dryRun",
+            "keepUnmappedColumns");
 
     /** From a manifest document or request parameters (flat keys; columns as a map). */
     public static ListSettings fromMap(Map<?, ?> raw, String defaultListName) {

@@ -576,6 +576,20 @@ class ListImporterTest {
                 .hasMessage("'list' and 'listName' name the same setting but differ: 'a' and 'b'");
         assertThat(ListSettings.fromMap(Map.of("list", "a", "options", Map.of("list", "a", "source", "fair")), "x")
                 .source()).as("the same value twice is no contradiction").isEqualTo("fair");
+        assertThat(ListSettings.fromMap(Map.of("memberType", "lead", "options", Map.of("memberType", "LEAD")), "x")
+                .memberType().name()).as("the same member type in another case").isEqualTo("LEAD");
+        assertThatThrownBy(() -> ListSettings.fromMap(Map.of("list", "Fair", "options", Map.of("list", "fair")), "x"))
+                .as("list names are exact").hasMessageContaining("set twice");
+        Path m = dir.resolve("m.list.yml");
+        for (String[] bad : new String[][]{
+                {"list: Fair 2026\nlist: Fair 2025\n", "found duplicate key list"},
+                {"options:\n  options:\n    list: nested\n", "options may not hold options again"},
+                {"list: [a, b]\n", "'list' takes one value, got [a, b]"},
+                {"list:\nsource: fair\n", "'list' is given without a value"}}) {
+            Files.writeString(m, bad[0]);
+            assertThatThrownBy(() -> ListSettings.readManifest(m, "x")).as(bad[0])
+                    .hasMessageStartingWith("manifest m.list.yml").hasMessageContaining(bad[1]);
+        }
 
         Path up = dir.resolve("upload.part");
         Files.writeString(up, "Email\na@example.com\nb@bad\n");

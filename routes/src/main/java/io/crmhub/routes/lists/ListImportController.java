@@ -68,6 +68,10 @@ public class ListImportController {
                 return problem(400, "Bad Request", "unknown parameter '" + e.getKey() + "' (known: "
                         + String.join(", ", new java.util.TreeSet<>(PARAMS)) + ")");
             }
+            if (java.util.Arrays.stream(e.getValue()).distinct().count() > 1) {
+                return problem(400, "Bad Request", "parameter '" + e.getKey() + "' is given more than once with"
+                        + " different values: " + String.join(", ", e.getValue()));
+            }
             if (e.getValue().length > 0) {
                 params.put(e.getKey(), e.getValue()[0]);
             }

@@ -275,6 +275,10 @@ class ListImportIT {
         assertThat(api.get("/api/v1/lists/imports/999999999").status()).isEqualTo(404);
         assertThat(api.send(api.builder("/api/v1/lists/imports?memberType=robot").header("Content-Type", "text/csv")
                 .POST(HttpRequest.BodyPublishers.ofString("email\na@b.de\n"))).status()).isEqualTo(400);
+        var twice = api.send(api.builder("/api/v1/lists/imports?list=A&list=B").header("Content-Type", "text/csv")
+                .POST(HttpRequest.BodyPublishers.ofString("email\na@b.de\n")));
+        assertThat(twice.status()).isEqualTo(400);
+        assertThat(twice.json().get("detail").asText()).contains("'list' is given more than once");
         assertThat(api.withKey(ApiClient.READER_KEY).get("/api/v1/lists/imports").status()).isEqualTo(403);
         assertThat(api.withKey(null).get("/api/v1/lists/imports").status()).isEqualTo(401);
     }
