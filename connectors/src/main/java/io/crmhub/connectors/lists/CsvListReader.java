@@ -77,6 +77,13 @@ public final class CsvListReader implements TabularReader {
         } else if (declared != null) {
             charset = declared;
             how = declared.name() + " (declared)";
+        } else if (utf16(head, 1)) {
+            // Excel's "Unicode text" and some exports without a byte-order mark: every other byte of Latin text NUL
+            charset = StandardCharsets.UTF_16LE;
+            how = "UTF-16LE (detected: no byte-order mark)";
+        } else if (utf16(head, 0)) {
+            charset = StandardCharsets.UTF_16BE;
+            how = "UTF-16BE (detected: no byte-order mark)";
         } else if (validUtf8(head, head.length < SAMPLE)) {
             charset = StandardCharsets.UTF_8;
             how = "UTF-8 (detected)";
@@ -91,8 +98,12 @@ public final class CsvListReader implements TabularReader {
             how = "windows-1252 (detected: not UTF-8)";
         }
         String sample = new String(head, bom, head.length - bom, charset);
-        if (sample.indexOf('\u0000') >= 0) {
-            throw new UnreadableFileException("binary content (NUL characters): not a CSV text file in " + charset.name());
+        int nul = sample.indexOf('\u0000');
+        if (nul >= 0) {
+            long line = sample.substring(0, nul).chars().filter(c -> c == '\n').count() + 1;
+            throw new UnreadableFileException("binary content in line " + line + " (a NUL character at character "
+                    + (nul + 1) + "): not a text file" + (declared == null ? "" : " in the declared " + declared.name())
+                    + "; a damaged file, or an .xlsx or other format renamed .csv");
         }
         // Excel's "sep=;" hint line names the separator and is not part of the data
         java.util.regex.Matcher hint = java.util.regex.Pattern.compile("^sep=(.)\\r?\\n").matcher(sample);
@@ -231,6 +242,30 @@ public final class CsvListReader implements TabularReader {
             }
         }
         return good > 0 && good >= 2 * bad;
+    }
+
+    /**
+     * Whether the bytes look like UTF-16 without a byte-order mark: in the first KiB, at least 40% of the bytes at
+     * the given parity (1: little-endian, where Latin text has its NUL high bytes) are NUL and almost none of the
+     * others.
+     */
+    static boolean utf16(byte[] head, int parity) {
+        int n = Math.min(head.length, 1024) & ~1;
+        if (n < 8) {
+            return false;
+        }
+        int here = 0;
+        int there = 0;
+        for (int i = 0; i < n; i++) {
+            if (head[i] == 0) {
+                if ((i & 1) == parity) {
+                    here++;
+                } else {
+                    there++;
+                }
+            }
+        }
+        return here >= 0.4 * (n / 2) && there <= 0.05 * (n / 2);
     }
 
     static boolean validUtf8(byte[] head, boolean complete) {

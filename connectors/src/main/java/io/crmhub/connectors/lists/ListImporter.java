@@ -64,7 +64,7 @@ public class ListImporter {
 
     public static final String ORIGIN_DROP = "DROP";
     public static final String ORIGIN_UPLOAD = "UPLOAD";
-    public static final Set<String> DATA_EXTENSIONS = Set.of("csv", "txt", "tsv", "xlsx");
+    public static final Set<String> DATA_EXTENSIONS = Set.of("csv", "txt", "tsv", "xlsx", "xls", "ods", "numbers");
 
     /** Settings of the importer (from hub.lists.*). */
     public record Options(Path inbox, Path outbox, int chunkSize, int workers, Duration maxPause,

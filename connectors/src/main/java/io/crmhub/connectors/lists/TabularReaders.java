@@ -57,6 +57,10 @@ public final class TabularReaders {
             magic = in.readNBytes(8);
         }
         boolean zip = magic.length >= 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+        if (name.endsWith(".ods") || name.endsWith(".numbers")) {
+            throw new TabularReader.UnreadableFileException("a " + name.substring(name.lastIndexOf('.'))
+                    + " spreadsheet is not supported: save the sheet as .xlsx or CSV");
+        }
         if (name.endsWith(".xlsx") || zip) {
             if (!zip) {
                 throw new TabularReader.UnreadableFileException("not an .xlsx workbook (no zip signature)");

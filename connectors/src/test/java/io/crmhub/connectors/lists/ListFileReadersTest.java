@@ -102,6 +102,28 @@ class ListFileReadersTest {
     }
 
     @Test
+    void utf16WithoutAByteOrderMarkIsDetectedAndBinaryContentSaysWhere() throws IOException {
+        for (Charset cs : new Charset[]{StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE}) {
+            Path f = write("u16-" + cs.name() + ".txt", "email\tName\nß@x.de\tJosé Müller\n".getBytes(cs));
+            try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("u"))) {
+                assertThat(r.header()).containsExactly("email", "Name");
+                assertThat(all(r).get(0)).containsExactly("ß@x.de", "José Müller");
+                assertThat(r.describe()).contains(cs.name() + " (detected: no byte-order mark)");
+            }
+        }
+        byte[] garbage = ("email,name\na@x.de,A\nb@x.de,B\n").getBytes(StandardCharsets.UTF_8);
+        byte[] content = java.util.Arrays.copyOf(garbage, garbage.length + 40);
+        for (int i = garbage.length; i < content.length; i++) {
+            content[i] = (byte) (i % 3 == 0 ? 0 : 0xA7);
+        }
+        Path bin = write("bin.csv", content);
+        assertThatThrownBy(() -> TabularReaders.open(bin, ListSettings.defaults("bin")))
+                .isInstanceOf(TabularReader.UnreadableFileException.class)
+                .hasMessageStartingWith("binary content in line 4 (a NUL character at character ")
+                .hasMessageNotContaining("windows-1252");
+    }
+
+    @Test
     void separatorDetectionIgnoresQuotedSeparators() {
         assertThat(CsvListReader.detectSeparator("\"a,b,c\";x;y\n1,2,3,4,5")).isEqualTo(';');
         assertThat(CsvListReader.detectSeparator("email\n")).isEqualTo(',');

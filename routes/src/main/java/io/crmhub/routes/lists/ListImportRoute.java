@@ -43,7 +43,8 @@ public class ListImportRoute extends RouteBuilder {
     @Override
     public void configure() {
         String inbox = props.getInbox().replace('\\', '/');
-        fromF("file:%s?include=(?i).*\\.(csv|txt|tsv|xlsx)&noop=true&idempotent=true"
+        // .xls, .ods and .numbers are taken too, to be refused with the reason (failed/), not left in the inbox
+        fromF("file:%s?include=(?i).*\\.(csv|txt|tsv|xlsx|xls|ods|numbers)&noop=true&idempotent=true"
                         + "&idempotentRepository=#%s&idempotentKey=${file:name}-${file:size}-${file:modified}"
                         + "&readLock=changed&readLockMinAge=%d&readLockCheckInterval=%d&readLockTimeout=%d"
                         + "&delay=%d&sortBy=file:modified&autoCreate=true&maxMessagesPerPoll=10",

@@ -229,6 +229,11 @@ class ListImportIT {
         JsonNode report = awaitReport(base, "FAILED");
         assertThat(report.get("error").asText()).contains("no column maps to an e-mail");
         assertThat(inbox.resolve("failed").resolve(base + ".csv.reason.txt")).exists();
+        // an old Excel workbook is not left lying in the inbox: refused with what to do
+        String legacy = "legacy-" + u;
+        drop(legacy + ".xls", new byte[]{(byte) 0xD0, (byte) 0xCF, 0x11, (byte) 0xE0, (byte) 0xA1, (byte) 0xB1, 0x1A, (byte) 0xE1});
+        assertThat(awaitReport(legacy, "FAILED").get("error").asText()).contains("save the sheet as .xlsx or CSV");
+        assertThat(inbox.resolve("failed").resolve(legacy + ".xls")).exists();
     }
 
     @Test
