@@ -214,7 +214,9 @@ public class ListImporter {
      * A corrected errors file takes the list, member type and mapping of the import it came from; what is
      * stated for it (another list, member type …) overrides those.
      */
-    private ListSettings settingsFor(String base, Map<?, ?> stated) {
+    private ListSettings settingsFor(String fileBase, Map<?, ?> stated) {
+        // a browser that downloaded the errors file twice saved it as "x.errors (1).csv"
+        String base = fileBase.replaceFirst("\\.errors\\s*\\(\\d+\\)$", ".errors");
         if (base.endsWith(".errors")) {
             String original = base.substring(0, base.length() - ".errors".length());
             if (original.endsWith(DRY_RUN_SUFFIX)) {
@@ -254,7 +256,7 @@ public class ListImporter {
                         + " import of '" + original + "' is known to take the list from; add a manifest naming the list");
             }
         }
-        return stated == null ? ListSettings.defaults(base) : ListSettings.fromMap(stated, base);
+        return stated == null ? ListSettings.defaults(fileBase) : ListSettings.fromMap(stated, fileBase);
     }
 
     private String settingsJson(ListSettings s) {

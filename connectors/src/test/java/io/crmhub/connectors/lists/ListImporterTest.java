@@ -550,6 +550,10 @@ class ListImporterTest {
         String again = Files.readString(dir.resolve("outbox/semi.errors.errors.csv"));
         assertThat(again).as("row 5 of semi.csv, not row 3 of semi.errors.csv").contains("\n5,Phone,invalid phone");
         assertThat(again).as("a row added by hand has no row in the original").contains("\n\"\",Email,invalid email");
+        // the same errors file as a browser saves a second download of it: into the same list
+        ListImportStore.Run renamed = importer.run(importer.acceptDropped(drop("semi.errors (1).csv",
+                errors.replace("b@bad", "b2@example.com").replace("d@bad", "d@example.com"))).orElseThrow());
+        assertThat(renamed.listName()).isEqualTo("semi");
         // round trip 2, uploaded into another list of another member type
         Path up = dir.resolve("upload.part");
         Files.writeString(up, again.replace("+33 6 12", "+33 6 12 34 56 78"));
@@ -559,7 +563,7 @@ class ListImporterTest {
         assertThat(third.counters().inserted).isEqualTo(1);
         assertThat(crm.findList("semi-leads").orElseThrow().memberType().name()).isEqualTo("LEAD");
         assertThat(members("semi-leads")).isEqualTo(1);
-        assertThat(members("semi")).isEqualTo(3);
+        assertThat(members("semi")).isEqualTo(4);
     }
 
     @Test
