@@ -76,17 +76,26 @@ public final class SegmentMapper {
     }
 
     /**
-     * An event of {@code {"batch": [...], "context": {...}, "sentAt": "..."}} takes the batch's {@code context} and
-     * {@code sentAt} where it has none of its own: Segment's mobile and browser SDKs (analytics-kotlin, -swift,
-     * analytics-next) set {@code sentAt} on the batch only, and the clock correction needs it.
+     * An event of {@code {"batch": [...], "context": {...}, "sentAt": "..."}} takes the batch's {@code sentAt} where it
+     * has none of its own (Segment's mobile and browser SDKs — analytics-kotlin, -swift, analytics-next — set it on the
+     * batch only, and the clock correction needs it) and the batch's {@code context} fields it does not set itself
+     * (the batch's context applies to every call of the batch; what an event says of itself wins).
      */
     public static void inheritFromBatch(ObjectNode event, JsonNode batchRoot) {
         if (batchRoot == null || !batchRoot.isObject()) {
             return;
         }
         JsonNode context = batchRoot.get("context");
-        if (context instanceof ObjectNode c && !event.has("context")) {
-            event.set("context", c.deepCopy());
+        if (context instanceof ObjectNode c) {
+            if (!event.has("context")) {
+                event.set("context", c.deepCopy());
+            } else if (event.get("context") instanceof ObjectNode own) {
+                c.fields().forEachRemaining(f -> {
+                    if (!own.has(f.getKey())) {
+                        own.set(f.getKey(), f.getValue().deepCopy());
+                    }
+                });
+            }
         }
         JsonNode sentAt = batchRoot.get("sentAt");
         if (sentAt != null && !sentAt.isNull() && !event.hasNonNull("sentAt")) {

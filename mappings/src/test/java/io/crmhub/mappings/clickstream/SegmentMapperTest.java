@@ -96,6 +96,8 @@ class SegmentMapperTest {
         assertThat(first.at("/context/library/name").asText()).isEqualTo("analytics-kotlin");
         assertThat(mapper.map(second, RECEIVED).at()).as("its own sentAt").isEqualTo(Instant.parse("2026-11-30T09:00:00Z"));
         assertThat(second.at("/context/locale").asText()).isEqualTo("de");
+        assertThat(second.at("/context/library/name").asText()).as("the batch's context fields it lacks")
+                .isEqualTo("analytics-kotlin");
     }
 
     @Test
