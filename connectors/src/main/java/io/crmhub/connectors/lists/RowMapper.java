@@ -411,12 +411,23 @@ public final class RowMapper {
             return new RejectedRow("", "no valid e-mail, phone or external id", optOut);
         }
         String column = column(first.field(), idColumns);
-        String reason = first.reason();
-        if (first.field().startsWith("identity.")) {
-            String what = first.field().substring("identity.".length()).toLowerCase(Locale.ROOT).replace('_', ' ');
-            reason = "invalid " + what + ": " + reason;
+        // every problem of the row, not only the first: a row with a bad e-mail and a bad phone is fixed in one
+        // round trip, not two (the column is the first problem's; the others name theirs in the reason)
+        StringBuilder reason = new StringBuilder(describe(first));
+        for (FieldError fe : errors) {
+            if (fe != first && !fe.field().equals("identities")) {
+                reason.append("; ").append(column(fe.field(), idColumns)).append(": ").append(describe(fe));
+            }
         }
-        return new RejectedRow(column, reason, optOut);
+        return new RejectedRow(column, reason.toString(), optOut);
+    }
+
+    private static String describe(FieldError fe) {
+        if (fe.field().startsWith("identity.")) {
+            String what = fe.field().substring("identity.".length()).toLowerCase(Locale.ROOT).replace('_', ' ');
+            return "invalid " + what + ": " + fe.reason();
+        }
+        return fe.reason();
     }
 
     private String column(String field, Map<IdentityType, String> idColumns) {

@@ -220,6 +220,17 @@ class RowMapperTest {
     }
 
     @Test
+    void aRowWithSeveralProblemsNamesThemAllSoOneRoundTripFixesIt() throws Exception {
+        RowMapper m = mapper(List.of("Email", "Phone", "Birth Date"), ListSettings.defaults("several"));
+        assertThatThrownBy(() -> m.map(new String[]{"anna@", "+33 6 12", "31.02.1980"}, 7, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> {
+                    assertThat(e.column()).isEqualTo("Email");
+                    assertThat(e.getMessage()).startsWith("invalid email: ").contains("; Phone: invalid phone: ")
+                            .contains("; Birth Date: ");
+                });
+    }
+
+    @Test
     void mailchimpUnsubscribedAndCleanedExportsRecordDatedOptOuts() throws Exception {
         RowMapper unsub = mapper(List.of("Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
                 "CONFIRM_TIME", "CONFIRM_IP", "UNSUB_TIME", "UNSUB_CAMPAIGN_TITLE", "UNSUB_CAMPAIGN_ID", "UNSUB_REASON",
