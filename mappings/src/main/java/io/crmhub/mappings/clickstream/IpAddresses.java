@@ -17,7 +17,8 @@ public final class IpAddresses {
      */
     static final java.util.Set<String> IP_FIELDS = java.util.Set.of("ip", "requestip", "clientip", "ipaddress",
             "ipaddr", "remoteip", "remoteaddr", "remoteaddress", "userip", "sourceip", "xforwardedfor", "forwardedfor",
-            "xrealip");
+            "xrealip", "ipv4", "ipv6", "visitorip", "cfconnectingip", "trueclientip", "xclientip", "fastlyclientip",
+            "clientaddress", "forwarded", "customerip", "deviceip", "endusersip", "enduserip");
     private static final int MAX_DEPTH = 16;
 
     private IpAddresses() {
@@ -177,7 +178,11 @@ public final class IpAddresses {
             return null;
         }
         if (s.startsWith("[") && s.contains("]")) {
-            s = s.substring(1, s.indexOf(']'));
+            s = s.substring(1, s.indexOf(']'));     // [v6]:port
+        }
+        int colon = s.indexOf(':');
+        if (colon > 6 && colon == s.lastIndexOf(':') && s.indexOf('.') > 0 && s.indexOf('.') < colon) {
+            s = s.substring(0, colon);              // v4:port
         }
         if (s.indexOf(':') < 0) {
             return truncateV4(s);                // the common case, without regex or InetAddress

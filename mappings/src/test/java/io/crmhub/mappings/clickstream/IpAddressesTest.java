@@ -67,6 +67,21 @@ class IpAddressesTest {
     }
 
     @Test
+    void moreNamesProxiesAndCdnsUseAndAnAddressWithItsPort() throws Exception {
+        JsonNode e = json.readTree("{\"context\":{\"ip\":\"203.0.113.42:443\"},\"properties\":{\"visitorIp\":\"198.51.100.7\","
+                + "\"cf-connecting-ip\":\"198.51.100.8\",\"ipv6\":\"2001:db8:abcd:12::9\",\"forwarded\":\"for=192.0.2.60;proto=http\","
+                + "\"True-Client-IP\":\"[2001:db8::1]:8443\"}}");
+        IpAddresses.redact(e);
+        assertThat(e.at("/context/ip").asText()).isEqualTo("203.0.113.0");
+        assertThat(e.at("/properties/visitorIp").asText()).isEqualTo("198.51.100.0");
+        assertThat(e.at("/properties/cf-connecting-ip").asText()).isEqualTo("198.51.100.0");
+        assertThat(e.at("/properties/ipv6").asText()).isEqualTo("2001:db8:abcd::");
+        assertThat(e.at("/properties/True-Client-IP").asText()).isEqualTo("2001:db8::");
+        assertThat(e.at("/properties").has("forwarded")).as("not a literal under an IP name: removed").isFalse();
+        assertThat(IpAddresses.truncate("12:30:45")).isNull();
+    }
+
+    @Test
     void anEventWithoutAddressesOrWithTruncatedOnesIsUnchanged() throws Exception {
         JsonNode e = json.readTree("""
                 {"type":"page","anonymousId":"a","context":{"ip":"203.0.113.0","traits":{"ip":null}},

@@ -203,8 +203,9 @@ public class ProfileApi {
             throw ApiException.conflict("Quarantined message " + qid + " is " + entry.status() + ", not OPEN.");
         }
         store.markQuarantine(qid, "DISCARDED");
-        org.slf4j.LoggerFactory.getLogger(ProfileApi.class).info("quarantine entry {} ({}: {}) discarded by {}", qid,
-                entry.routeId(), entry.error(), exchange.getIn().getHeader("X-API-Key-Name", "api", String.class));
+        var auth = org.springframework.security.core.context.SecurityContextHolder.getContext().getAuthentication();
+        org.slf4j.LoggerFactory.getLogger(ProfileApi.class).info("quarantine entry {} ({}: {}) discarded by key '{}'", qid,
+                entry.routeId(), entry.error(), auth == null ? "unknown" : auth.getName());
         respond(exchange, 200, Map.of("id", qid, "status", "DISCARDED"));
     }
 

@@ -66,7 +66,8 @@ public class ClickstreamController {
      * one), {@code /batch} a batch. The short paths analytics.js and analytics-next post to ({@code /t}, {@code /p},
      * {@code /s}, {@code /i}, {@code /g}, {@code /a}, {@code /b}) are the same. Otherwise as {@code POST /api/v1/events}.
      */
-    @PostMapping("/api/v1/events/{type:track|page|screen|identify|group|alias|batch|t|p|s|i|g|a|b}")
+    @PostMapping({"/api/v1/events/{type:track|page|screen|identify|group|alias|batch|t|p|s|i|g|a|b}",
+            "/api/v1/events/v1/{type:track|page|screen|identify|group|alias|batch|import|t|p|s|i|g|a|b}"})
     public void eventsOfType(@PathVariable String type, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         events(request, response, switch (type) {
@@ -76,7 +77,7 @@ public class ClickstreamController {
             case "i" -> "identify";
             case "g" -> "group";
             case "a" -> "alias";
-            case "b" -> "batch";
+            case "b", "import" -> "batch";
             default -> type;
         });
     }
@@ -89,6 +90,10 @@ public class ClickstreamController {
             write(request, response, Problem.of(413, "Payload Too Large", "The request is larger than the limit of "
                     + props.getRest().getMaxBatchBytes() + " bytes per batch (" + props.getRest().getMaxEventBytes()
                     + " bytes per event)."));
+            return;
+        } catch (java.util.zip.ZipException | java.io.EOFException e) {
+            write(request, response, Problem.of(400, "Bad Request", "The body is declared Content-Encoding: gzip but is"
+                    + " not gzip data (" + e.getMessage() + ")."));
             return;
         }
         CompletableFuture<EventIntake.Accepted> stored;
@@ -293,7 +298,12 @@ public class ClickstreamController {
         if (declared > max) {
             throw new BodySizeLimitFilter.PayloadTooLargeException(max);
         }
-        try (InputStream in = request.getInputStream()) {
+        String encoding = request.getHeader("Content-Encoding");
+        boolean gzip = encoding != null && encoding.trim().equalsIgnoreCase("gzip");
+        // RudderStack's SDKs (and analytics-python with gzip=True) compress their batches: the limit is on the
+        // batch as it is once inflated, read no further than that
+        try (InputStream in = gzip ? new java.util.zip.GZIPInputStream(request.getInputStream())
+                : request.getInputStream()) {
             byte[] body = in.readNBytes(max + 1);
             if (body.length > max) {
                 throw new BodySizeLimitFilter.PayloadTooLargeException(max);

@@ -427,6 +427,33 @@ class ClickstreamIT {
     }
 
     @Test
+    void sdksThatGzipTheirBatchesOrPostToV1BatchUnderTheirHostAreHeard() throws Exception {
+        String anon = "gzip-" + u;
+        String batch = "{\"batch\":[{\"type\":\"page\",\"anonymousId\":\"" + anon + "\",\"properties\":{\"title\":\"\uD83D\uDE00"
+                .repeat(1) + "\"},\"context\":{\"ip\":\"198.51.100.42:443\",\"cf-connecting-ip\":\"198.51.100.43\"}},"
+                + "{\"type\":\"page\",\"anonymousId\":\"" + anon + "\"}]}";
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (var gz = new java.util.zip.GZIPOutputStream(zipped)) {
+            gz.write(batch.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        // RudderStack's SDKs gzip; analytics-python and RudderStack post to <host>/v1/batch
+        ApiClient.Response r = api.send(api.builder("/api/v1/events/v1/batch").header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip").POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(zipped.toByteArray())));
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        assertThat(r.json().get("accepted").asInt()).isEqualTo(2);
+        assertThat(awaitEngagement(Identity.of(IdentityType.ANONYMOUS_ID, anon), 2).pageViews()).isEqualTo(2);
+        r = api.send(api.builder("/api/v1/events/v1/batch").header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip").POST(java.net.http.HttpRequest.BodyPublishers.ofString(batch)));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().get("detail").asText()).contains("not gzip data");
+        // an emoji counts its four bytes against the 32 KB limit, not two six-byte escapes
+        String emoji = "{\"type\":\"page\",\"anonymousId\":\"" + anon + "\",\"properties\":{\"title\":\""
+                + "\uD83D\uDE00".repeat(6_000) + "\"}}";
+        assertThat(emoji.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThan(32 * 1024);
+        assertThat(api.post("/api/v1/events/batch", "{\"batch\":[" + emoji + "]}").status()).isEqualTo(202);
+    }
+
+    @Test
     void optedOutPeopleCountOnlyInTheAnonymousAggregates() {
         String userId = "optout-" + u;
         UUID p = crm.upsert(new ProfileRecord("crm", Instant.now(), List.of(Identity.of(IdentityType.EXTERNAL_ID, "web", userId)),
