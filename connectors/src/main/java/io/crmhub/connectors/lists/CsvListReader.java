@@ -213,9 +213,11 @@ public final class CsvListReader implements TabularReader {
     }
 
     /**
-     * Whether the bytes are UTF-8 but for a few stray sequences: at least twice as many well-formed multi-byte
-     * sequences as malformed ones. A windows-1252 text has almost none of the former ("é" is one byte followed by
-     * ASCII), so it is not taken for UTF-8.
+     * Whether the bytes hold UTF-8 text besides stray bytes that are not: any well-formed multi-byte sequence. A
+     * windows-1252 text has none in practice ("é" is one byte followed by ASCII, "ß" too), so it is not taken for
+     * UTF-8; a file that mixes both (a windows-1252 line pasted into a UTF-8 file, or the other way round) is read
+     * right by {@link Utf8OrWindows1252} line for line, where reading it all as windows-1252 garbles its UTF-8
+     * names ("JÃ¼rgen") and overwrites correct ones in the CRM.
      */
     static boolean mostlyUtf8(byte[] b) {
         int good = 0;
@@ -241,7 +243,7 @@ public final class CsvListReader implements TabularReader {
                 i++;
             }
         }
-        return good > 0 && good >= 2 * bad;
+        return good > 0;
     }
 
     /**

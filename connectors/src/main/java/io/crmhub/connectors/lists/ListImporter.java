@@ -382,6 +382,17 @@ public class ListImporter {
                 return failWholeFile(now, staged, e.getMessage(), null, mapper.originalHeader(), mapper.unmapped());
             }
             ListImportStore.Run done = store.find(id).orElseThrow();
+            long sizeNow = Files.size(staged);
+            if (run.bytesTotal() != null && sizeNow != run.bytesTotal()) {
+                // a writer that paused longer than the read lock waits, then went on writing into the file it had
+                // open (moved, the same file): the rows it wrote after the reader reached the end were never read
+                return failWholeFile(done, staged, "the file changed while it was imported (" + run.bytesTotal()
+                        + " bytes when it was taken, " + sizeNow + " bytes at the end): it was still being written. The "
+                        + done.rowsDone() + " rows read are imported (rejected ones are in the errors file); drop the"
+                        + " complete file again — rows imported already are recognised and not added twice. Write files"
+                        + " under another name and rename them into the folder, or raise hub.lists.read-lock-min-age",
+                        checksum, mapper.originalHeader(), mapper.unmapped());
+            }
             Path errorsFile = exportErrors(done, mapper.originalHeader());
             Instant finished = Instant.now();
             Map<String, Object> report = report(done, settings, "DONE", started, finished, reader.describe(), errorsFile,

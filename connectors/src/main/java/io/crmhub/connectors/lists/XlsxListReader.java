@@ -48,7 +48,8 @@ public final class XlsxListReader implements TabularReader {
         try {
             this.workbook = new ReadableWorkbook(file.toFile(), new ReadingOptions(true, false));
         } catch (IOException | RuntimeException e) {
-            throw new UnreadableFileException("not a readable .xlsx workbook: " + e.getMessage(), e);
+            throw new UnreadableFileException("not a readable .xlsx workbook (a damaged or incomplete copy?): "
+                    + rootMessage(e), e);
         }
         try {
             Sheet sheet = workbook.getFirstSheet();

@@ -124,6 +124,24 @@ class ListFileReadersTest {
     }
 
     @Test
+    void aFileMixingUtf8AndWindows1252LinesReadsEachLineRight() throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes("email,first,last,city\n".getBytes(StandardCharsets.UTF_8));
+        b.writeBytes("a@x.de,Jürgen,Müller,Berlin\n".getBytes(StandardCharsets.UTF_8));
+        // more stray windows-1252 bytes than UTF-8 characters, in either order
+        b.writeBytes("b@x.de,Björn,Größ,Köln\n".getBytes(Charset.forName("windows-1252")));
+        b.writeBytes("c@x.de,Françoise,Œuvre,„Zürich“\n".getBytes(Charset.forName("windows-1252")));
+        Path f = write("mixed.csv", b.toByteArray());
+        try (TabularReader r = TabularReaders.open(f, ListSettings.defaults("m"))) {
+            List<String[]> rows = all(r);
+            assertThat(rows.get(0)).containsExactly("a@x.de", "Jürgen", "Müller", "Berlin");
+            assertThat(rows.get(1)).containsExactly("b@x.de", "Björn", "Größ", "Köln");
+            assertThat(rows.get(2)).containsExactly("c@x.de", "Françoise", "Œuvre", "„Zürich“");
+            assertThat(r.describe()).contains("UTF-8 (detected; bytes that are not UTF-8 read as windows-1252)");
+        }
+    }
+
+    @Test
     void separatorDetectionIgnoresQuotedSeparators() {
         assertThat(CsvListReader.detectSeparator("\"a,b,c\";x;y\n1,2,3,4,5")).isEqualTo(';');
         assertThat(CsvListReader.detectSeparator("email\n")).isEqualTo(',');

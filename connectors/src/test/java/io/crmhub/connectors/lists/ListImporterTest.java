@@ -456,6 +456,25 @@ class ListImporterTest {
     }
 
     @Test
+    void aFileStillBeingWrittenWhileItIsImportedFailsWithTheReasonInsteadOfEndingDone() throws Exception {
+        ListImporter importer = importer(crm, "a", 7);
+        long id = importer.acceptDropped(drop("growing.csv", "Email\na@example.com\nb@example.com\n")).orElseThrow();
+        // the writer paused longer than the read lock waits, then went on writing into the file it had open
+        Path staged = Path.of(importer.store().find(id).orElseThrow().stagedPath());
+        Files.writeString(staged, "c@example.com\n", java.nio.file.StandardOpenOption.APPEND);
+        ListImportStore.Run run = importer.run(id);
+        assertThat(run.status()).isEqualTo("FAILED");
+        assertThat(run.error()).startsWith("the file changed while it was imported").contains("drop the complete file again");
+        assertThat(json.readTree(dir.resolve("outbox/growing.report.json").toFile()).get("status").asText())
+                .isEqualTo("FAILED");
+        // the complete file, dropped again, is imported (not refused as the same content)
+        ListImportStore.Run again = importer.run(importer.acceptDropped(drop("growing.csv",
+                "Email\na@example.com\nb@example.com\nc@example.com\nd@example.com\n")).orElseThrow());
+        assertThat(again.status()).isEqualTo("DONE");
+        assertThat(members("growing")).isEqualTo(4);
+    }
+
+    @Test
     void aWorkbookBrokenMidSheetImportsEveryRowBeforeTheBreak() throws Exception {
         Path whole = dir.resolve("whole.xlsx");
         try (var os = Files.newOutputStream(whole)) {

@@ -134,7 +134,7 @@ public class ListImportController {
     }
 
     static String safeName(String name) {
-        String n = Path.of(name.replace('\\', '/')).getFileName().toString().replaceAll("[^\\p{L}\\p{N}._ -]", "_");
+        String n = Path.of(name.replace('\\', '/')).getFileName().toString().replaceAll("[^\\p{L}\\p{N}._ ()-]", "_");
         return n.isBlank() || n.startsWith(".") ? "upload" + n : n;
     }
 
