@@ -364,11 +364,16 @@ public final class RowMapper {
         } catch (ValidationException e) {
             throw rejection(e.errors(), idColumns, optOutOf(ids, consents, observedAt));
         }
+        List<FieldError> rejecting = new ArrayList<>();
         for (FieldError fe : n.errors()) {
             if (fe.field().startsWith("identity.") || fe.field().equals(Attributes.BIRTH_DATE)) {
-                throw rejection(List.of(fe), idColumns, optOutOf(ids, consents, observedAt));
+                rejecting.add(fe);
+            } else {
+                dropped++;
             }
-            dropped++;
+        }
+        if (!rejecting.isEmpty()) {
+            throw rejection(rejecting, idColumns, optOutOf(ids, consents, observedAt));
         }
         return new Mapped(n.record(), dropped);
     }

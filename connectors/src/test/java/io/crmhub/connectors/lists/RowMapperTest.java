@@ -228,6 +228,12 @@ class RowMapperTest {
                     assertThat(e.getMessage()).startsWith("invalid email: ").contains("; Phone: invalid phone: ")
                             .contains("; Birth Date: ");
                 });
+        // a good e-mail beside a bad phone and a bad date: both named
+        assertThatThrownBy(() -> m.map(new String[]{"anna@example.com", "12", "31.02.1980"}, 8, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> {
+                    assertThat(e.column()).isEqualTo("Phone");
+                    assertThat(e.getMessage()).startsWith("invalid phone: ").contains("; Birth Date: ");
+                });
     }
 
     @Test

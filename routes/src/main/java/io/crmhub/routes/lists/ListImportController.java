@@ -68,7 +68,11 @@ public class ListImportController {
                 return problem(400, "Bad Request", "unknown parameter '" + e.getKey() + "' (known: "
                         + String.join(", ", new java.util.TreeSet<>(PARAMS)) + ")");
             }
-            if (java.util.Arrays.stream(e.getValue()).distinct().count() > 1) {
+            // the same value twice is no contradiction; a kind ("lead", "LEAD"; "true", "TRUE") in any case
+            boolean caseless = !e.getKey().equals("list") && !e.getKey().equals("listName")
+                    && !e.getKey().equals("source") && !e.getKey().equals("columns") && !e.getKey().equals("fileName");
+            if (java.util.Arrays.stream(e.getValue()).map(v -> caseless ? v.toLowerCase(Locale.ROOT) : v).distinct()
+                    .count() > 1) {
                 return problem(400, "Bad Request", "parameter '" + e.getKey() + "' is given more than once with"
                         + " different values: " + String.join(", ", e.getValue()));
             }
