@@ -30,13 +30,20 @@ import java.util.Set;
  * @param channel      the channel whose opt-out makes a member suppressed (default EMAIL)
  * @param dryRun       report and errors file only, nothing written to the CRM
  * @param keepUnmapped unmapped columns are kept as profile attributes named like the header
+ * @param country      the country a row without one is read in (phones without +, ambiguous dates, postal codes);
+ *                     never stored as the person's country; null: the hub's default region
  */
 public record ListSettings(String listName, MemberType memberType, String source, Map<String, String> columns,
                            Charset charset, Character delimiter, Channel channel, boolean dryRun,
-                           boolean keepUnmapped) {
+                           boolean keepUnmapped, String country) {
+
+    public ListSettings(String listName, MemberType memberType, String source, Map<String, String> columns,
+                        Charset charset, Character delimiter, Channel channel, boolean dryRun, boolean keepUnmapped) {
+        this(listName, memberType, source, columns, charset, delimiter, channel, dryRun, keepUnmapped, null);
+    }
 
     static final Set<String> KEYS = Set.of("list", "listName", "memberType", "source", "columns", "charset",
-            "encoding", "delimiter", "separator", "channel", "dryRun", "options", "keepUnmappedColumns");
+            "encoding", "delimiter", "separator", "channel", "dryRun", "options", "keepUnmappedColumns", "country");
 
     public ListSettings {
         memberType = memberType == null ? MemberType.CONTACT : memberType;
@@ -50,11 +57,13 @@ public record ListSettings(String listName, MemberType memberType, String source
     }
 
     public ListSettings withListName(String name) {
-        return new ListSettings(name, memberType, source, columns, charset, delimiter, channel, dryRun, keepUnmapped);
+        return new ListSettings(name, memberType, source, columns, charset, delimiter, channel, dryRun, keepUnmapped,
+                country);
     }
 
     public ListSettings withDryRun(boolean dry) {
-        return new ListSettings(listName, memberType, source, columns, charset, delimiter, channel, dry, keepUnmapped);
+        return new ListSettings(listName, memberType, source, columns, charset, delimiter, channel, dry, keepUnmapped,
+                country);
     }
 
     /** Reads a manifest; {@code defaultListName} when it names none. */
@@ -166,7 +175,7 @@ public record ListSettings(String listName, MemberType memberType, String source
     }
 
     private static final Set<String> CASELESS = Set.of("memberType", "channel", "charset", "encoding", "dryRun",
-            "keepUnmappedColumns");
+            "keepUnmappedColumns", "country");
 
     /** From a manifest document or request parameters (flat keys; columns as a map). */
     public static ListSettings fromMap(Map<?, ?> raw, String defaultListName) {
@@ -206,7 +215,7 @@ public record ListSettings(String listName, MemberType memberType, String source
             throw new IllegalArgumentException("channel must be one of EMAIL, SMS, PHONE, ADS, PERSONALISATION");
         }
         return new ListSettings(list == null ? defaultListName : list, type, str(m.get("source")), columns, charset,
-                delimiter, channel, bool(m.get("dryRun")), bool(m.get("keepUnmappedColumns")));
+                delimiter, channel, bool(m.get("dryRun")), bool(m.get("keepUnmappedColumns")), str(m.get("country")));
     }
 
     /** The settings as a plain map (stored with the run, and read back by {@link #fromMap}). */
@@ -227,6 +236,9 @@ public record ListSettings(String listName, MemberType memberType, String source
         m.put("channel", channel.name());
         m.put("dryRun", dryRun);
         m.put("keepUnmappedColumns", keepUnmapped);
+        if (country != null) {
+            m.put("country", country);
+        }
         return m;
     }
 

@@ -52,6 +52,8 @@ public final class RowMapper {
     private final ListSettings settings;
     private final RecordNormaliser normaliser;
     private final String fileName;
+    /** the list's country (ISO) for rows without one; null: the hub's default region */
+    private final String defaultCountry;
     private final List<String> unmapped = new ArrayList<>();
     private final List<String> manifestNotFound = new ArrayList<>();
 
@@ -92,6 +94,16 @@ public final class RowMapper {
         this.settings = settings;
         this.normaliser = normaliser;
         this.fileName = fileName;
+        if (settings.country() == null) {
+            this.defaultCountry = null;
+        } else {
+            var c = normaliser.countries().normalise(settings.country());
+            if (!c.isOk()) {
+                throw new TabularReader.UnreadableFileException("country '" + settings.country() + "' is not a"
+                        + " country: give an ISO code (US, DE …) or a name");
+            }
+            this.defaultCountry = c.value();
+        }
         this.errorsFile = fileHeader.size() > 3
                 && ColumnAliases.key(fileHeader.get(0)).equals("row")
                 && ColumnAliases.key(fileHeader.get(1)).equals("column")
@@ -337,14 +349,14 @@ public final class RowMapper {
         ConsentStatus fromIn = optIn == null ? null : consent(optIn, optInColumn, false);
         Instant inAt = null;
         if (optInDate != null) {
-            inAt = instant(optInDate, optInDateColumn, attrs.get(Attributes.COUNTRY));
+            inAt = instant(optInDate, optInDateColumn, countryOf(attrs));
             if (optIn == null) {
                 fromIn = ConsentStatus.OPT_IN; // a date of opt-in alone says the person opted in then
             }
         }
         Instant outAt = null;
         if (optOutDate != null) {
-            outAt = instant(optOutDate, optOutDateColumn, attrs.get(Attributes.COUNTRY));
+            outAt = instant(optOutDate, optOutDateColumn, countryOf(attrs));
             fromOut = ConsentStatus.OPT_OUT;   // a date of opt-out says the person opted out then
         }
         String consentSource = "lists:" + settings.listName();
@@ -360,7 +372,8 @@ public final class RowMapper {
 
         NormalisedRecord n;
         try {
-            n = normaliser.normalise(new ProfileRecord(RECORD_SOURCE, observedAt, ids, attrs, consents), false);
+            n = normaliser.normalise(new ProfileRecord(RECORD_SOURCE, observedAt, ids, attrs, consents), false,
+                    defaultCountry);
         } catch (ValidationException e) {
             throw rejection(e.errors(), idColumns, optOutOf(ids, consents, observedAt));
         }
@@ -376,6 +389,11 @@ public final class RowMapper {
             throw rejection(rejecting, idColumns, optOutOf(ids, consents, observedAt));
         }
         return new Mapped(n.record(), dropped);
+    }
+
+    private String countryOf(Map<String, String> attrs) {
+        String c = attrs.get(Attributes.COUNTRY);
+        return c == null || c.isBlank() ? defaultCountry : c;
     }
 
     /** The opt-out among the consents, with those of the identities that are valid on their own; else null. */

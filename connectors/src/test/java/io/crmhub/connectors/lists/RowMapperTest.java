@@ -237,6 +237,21 @@ class RowMapperTest {
     }
 
     @Test
+    void aListsCountryReadsTheRowsThatHaveNoneWithoutBecomingTheirs() throws Exception {
+        ListSettings us = ListSettings.fromMap(Map.of("country", "United States"), "us");
+        RowMapper m = mapper(List.of("Email", "Phone", "Birthday", "Country"), us);
+        var r = m.map(new String[]{"sam@example.com", "(415) 555-0100", "04/03/1988", ""}, 2, NOW).record();
+        assertThat(r.identities()).extracting(i -> i.value()).contains("+14155550100");
+        assertThat(r.attributes()).containsEntry("birthDate", "1988-04-03").doesNotContainKey("country");
+        // a row's own country wins
+        var de = m.map(new String[]{"uwe@example.com", "0171 1234567", "04/03/1988", "Germany"}, 3, NOW).record();
+        assertThat(de.identities()).extracting(i -> i.value()).contains("+491711234567");
+        assertThat(de.attributes()).containsEntry("birthDate", "1988-03-04").containsEntry("country", "DE");
+        assertThatThrownBy(() -> mapper(List.of("Email"), ListSettings.fromMap(Map.of("country", "Atlantis"), "x")))
+                .hasMessageContaining("country 'Atlantis' is not a country");
+    }
+
+    @Test
     void mailchimpUnsubscribedAndCleanedExportsRecordDatedOptOuts() throws Exception {
         RowMapper unsub = mapper(List.of("Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
                 "CONFIRM_TIME", "CONFIRM_IP", "UNSUB_TIME", "UNSUB_CAMPAIGN_TITLE", "UNSUB_CAMPAIGN_ID", "UNSUB_REASON",

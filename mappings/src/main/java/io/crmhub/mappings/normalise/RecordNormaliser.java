@@ -103,6 +103,15 @@ public final class RecordNormaliser {
      *                             valid identity remains
      */
     public NormalisedRecord normalise(ProfileRecord raw, boolean strict) {
+        return normalise(raw, strict, null);
+    }
+
+    /**
+     * As {@link #normalise(ProfileRecord, boolean)}; a record without a (valid) country is read in
+     * {@code fallbackCountry} (ISO code; null: the default region) — its phones, ambiguous dates and postal codes.
+     * The fallback is not stored as the record's country.
+     */
+    public NormalisedRecord normalise(ProfileRecord raw, boolean strict, String fallbackCountry) {
         Objects.requireNonNull(raw, "raw");
         List<FieldError> errors = new ArrayList<>(0);
 
@@ -110,7 +119,7 @@ public final class RecordNormaliser {
         // the person's country, normalised once: phones, ambiguous dates and postal codes are read by it
         Result<String> countryValue = raw.attributes().containsKey(Attributes.COUNTRY)
                 ? countries.normalise(raw.attributes().get(Attributes.COUNTRY)) : null;
-        String country = countryValue != null && countryValue.isOk() ? countryValue.value() : null;
+        String country = countryValue != null && countryValue.isOk() ? countryValue.value() : fallbackCountry;
         for (Identity identity : raw.identities()) {
             Identity normalised = identity(identity, errors, country);
             if (normalised != null) {

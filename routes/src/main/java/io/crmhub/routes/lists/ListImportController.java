@@ -42,7 +42,7 @@ public class ListImportController {
 
     static final String PATH = "/api/v1/lists/imports";
     static final Set<String> PARAMS = Set.of("list", "memberType", "source", "charset", "delimiter", "channel",
-            "dryRun", "columns", "keepUnmappedColumns", "fileName");
+            "dryRun", "columns", "keepUnmappedColumns", "fileName", "country");
 
     private final ListImporter importer;
     private final ListImportRoute route;
