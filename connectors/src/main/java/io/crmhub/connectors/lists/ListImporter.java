@@ -188,6 +188,56 @@ public class ListImporter {
         return Optional.of(id);
     }
 
+    /**
+     * Sets aside, to {@code failed/} with a reason beside it, each manifest in the inbox that has had no file of its
+     * name beside it for {@code after}: one that came after its file (which was imported without it) would otherwise
+     * wait there and apply to the next file of that name, unnoticed.
+     *
+     * @return the manifests set aside
+     */
+    public List<Path> setAsideOrphanManifests(Duration after) throws IOException {
+        List<Path> moved = new ArrayList<>();
+        if (!Files.isDirectory(options.inbox())) {
+            return moved;
+        }
+        Instant before = Instant.now().minus(after);
+        List<Path> manifests;
+        try (var files = Files.list(options.inbox())) {
+            manifests = files.filter(p -> p.getFileName().toString().endsWith(".list.yml") && Files.isRegularFile(p))
+                    .toList();
+        }
+        for (Path m : manifests) {
+            String name = m.getFileName().toString();
+            String base = name.substring(0, name.length() - ".list.yml".length());
+            boolean fileBeside = false;
+            for (String ext : DATA_EXTENSIONS) {
+                fileBeside |= Files.exists(m.resolveSibling(base + "." + ext))
+                        || Files.exists(m.resolveSibling(base + "." + ext.toUpperCase(Locale.ROOT)));
+            }
+            if (fileBeside || Files.getLastModifiedTime(m).toInstant().isAfter(before)) {
+                continue;
+            }
+            Files.createDirectories(options.failed());
+            Path target = options.failed().resolve(name);
+            if (Files.exists(target)) {
+                target = options.failed().resolve(base + "." + System.currentTimeMillis() + ".list.yml");
+            }
+            try {
+                Files.move(m, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (NoSuchFileException e) {
+                continue;    // its file came and took it, or another instance set it aside
+            }
+            Files.writeString(target.resolveSibling(target.getFileName() + ".reason.txt"), "manifest " + name
+                    + " set aside at " + Instant.now() + ": no file named " + base + ".csv (.xlsx …) beside it for "
+                    + after.toMinutes() + " min. A manifest applies to the next file of its name, so it was not left"
+                    + " waiting: if its file was imported already (the manifest came after it), check that import's"
+                    + " list; drop the manifest again before its file.\n", StandardCharsets.UTF_8);
+            log.warn("list manifest {} set aside to {}: no file of its name beside it for {}", name, target, after);
+            moved.add(target);
+        }
+        return moved;
+    }
+
     /** Lanes of a new run: one per worker, one where chunks cannot commit in parallel (H2, dry runs). */
     private int lanes(ListSettings settings) {
         return settings.dryRun() || !store.postgres() ? 1 : options.workers();

@@ -475,6 +475,24 @@ class ListImporterTest {
     }
 
     @Test
+    void aManifestWithoutItsFileIsSetAsideInsteadOfWaitingForTheNextFileOfItsName() throws Exception {
+        ListImporter importer = importer(crm, "a", 7);
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        Files.writeString(inbox.resolve("late.list.yml"), "list: Fair 2026\n");
+        Files.writeString(inbox.resolve("waiting.list.yml"), "list: Fair 2027\n");
+        Files.writeString(inbox.resolve("waiting.csv"), "Email\na@example.com\n");   // its file is there (being copied)
+        assertThat(importer.setAsideOrphanManifests(Duration.ofMinutes(10))).as("not old enough").isEmpty();
+        assertThat(importer.setAsideOrphanManifests(Duration.ZERO)).extracting(p -> p.getFileName().toString())
+                .containsExactly("late.list.yml");
+        assertThat(inbox.resolve("late.list.yml")).doesNotExist();
+        assertThat(Files.readString(dir.resolve("inbox/failed/late.list.yml.reason.txt"))).contains("no file named late.csv");
+        assertThat(inbox.resolve("waiting.list.yml")).exists();
+        // the next file of its name is imported with the defaults, not with the stray manifest
+        ListImportStore.Run run = importer.run(importer.acceptDropped(drop("late.csv", "Email\nb@example.com\n")).orElseThrow());
+        assertThat(run.listName()).isEqualTo("late");
+    }
+
+    @Test
     void aWorkbookBrokenMidSheetImportsEveryRowBeforeTheBreak() throws Exception {
         Path whole = dir.resolve("whole.xlsx");
         try (var os = Files.newOutputStream(whole)) {

@@ -125,6 +125,11 @@ public class ListImportRoute extends RouteBuilder {
         } catch (RuntimeException e) {
             log.warn("list import recovery: {}", e.toString());
         }
+        try {
+            importer.setAsideOrphanManifests(props.getOrphanManifestAfter());
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("list import: orphan manifests: {}", e.toString());
+        }
     }
 
     /** For tests: resume stale runs now, with the given staleness. */

@@ -33,6 +33,11 @@ public class ListsProperties {
     private Duration staleAfter = Duration.ofMinutes(2);
     /** How often recovery looks for stale runs. */
     private Duration recoveryInterval = Duration.ofSeconds(30);
+    /** A manifest with no file of its name beside it for this long is set aside to failed/ (it would apply to the next one). */
+    private Duration orphanManifestAfter = Duration.ofMinutes(10);
+
+    public Duration getOrphanManifestAfter() { return orphanManifestAfter; }
+    public void setOrphanManifestAfter(Duration orphanManifestAfter) { this.orphanManifestAfter = orphanManifestAfter; }
     /** Progress line in the log at most this often per run. */
     private Duration progressLogInterval = Duration.ofSeconds(10);
     /** Largest upload accepted by POST /api/v1/lists/imports. */
