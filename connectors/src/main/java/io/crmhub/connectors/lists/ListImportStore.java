@@ -228,11 +228,19 @@ public class ListImportStore {
         });
     }
 
-    /** Records the content checksum for this run; returns the run that registered it first. */
-    public long registerChecksum(String checksum, long id) {
-        jdbc.update("INSERT INTO list_import_checksum (checksum, import_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                checksum, id, ts(now()));
-        return jdbc.queryForObject("SELECT import_id FROM list_import_checksum WHERE checksum = ?", Long.class, checksum);
+    /**
+     * Records the content checksum for this run into its list; returns the run that registered it first — for that
+     * list when {@code anyList} is false (a list named for the file: the same content into another list is another
+     * import), else for any list (a file whose list is only its name: a renamed copy is the same file again).
+     */
+    public long registerChecksum(String checksum, String listName, long id, boolean anyList) {
+        jdbc.update("INSERT INTO list_import_checksum (checksum, list_name, import_id, created_at) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT DO NOTHING", checksum, listName, id, ts(now()));
+        return anyList
+                ? jdbc.queryForObject("SELECT MIN(import_id) FROM list_import_checksum WHERE checksum = ?", Long.class,
+                checksum)
+                : jdbc.queryForObject("SELECT import_id FROM list_import_checksum WHERE checksum = ? AND list_name = ?",
+                Long.class, checksum, listName);
     }
 
     public void releaseChecksum(String checksum, long id) {

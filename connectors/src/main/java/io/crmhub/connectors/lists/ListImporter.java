@@ -370,12 +370,16 @@ public class ListImporter {
         String checksum = run.checksum();
         if (!settings.dryRun() && checksum == null) {
             checksum = sha256(staged);
-            long first = store.registerChecksum(checksum, id);
+            // a list named in the manifest or request takes content another list has (the same partner file into
+            // "Q3 nurture" too); a file whose list is only its name is a renamed copy of the same file again
+            boolean listStated = !settings.listName().equals(run.baseName());
+            long first = store.registerChecksum(checksum, settings.listName(), id, !listStated);
             if (first != id) {
+                store.releaseChecksum(checksum, id);
                 ListImportStore.Run earlier = store.find(first).orElse(null);
                 String reason = "same content as list import " + first
                         + (earlier == null ? "" : " (" + earlier.fileName() + ", " + earlier.status() + ")")
-                        + ": not imported again";
+                        + " into list '" + settings.listName() + "': not imported again (into another list it would be)";
                 log.info("list import {} ({}): {}", id, run.fileName(), reason);
                 Map<String, Object> report = report(run, settings, "DUPLICATE", started, Instant.now(), null, null,
                         List.of());

@@ -667,6 +667,16 @@ class ListImporterTest {
         assertThat(two.status()).isEqualTo("DUPLICATE");
         assertThat(two.error()).contains("same content as list import " + one.id());
         assertThat(members("y")).isZero();
+        // the same content into a list named for it is another import; into that list again, a duplicate
+        Path same = dir.resolve("same.part");
+        Files.writeString(same, csv());
+        ListImportStore.Run q3 = importer.run(importer.acceptUpload(same, "x.csv", Map.of("list", "Q3 nurture")));
+        assertThat(q3.status()).isEqualTo("DONE");
+        assertThat(members("Q3 nurture")).isEqualTo(32);
+        Files.writeString(same, csv());
+        ListImportStore.Run q3again = importer.run(importer.acceptUpload(same, "x.csv", Map.of("list", "Q3 nurture")));
+        assertThat(q3again.status()).isEqualTo("DUPLICATE");
+        assertThat(q3again.error()).contains("same content as list import " + q3.id());
 
         Path up = dir.resolve("upload.part");
         Files.writeString(up, csv().replace("@", "@dry."));
