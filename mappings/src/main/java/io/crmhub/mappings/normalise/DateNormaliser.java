@@ -85,9 +85,26 @@ public final class DateNormaliser {
         return date(Text.strip(raw), true, true);
     }
 
-    /** A birth date: a valid date between 1900-01-01 and today. */
+    /**
+     * A birth date: a valid date between 1900-01-01 and today. A date-time with an offset or zone is the date it
+     * is in the default zone: analytics.js sends {@code new Date(1990, 4, 17)} of a browser at UTC+2 as
+     * {@code 1990-05-16T22:00:00.000Z}, which is the 17th there, not the 16th.
+     */
     public Result<LocalDate> parseBirthDate(String raw) {
-        Result<LocalDate> r = parseDate(raw);
+        Result<LocalDate> r = null;
+        if (!Text.isBlank(raw)) {
+            String s = Text.strip(raw);
+            Matcher ts = TIMESTAMP.matcher(s);
+            if (ts.matches() && (ts.group(6) != null || ts.group(7) != null)) {
+                Result<Instant> at = timestamp(s, ts);
+                if (at.isOk()) {
+                    r = Result.ok(LocalDate.ofInstant(at.value(), defaultZone));
+                }
+            }
+        }
+        if (r == null) {
+            r = parseDate(raw);
+        }
         if (!r.isOk()) {
             return r;
         }

@@ -98,6 +98,11 @@ class DateNormaliserTest {
         assertThat(dayFirst.parseBirthDate("2024-06-17").reason()).isEqualTo("birth date in the future");
         assertThat(dayFirst.parseBirthDate("01.01.2090").reason()).isEqualTo("birth date in the future");
         assertThat(dayFirst.parseBirthDate("31.02.1990").reason()).contains("impossible date");
+        // analytics.js: new Date(1990, 4, 17) of a browser at UTC+2 is sent as the evening before in UTC
+        assertThat(dayFirst.parseBirthDate("1990-05-16T22:00:00.000Z").value()).isEqualTo(LocalDate.of(1990, 5, 17));
+        assertThat(dayFirst.parseBirthDate("1990-05-17T00:00:00+02:00").value()).isEqualTo(LocalDate.of(1990, 5, 17));
+        // without an offset a date-time is the date it says
+        assertThat(dayFirst.parseBirthDate("1990-05-16 22:00").value()).isEqualTo(LocalDate.of(1990, 5, 16));
         assertThat(dayFirst.parseBirthDate(" ").isEmpty()).isTrue();
     }
 
