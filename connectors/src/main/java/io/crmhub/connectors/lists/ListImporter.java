@@ -448,6 +448,11 @@ public class ListImporter {
                         checksum, mapper.originalHeader(), mapper.unmapped());
             }
             Path errorsFile = exportErrors(done, mapper.originalHeader());
+            if (errorsFile == null) {
+                // an earlier import's errors file of the same name would pass for this one's, and dropped back go
+                // into this import's list: it goes (its rows are in the earlier run's report and the database)
+                Files.deleteIfExists(options.outbox().resolve(outName(done) + ".errors.csv"));
+            }
             Instant finished = Instant.now();
             Map<String, Object> report = report(done, settings, "DONE", started, finished, reader.describe(), errorsFile,
                     mapper.unmapped());

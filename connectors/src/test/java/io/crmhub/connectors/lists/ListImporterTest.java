@@ -676,6 +676,11 @@ class ListImporterTest {
         Files.writeString(same, csv());
         ListImportStore.Run q3again = importer.run(importer.acceptUpload(same, "x.csv", Map.of("list", "Q3 nurture")));
         assertThat(q3again.status()).isEqualTo("DUPLICATE");
+        // a later import of x with no rejected rows leaves no errors file of the earlier one to pass for its own
+        assertThat(dir.resolve("outbox/x.errors.csv")).exists();
+        Files.writeString(same, "Email\nclean@example.com\n");
+        assertThat(importer.run(importer.acceptUpload(same, "x.csv", Map.of())).status()).isEqualTo("DONE");
+        assertThat(dir.resolve("outbox/x.errors.csv")).doesNotExist();
         assertThat(q3again.error()).contains("same content as list import " + q3.id());
 
         Path up = dir.resolve("upload.part");
