@@ -175,12 +175,8 @@ public class ProfileApi {
     }
 
     public void replayQuarantine(Exchange exchange) throws Exception {
-        long qid = exchange.getIn().getHeader("qid", Long.class);
-        CrmStore.QuarantineEntry entry = store.quarantined(qid)
-                .orElseThrow(() -> ApiException.notFound("No quarantined message " + qid + "."));
-        if (!"OPEN".equals(entry.status())) {
-            throw ApiException.conflict("Quarantined message " + qid + " is " + entry.status() + ", not OPEN.");
-        }
+        CrmStore.QuarantineEntry entry = openEntry(exchange);
+        long qid = entry.id();
         if (entry.endpointUri() == null || entry.endpointUri().isBlank()) {
             throw ApiException.conflict("Quarantined message " + qid + " has no flow to replay into.");
         }
@@ -191,17 +187,24 @@ public class ProfileApi {
         respond(exchange, 202, Map.of("id", qid, "replayedTo", entry.endpointUri(), "status", "REPLAYED"));
     }
 
-    /**
-     * Closes an entry that will never succeed (an event that breaks the spec, a message nobody wants): marked
-     * DISCARDED with who and why in the log; it stays listed under {@code status=DISCARDED}.
-     */
-    public void discardQuarantine(Exchange exchange) throws Exception {
+    /** The entry the request names: 404 when there is none, 409 when it is not OPEN. */
+    private CrmStore.QuarantineEntry openEntry(Exchange exchange) {
         long qid = exchange.getIn().getHeader("qid", Long.class);
         CrmStore.QuarantineEntry entry = store.quarantined(qid)
                 .orElseThrow(() -> ApiException.notFound("No quarantined message " + qid + "."));
         if (!"OPEN".equals(entry.status())) {
             throw ApiException.conflict("Quarantined message " + qid + " is " + entry.status() + ", not OPEN.");
         }
+        return entry;
+    }
+
+    /**
+     * Closes an entry that will never succeed (an event that breaks the spec, a message nobody wants): marked
+     * DISCARDED with who and why in the log; it stays listed under {@code status=DISCARDED}.
+     */
+    public void discardQuarantine(Exchange exchange) throws Exception {
+        CrmStore.QuarantineEntry entry = openEntry(exchange);
+        long qid = entry.id();
         store.markQuarantine(qid, "DISCARDED");
         var auth = org.springframework.security.core.context.SecurityContextHolder.getContext().getAuthentication();
         org.slf4j.LoggerFactory.getLogger(ProfileApi.class).info("quarantine entry {} ({}: {}) discarded by key '{}'", qid,
