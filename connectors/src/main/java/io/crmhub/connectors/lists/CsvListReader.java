@@ -87,7 +87,7 @@ public final class CsvListReader implements TabularReader {
         } else if (validUtf8(head, head.length < SAMPLE)) {
             charset = StandardCharsets.UTF_8;
             how = "UTF-8 (detected)";
-        } else if (mostlyUtf8(head)) {
+        } else if (holdsUtf8(head)) {
             // a UTF-8 file with a line pasted in from a windows-1252 one: read as windows-1252, every "ü" of the
             // file would become "Ã¼" (and overwrite good names in the CRM); read as UTF-8, only that line is wrong,
             // and its row is rejected with the reason (RowMapper)
@@ -219,31 +219,19 @@ public final class CsvListReader implements TabularReader {
      * right by {@link Utf8OrWindows1252} line for line, where reading it all as windows-1252 garbles its UTF-8
      * names ("JÃ¼rgen") and overwrites correct ones in the CRM.
      */
-    static boolean mostlyUtf8(byte[] b) {
-        int good = 0;
-        int bad = 0;
-        for (int i = 0; i < b.length; ) {
+    static boolean holdsUtf8(byte[] b) {
+        for (int i = 0; i < b.length; i++) {
             int c = b[i] & 0xff;
-            int n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : -1;
-            if (n == 0) {
-                i++;
-                continue;
-            }
+            int n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
             boolean ok = n > 0 && i + n < b.length;
             for (int k = 1; ok && k <= n; k++) {
                 ok = (b[i + k] & 0xC0) == 0x80;
             }
             if (ok) {
-                good++;
-                i += n + 1;
-            } else if (n > 0 && i + n >= b.length) {
-                break;                                  // cut off at the end of the sample
-            } else {
-                bad++;
-                i++;
+                return true;
             }
         }
-        return good > 0;
+        return false;
     }
 
     /**

@@ -171,11 +171,12 @@ public record ListSettings(String listName, MemberType memberType, String source
         if (x == null || y == null) {
             return x == y;
         }
-        return CASELESS.contains(key) ? x.equalsIgnoreCase(y) : x.equals(y);
+        return CASELESS_KEYS.contains(key) ? x.equalsIgnoreCase(y) : x.equals(y);
     }
 
-    private static final Set<String> CASELESS = Set.of("memberType", "channel", "charset", "encoding", "dryRun",
-            "keepUnmappedColumns", "country");
+    /** Settings that name a kind: the same value in another case is the same setting (not names, text, mappings). */
+    public static final Set<String> CASELESS_KEYS = Set.of("memberType", "channel", "charset", "encoding", "delimiter",
+            "separator", "dryRun", "keepUnmappedColumns", "country");
 
     /** From a manifest document or request parameters (flat keys; columns as a map). */
     public static ListSettings fromMap(Map<?, ?> raw, String defaultListName) {

@@ -508,23 +508,8 @@ class ListImporterTest {
         }
         // the sheet's XML cut off inside row 22 (the 21st data row), as a copy that stopped half-way leaves it
         Files.createDirectories(dir.resolve("inbox"));
-        Path torn = dir.resolve("inbox/torn.xlsx");
-        try (var in = new java.util.zip.ZipFile(whole.toFile());
-             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(torn))) {
-            for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
-                byte[] bytes;
-                try (var is = in.getInputStream(e)) {
-                    bytes = is.readAllBytes();
-                }
-                if (e.getName().equals("xl/worksheets/sheet1.xml")) {
-                    String xml = new String(bytes, StandardCharsets.UTF_8);
-                    bytes = xml.substring(0, xml.indexOf("<row r=\"22\"") + 20).getBytes(StandardCharsets.UTF_8);
-                }
-                out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
-                out.write(bytes);
-                out.closeEntry();
-            }
-        }
+        Path torn = Workbooks.rewriteFirstSheet(whole, dir.resolve("inbox/torn.xlsx"),
+                xml -> xml.substring(0, xml.indexOf("<row r=\"22\"") + 20));
         ListImporter importer = importer(crm, "a", 7);
         ListImportStore.Run run = importer.run(importer.acceptDropped(torn).orElseThrow());
         assertThat(run.status()).isEqualTo("FAILED");

@@ -200,7 +200,9 @@ public class EventIntake {
             // over the size limit, or nothing good in the request: refused whole, with every problem
             if (quarantined != null) {
                 quarantined.forEach(q -> errors.addAll(q.errors()));
-                errors.sort(java.util.Comparator.comparing(Problem.FieldProblem::field, EventIntake::byIndex));
+                // "/batch/2/…" before "/batch/10/…"
+                errors.sort(java.util.Comparator.comparingLong((Problem.FieldProblem p) -> index(p.field()))
+                        .thenComparing(Problem.FieldProblem::field));
             }
             throw new Rejected(Problem.of(400, "Bad Request", errors.size() == 1 ? errors.get(0).reason()
                     : batch ? "The events do not follow the Segment spec; nothing was stored."
@@ -222,11 +224,6 @@ public class EventIntake {
             }
         }
         return null;
-    }
-
-    /** Orders "/batch/2/…" before "/batch/10/…". */
-    private static int byIndex(String a, String b) {
-        return Long.compare(index(a), index(b)) != 0 ? Long.compare(index(a), index(b)) : a.compareTo(b);
     }
 
     private static long index(String field) {

@@ -69,8 +69,7 @@ public class ListImportController {
                         + String.join(", ", new java.util.TreeSet<>(PARAMS)) + ")");
             }
             // the same value twice is no contradiction; a kind ("lead", "LEAD"; "true", "TRUE") in any case
-            boolean caseless = !e.getKey().equals("list") && !e.getKey().equals("listName")
-                    && !e.getKey().equals("source") && !e.getKey().equals("columns") && !e.getKey().equals("fileName");
+            boolean caseless = io.crmhub.connectors.lists.ListSettings.CASELESS_KEYS.contains(e.getKey());
             if (java.util.Arrays.stream(e.getValue()).map(v -> caseless ? v.toLowerCase(Locale.ROOT) : v).distinct()
                     .count() > 1) {
                 return problem(400, "Bad Request", "parameter '" + e.getKey() + "' is given more than once with"
