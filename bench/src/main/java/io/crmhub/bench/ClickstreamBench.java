@@ -284,7 +284,7 @@ public final class ClickstreamBench {
         return new java.util.UUID(hi, lo).toString();
     }
 
-    private static String event(int i, int who, boolean identify, Random rnd) {
+    static String event(int i, int who, boolean identify, Random rnd) {
         String anon = "anon-" + who;
         String mid = messageId();
         String ts = Instant.parse("2026-11-01T00:00:00Z").plusSeconds(i / 10).toString();
@@ -310,7 +310,7 @@ public final class ClickstreamBench {
     }
 
     /** Runs Kafka's ConsumerPerformance; returns {nMsg.sec, fetch.nMsg.sec}. */
-    private static double[] consumerPerfTest(String bs, String topic, int events) throws Exception {
+    static double[] consumerPerfTest(String bs, String topic, int events) throws Exception {
         PrintStream out = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
