@@ -10,6 +10,7 @@ import io.crmhub.mappings.clickstream.InterestScore;
 import io.crmhub.mappings.model.Identity;
 import io.crmhub.mappings.model.IdentityType;
 import io.crmhub.mappings.model.ProfileRecord;
+import io.crmhub.mappings.normalise.NormalisedRecord;
 import io.crmhub.mappings.normalise.RecordNormaliser;
 import io.crmhub.mappings.normalise.Result;
 import io.crmhub.mappings.normalise.ValidationException;
@@ -90,9 +91,14 @@ public class ClickstreamStore {
         }
     }
 
-    /** What one batch did. */
+    /**
+     * What one batch did. {@code rejections}: people whose events were not attached, with the reason;
+     * {@code droppedTraits}: people whose traits were taken without the invalid ones, naming each trait and why (a
+     * first name with digits …; the values are not repeated, they are personal data).
+     */
     public record Report(int received, int duplicates, int attached, int anonymousOnly, int rejected,
-                         int profilesTouched, int profilesCreated, int merges, List<String> rejections) {
+                         int profilesTouched, int profilesCreated, int merges, List<String> rejections,
+                         List<String> droppedTraits) {
     }
 
     private final Sql db;
@@ -132,7 +138,7 @@ public class ClickstreamStore {
      */
     public Report apply(List<ClickEvent> events) {
         if (events.isEmpty()) {
-            return new Report(0, 0, 0, 0, 0, 0, 0, 0, List.of());
+            return new Report(0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
         }
         for (int attempt = 1; ; attempt++) {
             Map<String, Long> newCampaigns = new HashMap<>();
@@ -267,7 +273,7 @@ public class ClickstreamStore {
                     ms(tInterest - tStats), ms(tCampaigns - tInterest), ms(tEnd - tCampaigns));
         }
         return new Report(batch.size(), duplicates, f.attached, f.anonymousOnly, f.rejected, f.touched.size(), r.created,
-                r.merges, r.rejections);
+                r.merges, r.rejections, r.dropped);
     }
 
     /**
@@ -319,6 +325,7 @@ public class ClickstreamStore {
         final Map<ClickEvent, Person> personOf = new java.util.IdentityHashMap<>();
         final List<Person> toUpsert = new ArrayList<>();
         final List<String> rejections = new ArrayList<>();
+        final List<String> dropped = new ArrayList<>();
         final Map<UUID, UUID> mergedInto = new HashMap<>();
         int created;
         int merges;
@@ -379,7 +386,14 @@ public class ClickstreamStore {
             try {
                 ProfileRecord raw = new ProfileRecord(SOURCE, p.latest.equals(Instant.EPOCH) ? now : p.latest, p.ids,
                         p.attributes, List.of());
-                records.add(normaliser.normalise(raw, false).record());
+                NormalisedRecord normalised = normaliser.normalise(raw, false);
+                if (!normalised.errors().isEmpty()) {
+                    StringBuilder why = new StringBuilder().append(p.ids).append(':');
+                    normalised.errors().forEach(fe -> why.append(' ').append(fe.field()).append(" (").append(fe.reason())
+                            .append(')'));
+                    r.dropped.add(why.toString());
+                }
+                records.add(normalised.record());
                 r.toUpsert.add(p);
             } catch (ValidationException e) {
                 p.rejected = true;

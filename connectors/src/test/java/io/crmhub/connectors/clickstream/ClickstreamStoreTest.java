@@ -156,6 +156,23 @@ class ClickstreamStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
+    void traitsThatAreNotValidValuesAreReportedWhileTheRestIsTaken(String kind) throws Exception {
+        Fixture f = fixture(kind);
+        ClickstreamStore store = f.store();
+        ClickstreamStore.Report r = store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"d1\","
+                + "\"anonymousId\":\"dev-d\",\"userId\":\"D-1\",\"traits\":{\"firstName\":\"Fam1\",\"lastName\":\"Meyer\"}}")));
+        assertThat(r.rejected()).isZero();
+        assertThat(r.droppedTraits()).singleElement().asString().contains("D-1").contains("firstName")
+                .contains("a name cannot contain digits").doesNotContain("Fam1");
+        UUID d = f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "D-1")).orElseThrow();
+        CustomerProfile profile = f.crm().find(d, 0).orElseThrow();
+        assertThat(profile.attributes()).containsKey("lastName").doesNotContainKey("firstName");
+        assertThat(store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"d2\",\"userId\":\"D-1\","
+                + "\"traits\":{\"firstName\":\"Dora\"}}"))).droppedTraits()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
     void anAliasFromOneUserIdToAnotherIsNotAppliedAndGivesNoFalseAnonymousId(String kind) throws Exception {
         Fixture f = fixture(kind);
         ClickstreamStore store = f.store();

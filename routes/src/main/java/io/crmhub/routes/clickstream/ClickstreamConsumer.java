@@ -83,6 +83,7 @@ public class ClickstreamConsumer {
     private final Counter duplicates;
     private final Counter quarantined;
     private final Counter anonymousOnly;
+    private final Counter droppedTraits;
     private final Counter failedBatches;
     private final Timer batchTimer;
     private final Counter restarts;
@@ -103,6 +104,7 @@ public class ClickstreamConsumer {
         this.duplicates = m.counter("hub.clickstream.events", "outcome", "duplicate");
         this.quarantined = m.counter("hub.clickstream.events", "outcome", "quarantined");
         this.anonymousOnly = m.counter("hub.clickstream.events", "outcome", "anonymous_only");
+        this.droppedTraits = m.counter("hub.clickstream.traits.dropped");
         this.failedBatches = m.counter("hub.clickstream.batches.failed");
         this.batchTimer = m.timer("hub.clickstream.batch");
         this.restarts = m.counter("hub.clickstream.consumer.restarts");
@@ -378,7 +380,7 @@ public class ClickstreamConsumer {
         if (!oneByOne) {
             report = store.apply(events);
         } else {
-            report = new ClickstreamStore.Report(0, 0, 0, 0, 0, 0, 0, 0, List.of());
+            report = new ClickstreamStore.Report(0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
             for (ClickEvent e : events) {
                 try {
                     ClickstreamStore.Report one = store.apply(List.of(e));
@@ -402,6 +404,13 @@ public class ClickstreamConsumer {
         if (!report.rejections().isEmpty()) {
             LOG.warn("Clickstream: {} event(s) not attached to a profile: {}", report.rejected(),
                     report.rejections().subList(0, Math.min(5, report.rejections().size())));
+        }
+        if (!report.droppedTraits().isEmpty()) {
+            // the rest of their traits and their events are applied; the invalid values are not kept anywhere
+            droppedTraits.increment(report.droppedTraits().size());
+            LOG.warn("Clickstream: {} person(s) had traits that are not valid values, not taken: {}",
+                    report.droppedTraits().size(),
+                    report.droppedTraits().subList(0, Math.min(5, report.droppedTraits().size())));
         }
         sample.stop(batchTimer);
     }
@@ -433,10 +442,12 @@ public class ClickstreamConsumer {
     private static ClickstreamStore.Report sum(ClickstreamStore.Report a, ClickstreamStore.Report b) {
         List<String> rejections = new ArrayList<>(a.rejections());
         rejections.addAll(b.rejections());
+        List<String> dropped = new ArrayList<>(a.droppedTraits());
+        dropped.addAll(b.droppedTraits());
         return new ClickstreamStore.Report(a.received() + b.received(), a.duplicates() + b.duplicates(),
                 a.attached() + b.attached(), a.anonymousOnly() + b.anonymousOnly(), a.rejected() + b.rejected(),
                 a.profilesTouched() + b.profilesTouched(), a.profilesCreated() + b.profilesCreated(),
-                a.merges() + b.merges(), rejections);
+                a.merges() + b.merges(), rejections, dropped);
     }
 
     private String payloadOf(ConsumerRecord<String, byte[]> r) {
