@@ -84,6 +84,13 @@ public interface CrmStore {
 
     long quarantine(QuarantineEntry entry);
 
+    /**
+     * As {@link #quarantine(QuarantineEntry)}, but the entry is the same one as long as it is OPEN for the same
+     * {@code key} on the same route and endpoint, whatever its payload (an event sent again with its messageId and a
+     * new receipt time is one entry, its attempts counted). A null key: the payload decides, as the other method.
+     */
+    long quarantine(QuarantineEntry entry, String key);
+
     List<QuarantineEntry> quarantined(String status, int limit);
 
     Optional<QuarantineEntry> quarantined(long id);

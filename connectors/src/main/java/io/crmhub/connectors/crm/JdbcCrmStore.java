@@ -2202,9 +2202,15 @@ public class JdbcCrmStore implements CrmStore {
 
     @Override
     public long quarantine(QuarantineEntry e) {
+        return quarantine(e, null);
+    }
+
+    @Override
+    public long quarantine(QuarantineEntry e, String key) {
         Objects.requireNonNull(e, "entry");
         String fingerprint = Hashes.sha256Hex((e.routeId() == null ? "" : e.routeId()) + '\u0000'
-                + (e.endpointUri() == null ? "" : e.endpointUri()) + '\u0000' + (e.payload() == null ? "" : e.payload()));
+                + (e.endpointUri() == null ? "" : e.endpointUri()) + '\u0000'
+                + (key != null ? "key\u0000" + key : e.payload() == null ? "" : e.payload()));
         String headers = e.headers() == null ? null : toJson(new TreeMap<>(e.headers()));
         int attempts = Math.max(1, e.attempts());
         return inTx("quarantine", () -> {

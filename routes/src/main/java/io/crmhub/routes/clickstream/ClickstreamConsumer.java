@@ -331,8 +331,11 @@ public class ClickstreamConsumer {
         return out;
     }
 
-    /** One unusable record, kept until the batch is in the database. */
-    private record Bad(ConsumerRecord<String, byte[]> record, String payload, String reason) {
+    /**
+     * One unusable record, kept until the batch is in the database; {@code messageId} (null when it has none) makes
+     * the same event sent again one quarantine entry.
+     */
+    private record Bad(ConsumerRecord<String, byte[]> record, String payload, String reason, String messageId) {
     }
 
     /** Maps, checks, applies one poll's records; throws when the batch must be taken again. */
@@ -349,7 +352,7 @@ public class ClickstreamConsumer {
             } catch (Exception e) {
                 bad.add(new Bad(r, r.value() == null ? null
                         : IpAddresses.redactText(new String(r.value(), StandardCharsets.UTF_8)),
-                        "not JSON: " + IpAddresses.redactText(e.getMessage())));
+                        "not JSON: " + IpAddresses.redactText(e.getMessage()), null));
                 continue;
             }
             List<JsonNode> items = new ArrayList<>();
@@ -369,7 +372,9 @@ public class ClickstreamConsumer {
                     plan.check(e);
                     events.add(e);
                 } catch (InvalidEventException e) {
-                    bad.add(new Bad(r, redact(item), e.getMessage()));
+                    JsonNode id = item == null ? null : item.get("messageId");
+                    bad.add(new Bad(r, redact(item), e.getMessage(),
+                            id != null && id.isTextual() && !id.asText().isBlank() ? id.asText() : null));
                 }
             }
         }
@@ -390,7 +395,8 @@ public class ClickstreamConsumer {
                         throw ex;
                     }
                     ConsumerRecord<String, byte[]> from = source(records, e);
-                    bad.add(new Bad(from, payloadOf(from), "event " + e.messageId() + " cannot be applied: " + ex));
+                    bad.add(new Bad(from, payloadOf(from), "event " + e.messageId() + " cannot be applied: " + ex,
+                            e.messageId()));
                 }
             }
         }
@@ -495,7 +501,8 @@ public class ClickstreamConsumer {
         headers.put("kafka.OFFSET", Long.toString(b.record().offset()));
         Instant now = Instant.now();
         long id = crm.quarantine(new CrmStore.QuarantineEntry(0, ROUTE, "kafka:" + source.topic(), REPLAY, b.payload(),
-                headers, "InvalidEventException: " + b.reason(), 1, now, now, "OPEN"));
+                headers, "InvalidEventException: " + b.reason(), 1, now, now, "OPEN"),
+                b.messageId() == null ? null : "messageId\u0000" + b.messageId());
         LOG.warn("Quarantined clickstream event {} ({}-{}@{}): {}", id, b.record().topic(), b.record().partition(),
                 b.record().offset(), b.reason());
     }

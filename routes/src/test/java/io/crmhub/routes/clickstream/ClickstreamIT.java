@@ -387,6 +387,18 @@ class ClickstreamIT {
         assertThat(q.error()).contains("/timestamp").contains("more than a day after");
         assertThat(q.payload()).as("no full IP in the quarantine").contains("198.51.100.0").doesNotContain("198.51.100.77");
 
+        // the SDK sends the bad event again (a retry, a new receipt time): the same entry, its attempts counted
+        r = api.post("/api/v1/events/batch", "{\"batch\":[{\"type\":\"page\",\"messageId\":\"again-" + u + "\","
+                + "\"anonymousId\":\"" + anon + "\",\"category\":\"it-clock\"},{\"type\":\"page\",\"messageId\":\"future-" + u
+                + "\",\"anonymousId\":\"" + anon + "\",\"timestamp\":\"2100-01-01T00:00:00Z\"}]}");
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        assertThat(awaitEngagement(Identity.of(IdentityType.ANONYMOUS_ID, anon), 3).pageViews()).isEqualTo(3);
+        CrmStore.QuarantineEntry again = await().atMost(Duration.ofSeconds(30)).until(() -> crm.quarantined(q.id()),
+                e -> e.isPresent() && e.get().attempts() == 2).orElseThrow();
+        assertThat(again.status()).isEqualTo("OPEN");
+        assertThat(crm.quarantined("OPEN", 1000).stream().filter(e -> e.payload() != null
+                && e.payload().contains("future-" + u))).as("one entry for the event").hasSize(1);
+
         // a single event, or a batch with no good event, is still refused whole: the caller can fix it
         r = api.post("/api/v1/events", "{\"type\":\"page\",\"anonymousId\":\"" + anon + "\",\"timestamp\":\"1970-01-01T00:00:00Z\"}");
         assertThat(r.status()).isEqualTo(400);
