@@ -345,18 +345,39 @@ public final class RowMapper {
         List<Consent> consents = new ArrayList<>(1);
         String evidenceBase = "list '" + settings.listName() + "', file " + fileName + " row " + rowNumber
                 + (settings.source().equals(RECORD_SOURCE) ? "" : ", source " + settings.source());
-        ConsentStatus fromOut = optOut == null ? null : consent(optOut, optOutColumn, true);
-        ConsentStatus fromIn = optIn == null ? null : consent(optIn, optInColumn, false);
+        // a consent cell that cannot be read rejects the row, but only after the rest of the row was looked at: the
+        // reason names every problem (one round trip through the errors file, not one per problem)
+        List<RejectedRow> cellProblems = new ArrayList<>(0);
+        ConsentStatus fromOut = null;
+        ConsentStatus fromIn = null;
+        try {
+            fromOut = optOut == null ? null : consent(optOut, optOutColumn, true);
+        } catch (RejectedRow bad) {
+            cellProblems.add(bad);
+        }
+        try {
+            fromIn = optIn == null ? null : consent(optIn, optInColumn, false);
+        } catch (RejectedRow bad) {
+            cellProblems.add(bad);
+        }
         Instant inAt = null;
         if (optInDate != null) {
-            inAt = instant(optInDate, optInDateColumn, countryOf(attrs));
+            try {
+                inAt = instant(optInDate, optInDateColumn, countryOf(attrs));
+            } catch (RejectedRow bad) {
+                cellProblems.add(bad);
+            }
             if (optIn == null) {
                 fromIn = ConsentStatus.OPT_IN; // a date of opt-in alone says the person opted in then
             }
         }
         Instant outAt = null;
         if (optOutDate != null) {
-            outAt = instant(optOutDate, optOutDateColumn, countryOf(attrs));
+            try {
+                outAt = instant(optOutDate, optOutDateColumn, countryOf(attrs));
+            } catch (RejectedRow bad) {
+                cellProblems.add(bad);   // still an opt-out (below, dated by the file): its date is what is wrong
+            }
             fromOut = ConsentStatus.OPT_OUT;   // a date of opt-out says the person opted out then
         }
         String consentSource = "lists:" + settings.listName();
@@ -375,7 +396,7 @@ public final class RowMapper {
             n = normaliser.normalise(new ProfileRecord(RECORD_SOURCE, observedAt, ids, attrs, consents), false,
                     defaultCountry);
         } catch (ValidationException e) {
-            throw rejection(e.errors(), idColumns, optOutOf(ids, consents, observedAt));
+            throw rejection(cellProblems, e.errors(), idColumns, optOutOf(ids, consents, observedAt));
         }
         List<FieldError> rejecting = new ArrayList<>();
         for (FieldError fe : n.errors()) {
@@ -385,10 +406,28 @@ public final class RowMapper {
                 dropped++;
             }
         }
-        if (!rejecting.isEmpty()) {
-            throw rejection(rejecting, idColumns, optOutOf(ids, consents, observedAt));
+        if (!rejecting.isEmpty() || !cellProblems.isEmpty()) {
+            throw rejection(cellProblems, rejecting, idColumns, optOutOf(ids, consents, observedAt));
         }
         return new Mapped(n.record(), dropped);
+    }
+
+    /** The row's rejection naming its unreadable consent cells first (the column is the first's), then the rest. */
+    private RejectedRow rejection(List<RejectedRow> cells, List<FieldError> errors, Map<IdentityType, String> idColumns,
+                                  ProfileRecord optOut) {
+        if (cells.isEmpty()) {
+            return rejection(errors, idColumns, optOut);
+        }
+        RejectedRow first = cells.get(0);
+        StringBuilder reason = new StringBuilder(first.getMessage());
+        for (RejectedRow c : cells.subList(1, cells.size())) {
+            reason.append("; ").append(c.column()).append(": ").append(c.getMessage());
+        }
+        if (!errors.isEmpty()) {
+            RejectedRow rest = rejection(errors, idColumns, null);
+            reason.append("; ").append(rest.column().isEmpty() ? "" : rest.column() + ": ").append(rest.getMessage());
+        }
+        return new RejectedRow(first.column(), reason.toString(), optOut);
     }
 
     private String countryOf(Map<String, String> attrs) {

@@ -234,6 +234,24 @@ class RowMapperTest {
                     assertThat(e.column()).isEqualTo("Phone");
                     assertThat(e.getMessage()).startsWith("invalid phone: ").contains("; Birth Date: ");
                 });
+        // an unreadable yes/no or opt-in date no longer hides the rest of the row's problems
+        RowMapper c = mapper(List.of("Email", "Phone", "Newsletter", "Opt-in Date"), ListSettings.defaults("consent"));
+        assertThatThrownBy(() -> c.map(new String[]{"anna@", "12", "maybe", "soon"}, 9, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> {
+                    assertThat(e.column()).isEqualTo("Newsletter");
+                    assertThat(e.getMessage()).startsWith("expected yes/no").contains("; Opt-in Date: not a date: 'soon'")
+                            .contains("Email: invalid email: ").contains("Phone: invalid phone: ");
+                });
+        // an opt-out whose date cannot be read is rejected for the date, and still keeps the person unmailable
+        RowMapper out = mapper(List.of("Email", "Unsubscribed", "Unsubscribe Date"), ListSettings.defaults("out"));
+        assertThatThrownBy(() -> out.map(new String[]{"olga@example.com", "yes", "someday"}, 10, NOW))
+                .isInstanceOfSatisfying(RowMapper.RejectedRow.class, e -> {
+                    assertThat(e.column()).isEqualTo("Unsubscribe Date");
+                    assertThat(e.getMessage()).isEqualTo("not a date: 'someday'");
+                    assertThat(e.optOut()).isNotNull();
+                    assertThat(e.optOut().consents()).singleElement()
+                            .satisfies(k -> assertThat(k.status()).isEqualTo(ConsentStatus.OPT_OUT));
+                });
     }
 
     @Test
