@@ -81,12 +81,7 @@ public final class ClickstreamBench {
 
         System.out.printf("scenario clickstream: %,d events, %,d users, hub consumer threads %d, REST %d s at concurrency %d%n",
                 events, users, threads, restSeconds, concurrency);
-        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 3);
-        broker.brokerProperty("offsets.topic.replication.factor", "1");
-        broker.brokerProperty("offsets.topic.num.partitions", "3");
-        broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
-        broker.brokerProperty("log.retention.bytes", "-1");
-        broker.afterPropertiesSet();
+        EmbeddedKafkaKraftBroker broker = broker();
         String bs = broker.getBrokersAsString();
         Process hub = null;
         try {
@@ -96,25 +91,10 @@ public final class ClickstreamBench {
             }
             // ---- produce ------------------------------------------------------------------------
             Random rnd = new Random(42);
-            long bytes = 0;
             long t0 = System.nanoTime();
-            long nonIdentity = 0;
-            try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bs, ProducerConfig.ACKS_CONFIG, "all",
-                    ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 262144,
-                    ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new StringSerializer(), new ByteArraySerializer())) {
-                for (int i = 0; i < events; i++) {
-                    int who = rnd.nextInt(users);
-                    boolean identify = rnd.nextInt(100) == 0;
-                    byte[] e = event(i, who, identify, rnd).getBytes(StandardCharsets.UTF_8);
-                    if (!identify) {
-                        nonIdentity++;
-                    }
-                    bytes += e.length;
-                    p.send(new ProducerRecord<>(topic, "anon-" + who, e));
-                }
-                p.flush();
-            }
+            long[] produced = produce(bs, topic, events, users, rnd);
+            long bytes = produced[0];
+            long nonIdentity = produced[1];
             double produceRate = events / secs(t0);
             System.out.printf("produced  %,d events (avg %d bytes) at %,.0f events/s (acks=all)%n", events, bytes / events,
                     produceRate);
@@ -284,7 +264,44 @@ public final class ClickstreamBench {
         return new java.util.UUID(hi, lo).toString();
     }
 
-    static String event(int i, int who, boolean identify, Random rnd) {
+    /** A KRaft broker with the settings of the benches (one node, offsets topic of 3 partitions). */
+    static EmbeddedKafkaKraftBroker broker() {
+        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 3);
+        broker.brokerProperty("offsets.topic.replication.factor", "1");
+        broker.brokerProperty("offsets.topic.num.partitions", "3");
+        broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
+        broker.brokerProperty("log.retention.bytes", "-1");
+        broker.afterPropertiesSet();
+        return broker;
+    }
+
+    /**
+     * Produces the bench's events (acks=all, keyed by anonymousId: 1% identify calls, the rest page and track calls);
+     * returns {bytes, events that are not identify calls}.
+     */
+    static long[] produce(String bs, String topic, int events, int users, Random rnd) {
+        long bytes = 0;
+        long nonIdentity = 0;
+        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bs, ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 262144,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new StringSerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < events; i++) {
+                int who = rnd.nextInt(users);
+                boolean identify = rnd.nextInt(100) == 0;
+                byte[] e = event(i, who, identify, rnd).getBytes(StandardCharsets.UTF_8);
+                if (!identify) {
+                    nonIdentity++;
+                }
+                bytes += e.length;
+                p.send(new ProducerRecord<>(topic, "anon-" + who, e));
+            }
+            p.flush();
+        }
+        return new long[]{bytes, nonIdentity};
+    }
+
+    private static String event(int i, int who, boolean identify, Random rnd) {
         String anon = "anon-" + who;
         String mid = messageId();
         String ts = Instant.parse("2026-11-01T00:00:00Z").plusSeconds(i / 10).toString();

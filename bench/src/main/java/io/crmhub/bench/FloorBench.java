@@ -15,14 +15,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import java.io.BufferedWriter;
@@ -274,16 +269,7 @@ public final class FloorBench {
     }
 
     private static Process psql(String url, String user, String password, Path script) throws Exception {
-        String rest = url.substring(url.indexOf("//") + 2);
-        String hostPort = rest.substring(0, rest.indexOf('/'));
-        String db = rest.substring(rest.indexOf('/') + 1).split("\\?")[0];
-        String host = hostPort.contains(":") ? hostPort.substring(0, hostPort.indexOf(':')) : hostPort;
-        String port = hostPort.contains(":") ? hostPort.substring(hostPort.indexOf(':') + 1) : "5432";
-        ProcessBuilder pb = new ProcessBuilder("psql", "-q", "-h", host, "-p", port, "-U", user, "-d", db, "-f",
-                script.toAbsolutePath().toString());
-        pb.environment().put("PGPASSWORD", password);
-        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT);
-        return pb.start();
+        return ListImportBench.psql(url, user, password, "-q", "-f", script.toAbsolutePath().toString()).start();
     }
 
     // ---- issue 4 ------------------------------------------------------------------------------------------
@@ -291,29 +277,13 @@ public final class FloorBench {
     private static void kafka(String url, String user, String password, String schema, int events, int users)
             throws Exception {
         String topic = "hub.clickstream";
-        EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 3);
-        broker.brokerProperty("offsets.topic.replication.factor", "1");
-        broker.brokerProperty("offsets.topic.num.partitions", "3");
-        broker.brokerProperty("group.initial.rebalance.delay.ms", "0");
-        broker.brokerProperty("log.retention.bytes", "-1");
-        broker.afterPropertiesSet();
+        EmbeddedKafkaKraftBroker broker = ClickstreamBench.broker();
         String bs = broker.getBrokersAsString();
         try {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bs))) {
                 admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
             }
-            Random rnd = new Random(42);
-            try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bs, ProducerConfig.ACKS_CONFIG, "all",
-                    ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 262144,
-                    ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new StringSerializer(), new ByteArraySerializer())) {
-                for (int i = 0; i < events; i++) {
-                    int who = rnd.nextInt(users);
-                    p.send(new ProducerRecord<>(topic, "anon-" + who,
-                            ClickstreamBench.event(i, who, rnd.nextInt(100) == 0, rnd).getBytes(StandardCharsets.UTF_8)));
-                }
-                p.flush();
-            }
+            ClickstreamBench.produce(bs, topic, events, users, new Random(42));
             System.out.printf("clickstream: the benchmark's events, %,d over %,d users, produced%n", events, users);
             double[] before = ClickstreamBench.consumerPerfTest(bs, topic, events);
             System.out.printf("baseline kafka-consumer-perf-test: %,.0f events/s%n", before[0]);

@@ -191,17 +191,24 @@ public final class ListImportBench {
         return sum;
     }
 
-    static double psqlCopy(String url, String user, String password, String schema, Path csv) throws Exception {
-        // jdbc:postgresql://host:port/db
+    /** psql on the database of a {@code jdbc:postgresql://host:port/db} URL with the given arguments, output inherited. */
+    static ProcessBuilder psql(String url, String user, String password, String... args) {
         String rest = url.substring(url.indexOf("//") + 2);
         String hostPort = rest.substring(0, rest.indexOf('/'));
         String db = rest.substring(rest.indexOf('/') + 1).split("\\?")[0];
         String host = hostPort.contains(":") ? hostPort.substring(0, hostPort.indexOf(':')) : hostPort;
         String port = hostPort.contains(":") ? hostPort.substring(hostPort.indexOf(':') + 1) : "5432";
-        ProcessBuilder pb = new ProcessBuilder("psql", "-h", host, "-p", port, "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1",
-                "-c", "\\copy " + schema + ".copy_baseline FROM '" + csv.toAbsolutePath() + "' WITH (FORMAT csv, HEADER true)");
+        List<String> cmd = new ArrayList<>(List.of("psql", "-h", host, "-p", port, "-U", user, "-d", db));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("PGPASSWORD", password);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        return pb;
+    }
+
+    static double psqlCopy(String url, String user, String password, String schema, Path csv) throws Exception {
+        ProcessBuilder pb = psql(url, user, password, "-v", "ON_ERROR_STOP=1",
+                "-c", "\\copy " + schema + ".copy_baseline FROM '" + csv.toAbsolutePath() + "' WITH (FORMAT csv, HEADER true)");
         long start = System.nanoTime();
         int rc = pb.start().waitFor();
         double secs = (System.nanoTime() - start) / 1e9;
