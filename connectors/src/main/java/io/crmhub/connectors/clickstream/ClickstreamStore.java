@@ -683,14 +683,7 @@ public class ClickstreamStore {
                 (stored, row) -> {
                     Instant lastVisit = instant(stored[9]);
                     Instant firstVisit = instant(row[8]);
-                    long sessions = (Long) row[3];
-                    if (lastVisit != null && firstVisit != null) {
-                        if (!instant(row[9]).isAfter(lastVisit)) {
-                            sessions = 0;
-                        } else if (!firstVisit.isAfter(lastVisit.plus(sessionTimeout))) {
-                            sessions--;
-                        }
-                    }
+                    long sessions = addedSessions(lastVisit, firstVisit, instant(row[9]), (Long) row[3], sessionTimeout);
                     return new Object[]{row[0], (Long) stored[1] + (Long) row[1], (Long) stored[2] + (Long) row[2],
                             (Long) stored[3] + sessions, (Long) stored[4] + (Long) row[4], (Long) stored[5] + (Long) row[5],
                             min((Instant) stored[6], (Instant) row[6]), max((Instant) stored[7], (Instant) row[7]),
@@ -707,6 +700,22 @@ public class ClickstreamStore {
     }
 
     /** A nullable time of a row: null, {@link Sql.NullTime} or an instant. */
+    /**
+     * The sessions a later part (visits {@code firstVisit}…{@code lastVisit}, {@code sessions} of them) adds to a
+     * stored history whose last visit was {@code storedLastVisit}: none when it ends within the stored history, one
+     * fewer when its first visit goes on from the stored last one (within the session timeout). As the upsert's SQL.
+     */
+    static long addedSessions(Instant storedLastVisit, Instant firstVisit, Instant lastVisit, long sessions,
+                              Duration sessionTimeout) {
+        if (storedLastVisit == null || firstVisit == null) {
+            return sessions;
+        }
+        if (!lastVisit.isAfter(storedLastVisit)) {
+            return 0;
+        }
+        return !firstVisit.isAfter(storedLastVisit.plus(sessionTimeout)) ? sessions - 1 : sessions;
+    }
+
     private static Instant instant(Object v) {
         return v instanceof Instant t ? t : null;
     }
@@ -1049,6 +1058,14 @@ public class ClickstreamStore {
         }
         Stats sum = new Stats();
         boolean survivorHas = false;
+        // the sessions combine as a batch's with the stored row: the later history's first session goes on from the
+        // earlier one's last visit when it is within the session timeout
+        both.sort(java.util.Comparator.comparing((Stats s) -> s.firstVisit,
+                java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
+        if (both.size() == 2) {
+            both.get(1).sessions = addedSessions(both.get(0).lastVisit, both.get(1).firstVisit, both.get(1).lastVisit,
+                    both.get(1).sessions, settings.sessionTimeout());
+        }
         for (Stats s : both) {
             survivorHas |= s.exists;
             sum.events += s.events;

@@ -156,6 +156,28 @@ class ClickstreamStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
+    void aMergeContinuesTheSessionThatGoesOnAcrossTheTwoProfiles(String kind) throws Exception {
+        Fixture f = fixture(kind);
+        ClickstreamStore store = f.store();
+        // logged in on one tab, anonymous on another, a minute apart: one visit; then she identifies
+        store.apply(List.of(page("s1", null, "S-1", T0, "travel")));
+        store.apply(List.of(page("s2", "dev-s", null, T0.plusSeconds(60), "travel"),
+                page("s3", "dev-s", null, T0.plusSeconds(90), "travel")));
+        assertThat(store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"s4\",\"anonymousId\":\"dev-s\","
+                + "\"userId\":\"S-1\"}"))).merges()).isEqualTo(1);
+        UUID s = f.crm().lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", "S-1")).orElseThrow();
+        ClickstreamStore.Engagement e = store.engagement(s).orElseThrow();
+        assertThat(e.pageViews()).isEqualTo(3);
+        assertThat(e.sessions()).as("one visit, not one per profile").isEqualTo(1);
+        // a visit of the anonymous device hours later stays a session of its own
+        store.apply(List.of(page("s5", "dev-t2", null, T0.plus(Duration.ofHours(3)), "travel")));
+        store.apply(List.of(event("{\"type\":\"identify\",\"messageId\":\"s6\",\"anonymousId\":\"dev-t2\","
+                + "\"userId\":\"S-1\"}")));
+        assertThat(store.engagement(s).orElseThrow().sessions()).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
     void traitsThatAreNotValidValuesAreReportedWhileTheRestIsTaken(String kind) throws Exception {
         Fixture f = fixture(kind);
         ClickstreamStore store = f.store();

@@ -138,14 +138,15 @@ public final class SegmentMapper {
         String anonymousId = id(e, "anonymousId", v);
         String userId = id(e, "userId", v);
         String previousId = id(e, "previousId", v);
+        // an id that is there but unusable (too long, not a string) has its own violation: it is not also "missing"
         if (type == ClickEvent.Type.ALIAS) {
-            if (userId == null) {
+            if (userId == null && !violated(v, "/userId")) {
                 v.add(new InvalidEventException.Violation("/userId", "an alias needs the new userId"));
             }
-            if (previousId == null) {
+            if (previousId == null && !violated(v, "/previousId")) {
                 v.add(new InvalidEventException.Violation("/previousId", "an alias needs the previousId"));
             }
-        } else if (anonymousId == null && userId == null) {
+        } else if (anonymousId == null && userId == null && !violated(v, "/userId") && !violated(v, "/anonymousId")) {
             v.add(new InvalidEventException.Violation("/userId", "either userId or anonymousId is required"));
         }
         String name = null;
@@ -368,6 +369,15 @@ public final class SegmentMapper {
             return null;
         }
         return n.asText();
+    }
+
+    private static boolean violated(List<InvalidEventException.Violation> v, String field) {
+        for (InvalidEventException.Violation x : v) {
+            if (x.field().equals(field)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String id(ObjectNode e, String field, List<InvalidEventException.Violation> v) {

@@ -138,6 +138,16 @@ class SegmentMapperTest {
         assertThatThrownBy(() -> mapper.map(json("[1,2]"), RECEIVED)).hasMessageContaining("JSON object");
         assertThatThrownBy(() -> mapper.map(json("{\"type\":\"page\",\"anonymousId\":\"" + "x".repeat(201) + "\"}"),
                 RECEIVED)).hasMessageContaining("longer than 200");
+        // an id that is too long is that, not also missing
+        InvalidEventException tooLong = (InvalidEventException) org.assertj.core.api.Assertions.catchThrowable(() ->
+                mapper.map(json("{\"type\":\"page\",\"userId\":\"" + "u".repeat(201) + "\"}"), RECEIVED));
+        assertThat(tooLong.violations()).singleElement().satisfies(x -> {
+            assertThat(x.field()).isEqualTo("/userId");
+            assertThat(x.reason()).contains("longer than 200");
+        });
+        InvalidEventException alias = (InvalidEventException) org.assertj.core.api.Assertions.catchThrowable(() ->
+                mapper.map(json("{\"type\":\"alias\",\"userId\":[1],\"previousId\":\"a\"}"), RECEIVED));
+        assertThat(alias.violations()).extracting(InvalidEventException.Violation::reason).containsExactly("must be a string");
     }
 
     @Test

@@ -84,6 +84,7 @@ public class ClickstreamConsumer {
     private final Counter quarantined;
     private final Counter anonymousOnly;
     private final Counter droppedTraits;
+    private final Counter rejected;
     private final Counter failedBatches;
     private final Timer batchTimer;
     private final Counter restarts;
@@ -105,6 +106,7 @@ public class ClickstreamConsumer {
         this.quarantined = m.counter("hub.clickstream.events", "outcome", "quarantined");
         this.anonymousOnly = m.counter("hub.clickstream.events", "outcome", "anonymous_only");
         this.droppedTraits = m.counter("hub.clickstream.traits.dropped");
+        this.rejected = m.counter("hub.clickstream.events", "outcome", "rejected");
         this.failedBatches = m.counter("hub.clickstream.batches.failed");
         this.batchTimer = m.timer("hub.clickstream.batch");
         this.restarts = m.counter("hub.clickstream.consumer.restarts");
@@ -406,6 +408,7 @@ public class ClickstreamConsumer {
         applied.increment(report.attached());
         duplicates.increment(report.duplicates());
         anonymousOnly.increment(report.anonymousOnly());
+        rejected.increment(report.rejected());
         quarantined.increment(bad.size());
         if (!report.rejections().isEmpty()) {
             LOG.warn("Clickstream: {} event(s) not attached to a profile: {}", report.rejected(),

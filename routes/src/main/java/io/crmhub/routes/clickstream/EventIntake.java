@@ -332,8 +332,18 @@ public class EventIntake {
             }
         } else {
             if (body.length > limits.getMaxEventBytes()) {
-                throw new Rejected(Problem.of(413, "Payload Too Large", "The event has " + body.length
-                        + " bytes; the limit is " + limits.getMaxEventBytes() + " bytes per event."));
+                // measured as an event of a batch is: compact, characters as UTF-8 (a pretty-printed body, or one
+                // whose emoji are \\u escapes, is not refused alone when the same event passes in a batch)
+                int compact;
+                try {
+                    compact = json.writeValueAsBytes(root).length;
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+                if (compact > limits.getMaxEventBytes()) {
+                    throw new Rejected(Problem.of(413, "Payload Too Large", "The event has " + compact
+                            + " bytes; the limit is " + limits.getMaxEventBytes() + " bytes per event."));
+                }
             }
             events.add((ObjectNode) root);
         }

@@ -463,6 +463,13 @@ class ClickstreamIT {
                 + "\uD83D\uDE00".repeat(6_000) + "\"}}";
         assertThat(emoji.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThan(32 * 1024);
         assertThat(api.post("/api/v1/events/batch", "{\"batch\":[" + emoji + "]}").status()).isEqualTo(202);
+        // the same event alone, its emoji written as \\u escapes (72 KB on the wire) and pretty-printed: measured as in
+        // a batch, compact and in UTF-8, not refused alone when it passes in a batch
+        String escaped = "{\n  \"type\": \"page\",\n  \"anonymousId\": \"" + anon + "\",\n  \"properties\": {\n    \"title\": \""
+                + "\\uD83D\\uDE00".repeat(6_000) + "\"\n  }\n}";
+        assertThat(escaped.length()).isGreaterThan(64 * 1024);
+        assertThat(api.post("/api/v1/events", escaped).status()).isEqualTo(202);
+        assertThat(awaitEngagement(Identity.of(IdentityType.ANONYMOUS_ID, anon), 4).pageViews()).isEqualTo(4);
     }
 
     @Test
@@ -480,6 +487,22 @@ class ClickstreamIT {
                 .getOrDefault(category, 0L) == 1L);
         assertThat(clicks.engagement(p)).isEmpty();
         assertThat(crm.lookup(Identity.of(IdentityType.EXTERNAL_ID, "web", userId))).contains(p);
+    }
+
+    @Test
+    void anEventThatIsNotAppliedCountsAsRejected(@Autowired io.micrometer.core.instrument.MeterRegistry meters) {
+        double before = meters.counter("hub.clickstream.events", "outcome", "rejected").count();
+        String a = "ra-" + u;
+        String b = "rb-" + u;
+        assertThat(api.post("/api/v1/events", "{\"type\":\"page\",\"userId\":\"" + a + "\"}").status()).isEqualTo(202);
+        assertThat(api.post("/api/v1/events", "{\"type\":\"page\",\"userId\":\"" + b + "\"}").status()).isEqualTo(202);
+        awaitEngagement(Identity.of(IdentityType.EXTERNAL_ID, "web", a), 1);
+        awaitEngagement(Identity.of(IdentityType.EXTERNAL_ID, "web", b), 1);
+        // an alias from one userId to another is not applied: logged, and counted
+        assertThat(api.post("/api/v1/events", "{\"type\":\"alias\",\"previousId\":\"" + a + "\",\"userId\":\"" + b + "\"}")
+                .status()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> meters.counter("hub.clickstream.events", "outcome", "rejected").count() > before);
     }
 
     @Test

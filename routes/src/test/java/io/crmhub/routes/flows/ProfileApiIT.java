@@ -200,6 +200,29 @@ class ProfileApiIT {
     }
 
     @Test
+    void everyEndpointOfTheHubIsInTheContract(
+            @org.springframework.beans.factory.annotation.Autowired
+            @org.springframework.beans.factory.annotation.Qualifier("requestMappingHandlerMapping")
+            org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping mvc) {
+        Set<String> contract = new HashSet<>();
+        api.get("/api/v1/openapi.json").json().get("paths").fieldNames()
+                .forEachRemaining(p -> contract.add(p.replaceAll("\\{[^}]*}", "{}")));
+        List<String> missing = new ArrayList<>();
+        mvc.getHandlerMethods().forEach((info, method) -> {
+            for (String pattern : info.getPatternValues()) {
+                // the contract itself, and the benchmark's bare endpoint (off unless a benchmark turns it on)
+                if (!pattern.startsWith("/api/v1/") || pattern.equals("/api/v1/openapi.json") || pattern.endsWith("/_bare")) {
+                    continue;
+                }
+                if (!contract.contains(pattern.substring("/api/v1".length()).replaceAll("\\{[^}]*}", "{}"))) {
+                    missing.add(pattern + " (" + method.getShortLogMessage() + ")");
+                }
+            }
+        });
+        assertThat(missing).as("served but not in the contract").isEmpty();
+    }
+
+    @Test
     void theSameNewIdentityOnManyThreadsYieldsOneProfile() throws Exception {
         String email = "race." + unique() + "@example.com";
         ExecutorService pool = Executors.newFixedThreadPool(8);
