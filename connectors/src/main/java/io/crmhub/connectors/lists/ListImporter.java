@@ -229,7 +229,8 @@ public class ListImporter {
             }
             Files.writeString(target.resolveSibling(target.getFileName() + ".reason.txt"), "manifest " + name
                     + " set aside at " + Instant.now() + ": no file named " + base + ".csv (.xlsx …) beside it for "
-                    + after.toMinutes() + " min. A manifest applies to the next file of its name, so it was not left"
+                    + (after.toSeconds() >= 60 && after.toSeconds() % 60 == 0 ? after.toMinutes() + " min" : after.toSeconds() + " s")
+                    + ". A manifest applies to the next file of its name, so it was not left"
                     + " waiting: if its file was imported already (the manifest came after it), check that import's"
                     + " list; drop the manifest again before its file.\n", StandardCharsets.UTF_8);
             log.warn("list manifest {} set aside to {}: no file of its name beside it for {}", name, target, after);
@@ -379,7 +380,9 @@ public class ListImporter {
                 ListImportStore.Run earlier = store.find(first).orElse(null);
                 String reason = "same content as list import " + first
                         + (earlier == null ? "" : " (" + earlier.fileName() + ", " + earlier.status() + ")")
-                        + " into list '" + settings.listName() + "': not imported again (into another list it would be)";
+                        + (listStated ? " into list '" + settings.listName() + "': not imported again"
+                        : ": not imported again; to import it into another list, name the list in a manifest or with"
+                        + " ?list=");
                 log.info("list import {} ({}): {}", id, run.fileName(), reason);
                 Map<String, Object> report = report(run, settings, "DUPLICATE", started, Instant.now(), null, null,
                         List.of());

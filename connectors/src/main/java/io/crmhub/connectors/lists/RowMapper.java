@@ -330,11 +330,14 @@ public final class RowMapper {
                 default -> attrs.putIfAbsent(t, v);
             }
         }
-        if (rawValues.length - offset == 1 && header.size() > 1
-                && ids.stream().noneMatch(id -> id.type() == IdentityType.EMAIL || id.type() == IdentityType.PHONE)) {
-            // a line without a single separator in a file of several columns, and nothing but an id in it: the
-            // title or footer lines reports put around the data (Salesforce: "Confidential Information - Do Not
-            // Distribute"), not a person with an external id of that text
+        if (rawValues.length - offset == 1 && header.size() > 1 && ids.stream().noneMatch(id ->
+                id.type() == IdentityType.EMAIL && normaliser.emails().normalise(id.value()).isOk()
+                        || id.type() == IdentityType.PHONE
+                        && normaliser.phones().normaliseFor(id.value(), countryOf(attrs)).isOk())) {
+            // a line without a single separator in a file of several columns, and no well-formed e-mail or phone in
+            // it: the title or footer lines reports put around the data (Salesforce: "Confidential Information - Do
+            // Not Distribute"), not a person with an external id of that text — nor a bad e-mail, when the text
+            // falls in the e-mail column
             throw new RejectedRow("", "a line with one value in a file of " + header.size() + " columns, and no e-mail"
                     + " or phone: a title or footer line, not a record");
         }
@@ -343,7 +346,11 @@ public final class RowMapper {
         }
 
         List<Consent> consents = new ArrayList<>(1);
+        // a corrected errors file's row names the row of the original file it came from, as its timeline entry does
+        Long sourceRow = sourceRow(rawValues);
         String evidenceBase = "list '" + settings.listName() + "', file " + fileName + " row " + rowNumber
+                + (sourceRow == null ? "" : sourceRow > 0 ? " (row " + sourceRow + " of the original file)"
+                : " (a row added to the errors file)")
                 + (settings.source().equals(RECORD_SOURCE) ? "" : ", source " + settings.source());
         // a consent cell that cannot be read rejects the row, but only after the rest of the row was looked at: the
         // reason names every problem (one round trip through the errors file, not one per problem)

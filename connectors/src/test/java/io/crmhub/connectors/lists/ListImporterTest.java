@@ -485,7 +485,8 @@ class ListImporterTest {
         assertThat(importer.setAsideOrphanManifests(Duration.ZERO)).extracting(p -> p.getFileName().toString())
                 .containsExactly("late.list.yml");
         assertThat(inbox.resolve("late.list.yml")).doesNotExist();
-        assertThat(Files.readString(dir.resolve("inbox/failed/late.list.yml.reason.txt"))).contains("no file named late.csv");
+        assertThat(Files.readString(dir.resolve("inbox/failed/late.list.yml.reason.txt"))).contains("no file named late.csv")
+                .contains("beside it for 0 s.");
         assertThat(inbox.resolve("waiting.list.yml")).exists();
         // the next file of its name is imported with the defaults, not with the stray manifest
         ListImportStore.Run run = importer.run(importer.acceptDropped(drop("late.csv", "Email\nb@example.com\n")).orElseThrow());
@@ -650,7 +651,8 @@ class ListImporterTest {
         ListImportStore.Run two = importer.run(importer.acceptDropped(drop("y.csv", csv())).orElseThrow());
         assertThat(one.status()).isEqualTo("DONE");
         assertThat(two.status()).isEqualTo("DUPLICATE");
-        assertThat(two.error()).contains("same content as list import " + one.id());
+        assertThat(two.error()).contains("same content as list import " + one.id())
+                .contains("to import it into another list, name the list in a manifest or with ?list=");
         assertThat(members("y")).isZero();
         // the same content into a list named for it is another import; into that list again, a duplicate
         Path same = dir.resolve("same.part");
@@ -661,6 +663,7 @@ class ListImporterTest {
         Files.writeString(same, csv());
         ListImportStore.Run q3again = importer.run(importer.acceptUpload(same, "x.csv", Map.of("list", "Q3 nurture")));
         assertThat(q3again.status()).isEqualTo("DUPLICATE");
+        assertThat(q3again.error()).endsWith("into list 'Q3 nurture': not imported again");
         // a later import of x with no rejected rows leaves no errors file of the earlier one to pass for its own
         assertThat(dir.resolve("outbox/x.errors.csv")).exists();
         Files.writeString(same, "Email\nclean@example.com\n");

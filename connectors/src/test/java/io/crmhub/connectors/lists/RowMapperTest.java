@@ -101,6 +101,12 @@ class RowMapperTest {
         assertThat(m.errorsFile()).isTrue();
         var r = m.map(new String[]{"7", "Phone", "invalid", "a@b.de", "'+49 30 1234567"}, 2, NOW).record();
         assertThat(r.identities()).extracting(i -> i.type()).contains(IdentityType.PHONE);
+        // a consent's evidence names the original file's row, as the timeline does
+        RowMapper c = mapper(List.of("row", "column", "reason", "Email", "Newsletter"), ListSettings.defaults("x"));
+        assertThat(c.map(new String[]{"7", "Email", "invalid", "d@example.com", "yes"}, 3, NOW).record().consents())
+                .singleElement().satisfies(k -> assertThat(k.evidence()).contains("file f.csv row 3 (row 7 of the original file)"));
+        assertThat(c.map(new String[]{"", "", "", "e@example.com", "yes"}, 4, NOW).record().consents())
+                .singleElement().satisfies(k -> assertThat(k.evidence()).contains("row 4 (a row added to the errors file)"));
     }
 
     @Test
@@ -348,6 +354,12 @@ class RowMapperTest {
                 .extracting(i -> i.type()).containsExactly(IdentityType.EXTERNAL_ID);
         RowMapper mails = mapper(List.of("Email", "Name"), ListSettings.defaults("m"));
         assertThat(mails.map(new String[]{"a@example.com"}, 2, NOW).record().identities()).hasSize(1);
+        // the e-mail column first, as many exports have it: the footer falls in it and is still a footer, not a bad
+        // e-mail
+        RowMapper first = mapper(List.of("Email", "Phone", "First Name"), ListSettings.defaults("f"));
+        assertThatThrownBy(() -> first.map(new String[]{"Confidential Information - Do Not Distribute"}, 7, NOW))
+                .isInstanceOf(RowMapper.RejectedRow.class).hasMessageContaining("a title or footer line, not a record");
+        assertThat(first.map(new String[]{"b@example.com"}, 8, NOW).record().identities()).hasSize(1);
     }
 
     @Test
