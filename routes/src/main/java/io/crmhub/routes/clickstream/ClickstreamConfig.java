@@ -66,10 +66,6 @@ public class ClickstreamConfig {
     @DependsOnDatabaseInitialization
     ClickstreamStore clickstreamStore(DataSource dataSource, CrmStore crm, ProfileService profiles,
                                       ClickstreamProperties props) {
-        if (props.getDedupRetention().compareTo(Duration.ofHours(24)) < 0) {
-            throw new IllegalArgumentException("hub.clickstream.dedup-retention must be at least 24h, is "
-                    + props.getDedupRetention());
-        }
         Map<ClickEvent.Type, Double> weights = new EnumMap<>(ClickEvent.Type.class);
         props.getInterestWeights().forEach((k, v) -> {
             try {
@@ -101,7 +97,13 @@ public class ClickstreamConfig {
     }
 
     @Bean
-    EventIntake clickstreamIntake(ObjectMapper json, EventPublisher publisher, ClickstreamProperties props) {
+    EventIntake clickstreamIntake(ObjectMapper json, EventPublisher publisher, ClickstreamProperties props,
+                                  io.crmhub.routes.config.HubProperties hub) {
+        // every request to /api/v1 is held to hub.api.max-body-bytes first: a larger batch limit would never apply
+        new io.crmhub.routes.config.SettingChecks().check(props.getRest().getMaxBatchBytes() <= hub.getApi().getMaxBodyBytes(),
+                "hub.clickstream.rest.max-batch-bytes (" + props.getRest().getMaxBatchBytes() + ") is above"
+                        + " hub.api.max-body-bytes (" + hub.getApi().getMaxBodyBytes() + "), which every request to /api/v1"
+                        + " is held to first: raise hub.api.max-body-bytes too").verify();
         return new EventIntake(json, publisher, props.getRest());
     }
 

@@ -10,7 +10,60 @@ import java.util.Map;
 
 /** Settings of the clickstream flow, {@code hub.clickstream.*}. */
 @ConfigurationProperties(prefix = "hub.clickstream")
-public class ClickstreamProperties {
+public class ClickstreamProperties implements org.springframework.beans.factory.InitializingBean {
+
+    /** The settings are checked as they are bound: every problem at once, naming its property. */
+    @Override
+    public void afterPropertiesSet() {
+        checks().verify();
+    }
+
+    /** What {@link #afterPropertiesSet} checks; the folders only when the flow (or the export) runs. */
+    public io.crmhub.routes.config.SettingChecks checks() {
+        io.crmhub.routes.config.SettingChecks c = new io.crmhub.routes.config.SettingChecks()
+                .notBlank("hub.clickstream.topic", topic)
+                .notBlank("hub.clickstream.user-id-namespace", userIdNamespace)
+                .atLeast("hub.clickstream.dedup-retention", dedupRetention, Duration.ofHours(24),
+                        "the issue's and Segment's de-duplication window")
+                .atLeast("hub.clickstream.session-timeout", sessionTimeout, Duration.ofMinutes(1),
+                        "a visit's pause between pages; Segment's is 30m")
+                .positive("hub.clickstream.interest-half-life", interestHalfLife)
+                .positive("hub.clickstream.rest.max-event-bytes", rest.getMaxEventBytes())
+                .positive("hub.clickstream.rest.max-batch-bytes", rest.getMaxBatchBytes())
+                .check(rest.getMaxBatchBytes() >= rest.getMaxEventBytes(), "hub.clickstream.rest.max-batch-bytes ("
+                        + rest.getMaxBatchBytes() + ") must not be below hub.clickstream.rest.max-event-bytes ("
+                        + rest.getMaxEventBytes() + ")")
+                .positive("hub.clickstream.rest.produce-timeout", rest.getProduceTimeout())
+                .notNegative("hub.clickstream.rest.linger", rest.getLinger())
+                .notBlank("hub.clickstream.consumer.group-id", consumer.getGroupId())
+                .positive("hub.clickstream.consumer.threads", consumer.getThreads())
+                .positive("hub.clickstream.consumer.batch-size", consumer.getBatchSize())
+                .positive("hub.clickstream.consumer.poll-timeout", consumer.getPollTimeout())
+                .positive("hub.clickstream.consumer.fetch-min-bytes", consumer.getFetchMinBytes())
+                .positive("hub.clickstream.consumer.retry-initial-delay", consumer.getRetryInitialDelay())
+                .positive("hub.clickstream.consumer.retry-max-delay", consumer.getRetryMaxDelay())
+                .positive("hub.clickstream.projection.interval", projection.getInterval())
+                .positive("hub.clickstream.projection.batch-size", projection.getBatchSize())
+                .positive("hub.clickstream.projection.top-interests", projection.getTopInterests())
+                .positive("hub.clickstream.projection.housekeeping-interval", projection.getHousekeepingInterval())
+                .positive("hub.clickstream.audiences.anonymity-floor", audiences.getAnonymityFloor())
+                .positive("hub.clickstream.audiences.export.interval", audiences.getExport().getInterval())
+                .notBlank("hub.clickstream.audiences.export.topic", audiences.getExport().getTopic());
+        audiences.getSegments().forEach((name, seg) -> c
+                .check(seg.getAnonymityFloor() == null || seg.getAnonymityFloor() >= 1, "hub.clickstream.audiences.segments."
+                        + name + ".anonymity-floor must be at least 1, is " + seg.getAnonymityFloor()));
+        if (enabled) {
+            // the default folder may be absent (a hub started outside its directory: the plan is off, with a WARN);
+            // a folder set on purpose that is not there is a typo that would switch the plan off
+            if (!TrackingPlan.DEFAULT_FOLDER.equals(trackingPlan.getFolder())) {
+                c.existingFolder("hub.clickstream.tracking-plan.folder", trackingPlan.getFolder());
+            }
+            if (audiences.getExport().isEnabled()) {
+                c.folder("hub.clickstream.audiences.export.folder", audiences.getExport().getFolder());
+            }
+        }
+        return c;
+    }
 
     /** Run the flow (REST intake, consumer, projection, audience export). */
     private boolean enabled = true;
@@ -133,7 +186,8 @@ public class ClickstreamProperties {
     /** JSON Schemas of the planned events. */
     public static class TrackingPlan {
         /** Folder of *.json schemas (relative to the working directory). */
-        private String folder = "config/tracking-plan";
+        static final String DEFAULT_FOLDER = "config/tracking-plan";
+        private String folder = DEFAULT_FOLDER;
         /** Accept track events that have no schema (otherwise: quarantined as unplanned). */
         private boolean allowUnplanned = false;
 

@@ -102,6 +102,17 @@ public class ListImportRoute extends RouteBuilder {
             }
             log.error("list import {} failed unexpectedly", id, e);
             importer.fail(id, "unexpected error: " + e);
+        } catch (java.io.IOException e) {
+            // a folder the run writes to (the outbox, done/) cannot be written: FAILED with the reason rather than
+            // resumed by recovery and failing the same way every few minutes; the rows committed stay, the file
+            // dropped again after the fix imports the rest
+            log.error("list import {}: {}", id, e.toString());
+            try {
+                importer.fail(id, "cannot write its files: " + e);
+            } catch (java.io.IOException | RuntimeException again) {
+                log.error("list import {}: could not be marked FAILED either ({}); recovery takes it again", id,
+                        again.toString());
+            }
         } finally {
             active.remove(id);
         }

@@ -6,7 +6,40 @@ import java.time.Duration;
 
 /** Settings of the marketing-list imports, under {@code hub.lists.*}. */
 @ConfigurationProperties(prefix = "hub.lists")
-public class ListsProperties {
+public class ListsProperties implements org.springframework.beans.factory.InitializingBean {
+
+    /** The settings are checked as they are bound: every problem at once, naming its property. */
+    @Override
+    public void afterPropertiesSet() {
+        checks().verify();
+    }
+
+    /** What {@link #afterPropertiesSet} checks; the folders only when the flow runs (they are created then). */
+    public io.crmhub.routes.config.SettingChecks checks() {
+        io.crmhub.routes.config.SettingChecks c = new io.crmhub.routes.config.SettingChecks()
+                .positive("hub.lists.chunk-size", chunkSize)
+                .positive("hub.lists.workers", workers)
+                .positive("hub.lists.upload-concurrency", uploadConcurrency)
+                .positive("hub.lists.max-upload-bytes", maxUploadBytes)
+                .positive("hub.lists.poll-interval", pollInterval)
+                .notNegative("hub.lists.read-lock-min-age", readLockMinAge)
+                .positive("hub.lists.max-pause", maxPause)
+                .positive("hub.lists.stale-after", staleAfter)
+                .positive("hub.lists.recovery-interval", recoveryInterval)
+                .positive("hub.lists.orphan-manifest-after", orphanManifestAfter)
+                .positive("hub.lists.progress-log-interval", progressLogInterval)
+                .notBlank("hub.lists.column-aliases", columnAliases);
+        if (enabled) {
+            c.folder("hub.lists.inbox", inbox).folder("hub.lists.outbox", outbox);
+        }
+        // the default table may be absent (the built-in aliases serve, with a log line); one set on purpose that is
+        // not there is a typo that would drop the deployer's aliases
+        if (!DEFAULT_COLUMN_ALIASES.equals(columnAliases) && columnAliases != null && !columnAliases.isBlank()) {
+            c.check(java.nio.file.Files.isRegularFile(java.nio.file.Path.of(columnAliases)), "hub.lists.column-aliases"
+                    + " must be an existing file, is '" + java.nio.file.Path.of(columnAliases).toAbsolutePath() + "'");
+        }
+        return c;
+    }
 
     /** Watch the drop folder (false: uploads only). */
     private boolean enabled = true;
@@ -15,7 +48,8 @@ public class ListsProperties {
     /** Where reports ({@code <basename>.report.json}) and errors files ({@code <basename>.errors.csv}) go. */
     private String outbox = "data/outbox/lists";
     /** Header alias table; the copy in the jar is used when the file does not exist. */
-    private String columnAliases = "config/mappings/list-columns.yml";
+    static final String DEFAULT_COLUMN_ALIASES = "config/mappings/list-columns.yml";
+    private String columnAliases = DEFAULT_COLUMN_ALIASES;
     /** How often the drop folder is scanned. */
     private Duration pollInterval = Duration.ofSeconds(2);
     /** A file is taken only when its size and time stamp stayed unchanged this long (still being written otherwise). */
