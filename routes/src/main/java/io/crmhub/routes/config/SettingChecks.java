@@ -97,7 +97,33 @@ public final class SettingChecks {
     /** Throws when any check failed, listing every problem. */
     public void verify() {
         if (!problems.isEmpty()) {
-            throw new IllegalStateException("invalid settings: " + String.join("; ", problems));
+            throw new InvalidSettingsException(problems);
+        }
+    }
+
+    /** Settings that stop the start; {@link Analyzer} prints them as Spring Boot's failure report, one per line. */
+    public static final class InvalidSettingsException extends IllegalStateException {
+        private final List<String> problems;
+
+        InvalidSettingsException(List<String> problems) {
+            super("invalid settings: " + String.join("; ", problems));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+
+    /** Registered in META-INF/spring.factories. */
+    public static final class Analyzer
+            extends org.springframework.boot.diagnostics.AbstractFailureAnalyzer<InvalidSettingsException> {
+        @Override
+        protected org.springframework.boot.diagnostics.FailureAnalysis analyze(Throwable root, InvalidSettingsException e) {
+            return new org.springframework.boot.diagnostics.FailureAnalysis("Invalid settings:\n  - "
+                    + String.join("\n  - ", e.problems()), "Correct them (config/application.yml, a profile's file,"
+                    + " the environment or the command line) and start again. docs/configuration.md lists the settings.",
+                    e);
         }
     }
 

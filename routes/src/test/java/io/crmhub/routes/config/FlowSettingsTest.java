@@ -43,6 +43,13 @@ class FlowSettingsTest {
                 .hasMessageContaining("hub.lists.max-upload-bytes must be at least 1")
                 .hasMessageContaining("hub.lists.column-aliases must be an existing file");
 
+        // printed as Spring Boot's failure report, a line per problem
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(bad::afterPropertiesSet);
+        var analysis = new SettingChecks.Analyzer().analyze(new RuntimeException("bean creation", thrown));
+        assertThat(analysis.getDescription()).startsWith("Invalid settings:\n  - ")
+                .contains("\n  - hub.lists.chunk-size must be at least 1, is 0");
+        assertThat(analysis.getAction()).contains("docs/configuration.md");
+
         ListsProperties blank = lists();
         blank.setInbox(" ");
         assertThatThrownBy(blank::afterPropertiesSet).hasMessageContaining("hub.lists.inbox must not be empty");
