@@ -71,7 +71,8 @@ public class AudienceExporter {
                     Map.of("kafka.KEY", segment, "hub_audience_kind", kind));
             return target;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the audience export of " + segment, e);
+            throw new UncheckedIOException("cannot write the audience export of " + segment + " to "
+                    + Path.of(config.getFolder()).toAbsolutePath() + " (hub.clickstream.audiences.export.folder): " + e, e);
         }
     }
 }
