@@ -10,15 +10,10 @@ import java.util.Map;
 
 /** Settings of the clickstream flow, {@code hub.clickstream.*}. */
 @ConfigurationProperties(prefix = "hub.clickstream")
-public class ClickstreamProperties implements org.springframework.beans.factory.InitializingBean {
+public class ClickstreamProperties implements io.crmhub.routes.config.CheckedSettings {
 
-    /** The settings are checked as they are bound: every problem at once, naming its property. */
+    /** What is checked as the settings are bound; the folders only when the flow (or the export) runs. */
     @Override
-    public void afterPropertiesSet() {
-        checks().verify();
-    }
-
-    /** What {@link #afterPropertiesSet} checks; the folders only when the flow (or the export) runs. */
     public io.crmhub.routes.config.SettingChecks checks() {
         io.crmhub.routes.config.SettingChecks c = new io.crmhub.routes.config.SettingChecks()
                 .notBlank("hub.clickstream.topic", topic)

@@ -6,15 +6,10 @@ import java.time.Duration;
 
 /** Settings of the marketing-list imports, under {@code hub.lists.*}. */
 @ConfigurationProperties(prefix = "hub.lists")
-public class ListsProperties implements org.springframework.beans.factory.InitializingBean {
+public class ListsProperties implements io.crmhub.routes.config.CheckedSettings {
 
-    /** The settings are checked as they are bound: every problem at once, naming its property. */
+    /** What is checked as the settings are bound; the folders only when the flow runs (they are created then). */
     @Override
-    public void afterPropertiesSet() {
-        checks().verify();
-    }
-
-    /** What {@link #afterPropertiesSet} checks; the folders only when the flow runs (they are created then). */
     public io.crmhub.routes.config.SettingChecks checks() {
         io.crmhub.routes.config.SettingChecks c = new io.crmhub.routes.config.SettingChecks()
                 .positive("hub.lists.chunk-size", chunkSize)
