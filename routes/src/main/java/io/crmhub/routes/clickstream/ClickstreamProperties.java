@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Settings of the clickstream flow, {@code hub.clickstream.*}. */
-@ConfigurationProperties(prefix = "hub.clickstream")
+@ConfigurationProperties(prefix = "hub.clickstream", ignoreUnknownFields = false)
 public class ClickstreamProperties implements io.crmhub.routes.config.CheckedSettings {
 
     /** What is checked as the settings are bound; the folders only when the flow (or the export) runs. */

@@ -5,7 +5,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import java.time.Duration;
 
 /** Settings of the marketing-list imports, under {@code hub.lists.*}. */
-@ConfigurationProperties(prefix = "hub.lists")
+@ConfigurationProperties(prefix = "hub.lists", ignoreUnknownFields = false)
 public class ListsProperties implements io.crmhub.routes.config.CheckedSettings {
 
     /** What is checked as the settings are bound; the folders only when the flow runs (they are created then). */

@@ -90,6 +90,35 @@ class FlowSettingsTest {
                 .hasMessageContaining("hub.clickstream.audiences.export.folder must be a folder the hub can create");
     }
 
+    @Test
+    void aNameThatIsNoSettingStopsTheStartInsteadOfBeingIgnored() {
+        new org.springframework.boot.test.context.runner.ApplicationContextRunner()
+                .withUserConfiguration(Both.class)
+                .withPropertyValues("hub.lists.inbox=" + dir.resolve("in"), "hub.lists.outbox=" + dir.resolve("out"),
+                        "hub.clickstream.audiences.export.folder=" + dir.resolve("aud"), "hub.lists.inbox-folder=x")
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .hasStackTraceContaining("hub.lists.inbox-folder"));
+        new org.springframework.boot.test.context.runner.ApplicationContextRunner()
+                .withUserConfiguration(Both.class)
+                .withPropertyValues("hub.lists.inbox=" + dir.resolve("in"), "hub.lists.outbox=" + dir.resolve("out"),
+                        "hub.clickstream.audiences.export.folder=" + dir.resolve("aud"),
+                        "hub.clickstream.audiences.segments.travel.interests=travel",
+                        "hub.clickstream.audiences.segments.travel.min-scor=2")
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .hasStackTraceContaining("min-scor"));
+        new org.springframework.boot.test.context.runner.ApplicationContextRunner()
+                .withUserConfiguration(Both.class)
+                .withPropertyValues("hub.lists.inbox=" + dir.resolve("in"), "hub.lists.outbox=" + dir.resolve("out"),
+                        "hub.clickstream.audiences.export.folder=" + dir.resolve("aud"),
+                        "hub.clickstream.audiences.segments.travel.min-score=2")
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @org.springframework.boot.context.properties.EnableConfigurationProperties({ListsProperties.class,
+            ClickstreamProperties.class})
+    static class Both {
+    }
+
     private ListsProperties lists() {
         ListsProperties p = new ListsProperties();
         p.setInbox(dir.resolve("in").toString());
