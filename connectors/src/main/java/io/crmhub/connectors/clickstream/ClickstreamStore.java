@@ -699,7 +699,6 @@ public class ClickstreamStore {
                         + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
 
-    /** A nullable time of a row: null, {@link Sql.NullTime} or an instant. */
     /**
      * The sessions a later part (visits {@code firstVisit}…{@code lastVisit}, {@code sessions} of them) adds to a
      * stored history whose last visit was {@code storedLastVisit}: none when it ends within the stored history, one
@@ -707,7 +706,7 @@ public class ClickstreamStore {
      */
     static long addedSessions(Instant storedLastVisit, Instant firstVisit, Instant lastVisit, long sessions,
                               Duration sessionTimeout) {
-        if (storedLastVisit == null || firstVisit == null) {
+        if (storedLastVisit == null || firstVisit == null || lastVisit == null) {
             return sessions;
         }
         if (!lastVisit.isAfter(storedLastVisit)) {
@@ -716,6 +715,7 @@ public class ClickstreamStore {
         return !firstVisit.isAfter(storedLastVisit.plus(sessionTimeout)) ? sessions - 1 : sessions;
     }
 
+    /** A nullable time of a row: null, {@link Sql.NullTime} or an instant. */
     private static Instant instant(Object v) {
         return v instanceof Instant t ? t : null;
     }
