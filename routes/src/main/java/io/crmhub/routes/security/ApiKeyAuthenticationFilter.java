@@ -33,6 +33,12 @@ public class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String presented = request.getHeader(HEADER);
+        if (presented != null && !sameEverywhere(request, presented)) {
+            // two keys (a proxy that added its own, a client that set one twice): neither is taken on trust
+            problems.write(request, response, Problem.of(401, "Unauthorized", "The request has several " + HEADER
+                    + " headers with different keys; send one."));
+            return;
+        }
         if (presented == null) {
             presented = writeKey(request);
         }
@@ -48,6 +54,16 @@ public class ApiKeyAuthenticationFilter extends OncePerRequestFilter {
             SecurityContextHolder.setContext(ctx);
         }
         chain.doFilter(request, response);
+    }
+
+    private static boolean sameEverywhere(HttpServletRequest request, String first) {
+        java.util.Enumeration<String> all = request.getHeaders(HEADER);
+        while (all != null && all.hasMoreElements()) {
+            if (!first.equals(all.nextElement())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The key of an SDK's {@code Authorization: Basic base64(writeKey:)} on the event intake; else null. */

@@ -172,6 +172,12 @@ class ProfileApiIT {
         assertThat(anonymous.contentType()).startsWith("application/problem+json");
 
         assertThat(api.withKey("wrong-key").get("/api/v1/profiles?email=a%40example.com").status()).isEqualTo(401);
+        // a second key beside a valid one (a proxy's, a client's mistake) is not decided by order
+        var twoKeys = api.send(api.builder("/api/v1/profiles?email=a%40example.com").header("X-API-Key", "wrong-key").GET());
+        assertThat(twoKeys.status()).isEqualTo(401);
+        assertThat(twoKeys.body()).contains("several X-API-Key headers");
+        assertThat(api.send(api.builder("/api/v1/profiles?email=nobody%40example.com").header("X-API-Key",
+                ApiClient.DEV_KEY).GET()).status()).isEqualTo(404);
 
         ApiClient reader = api.withKey(ApiClient.READER_KEY);
         assertThat(reader.get("/api/v1/profiles?email=nobody%40example.com").status()).isEqualTo(404);
