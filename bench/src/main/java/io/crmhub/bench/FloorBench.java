@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.crmhub.connectors.clickstream.MessageKeys;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -20,7 +21,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
-import java.io.BufferedWriter;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -116,11 +116,12 @@ public final class FloorBench {
         // profiles, the list members, the timeline interactions, each ready for COPY into its table
         String[] tables = {"profile", "member", "interaction"};
         Path[][] lanes = new Path[2][3];
-        BufferedWriter[][] out = new BufferedWriter[2][3];
+        CSVPrinter[][] out = new CSVPrinter[2][3];
+        CSVFormat lines = CSVFormat.RFC4180.builder().setRecordSeparator('\n').get();
         for (int lane = 0; lane < 2; lane++) {
             for (int t = 0; t < 3; t++) {
                 lanes[lane][t] = work.resolve("lane-" + lane + "-" + tables[t] + ".csv");
-                out[lane][t] = Files.newBufferedWriter(lanes[lane][t]);
+                out[lane][t] = new CSVPrinter(Files.newBufferedWriter(lanes[lane][t]), lines);
             }
         }
         int kept = 0;
@@ -133,19 +134,19 @@ public final class FloorBench {
                     continue;
                 }
                 long id = ++kept;
-                BufferedWriter[] w = out[(int) (id % 2)];
-                w[0].write(id + "," + email);
+                CSVPrinter[] w = out[(int) (id % 2)];
+                w[0].print(id);
+                w[0].print(email);
                 for (int i = 1; i < 9; i++) {
-                    w[0].write(',');
-                    w[0].write(quote(rec.get(i)));
+                    w[0].print(rec.get(i));
                 }
-                w[0].write('\n');
-                w[1].write("1," + id + "\n");
-                w[2].write(id + ",LIST_ADDED,list 1\n");
+                w[0].println();
+                w[1].printRecord(1, id);
+                w[2].printRecord(id, "LIST_ADDED", "list 1");
             }
         } finally {
-            for (BufferedWriter[] lane : out) {
-                for (BufferedWriter w : lane) {
+            for (CSVPrinter[] lane : out) {
+                for (CSVPrinter w : lane) {
                     w.close();
                 }
             }
@@ -261,11 +262,6 @@ public final class FloorBench {
             }
         }
         return writes;
-    }
-
-    private static String quote(String v) {
-        return v.indexOf(',') >= 0 || v.indexOf('"') >= 0 || v.indexOf('\n') >= 0
-                ? '"' + v.replace("\"", "\"\"") + '"' : v;
     }
 
     private static Process psql(String url, String user, String password, Path script) throws Exception {

@@ -83,6 +83,16 @@ public final class SettingChecks {
         return this;
     }
 
+    /** A file that must exist already (what the hub reads, e.g. a mapping table). */
+    public SettingChecks existingFile(String property, String value) {
+        if (value == null || value.isBlank()) {
+            problems.add(property + " must not be empty");
+        } else if (!Files.isRegularFile(Path.of(value))) {
+            problems.add(property + " must be an existing file, is '" + Path.of(value).toAbsolutePath() + "'");
+        }
+        return this;
+    }
+
     public SettingChecks check(boolean ok, String problem) {
         if (!ok) {
             problems.add(problem);

@@ -22,16 +22,14 @@ public class ListsProperties implements io.crmhub.routes.config.CheckedSettings 
                 .positive("hub.lists.stale-after", staleAfter)
                 .positive("hub.lists.recovery-interval", recoveryInterval)
                 .positive("hub.lists.orphan-manifest-after", orphanManifestAfter)
-                .positive("hub.lists.progress-log-interval", progressLogInterval)
-                .notBlank("hub.lists.column-aliases", columnAliases);
+                .positive("hub.lists.progress-log-interval", progressLogInterval);
         if (enabled) {
             c.folder("hub.lists.inbox", inbox).folder("hub.lists.outbox", outbox);
         }
         // the default table may be absent (the built-in aliases serve, with a log line); one set on purpose that is
         // not there is a typo that would drop the deployer's aliases
-        if (!DEFAULT_COLUMN_ALIASES.equals(columnAliases) && columnAliases != null && !columnAliases.isBlank()) {
-            c.check(java.nio.file.Files.isRegularFile(java.nio.file.Path.of(columnAliases)), "hub.lists.column-aliases"
-                    + " must be an existing file, is '" + java.nio.file.Path.of(columnAliases).toAbsolutePath() + "'");
+        if (!DEFAULT_COLUMN_ALIASES.equals(columnAliases)) {
+            c.existingFile("hub.lists.column-aliases", columnAliases);
         }
         return c;
     }

@@ -92,26 +92,24 @@ class FlowSettingsTest {
 
     @Test
     void aNameThatIsNoSettingStopsTheStartInsteadOfBeingIgnored() {
-        new org.springframework.boot.test.context.runner.ApplicationContextRunner()
-                .withUserConfiguration(Both.class)
-                .withPropertyValues("hub.lists.inbox=" + dir.resolve("in"), "hub.lists.outbox=" + dir.resolve("out"),
-                        "hub.clickstream.audiences.export.folder=" + dir.resolve("aud"), "hub.lists.inbox-folder=x")
+        runner("hub.lists.inbox-folder=x")
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .hasStackTraceContaining("hub.lists.inbox-folder"));
-        new org.springframework.boot.test.context.runner.ApplicationContextRunner()
-                .withUserConfiguration(Both.class)
-                .withPropertyValues("hub.lists.inbox=" + dir.resolve("in"), "hub.lists.outbox=" + dir.resolve("out"),
-                        "hub.clickstream.audiences.export.folder=" + dir.resolve("aud"),
-                        "hub.clickstream.audiences.segments.travel.interests=travel",
-                        "hub.clickstream.audiences.segments.travel.min-scor=2")
+        runner("hub.clickstream.audiences.segments.travel.interests=travel",
+                "hub.clickstream.audiences.segments.travel.min-scor=2")
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .hasStackTraceContaining("min-scor"));
-        new org.springframework.boot.test.context.runner.ApplicationContextRunner()
+        runner("hub.clickstream.audiences.segments.travel.min-score=2")
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    /** Both flows' settings bound as the hub binds them, their folders in the test's directory, plus {@code more}. */
+    private org.springframework.boot.test.context.runner.ApplicationContextRunner runner(String... more) {
+        return new org.springframework.boot.test.context.runner.ApplicationContextRunner()
                 .withUserConfiguration(Both.class)
                 .withPropertyValues("hub.lists.inbox=" + dir.resolve("in"), "hub.lists.outbox=" + dir.resolve("out"),
-                        "hub.clickstream.audiences.export.folder=" + dir.resolve("aud"),
-                        "hub.clickstream.audiences.segments.travel.min-score=2")
-                .run(context -> assertThat(context).hasNotFailed());
+                        "hub.clickstream.audiences.export.folder=" + dir.resolve("aud"))
+                .withPropertyValues(more);
     }
 
     @org.springframework.boot.context.properties.EnableConfigurationProperties({ListsProperties.class,
